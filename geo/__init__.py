@@ -1,0 +1,1 @@
+"""Geometry and coordinate systems: datums, boundary loading, placement, validation."""

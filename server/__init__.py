@@ -1,0 +1,75 @@
+"""Flask application factory. Views stay thin: they call framework-free functions and adapt."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from layers.build import DEFAULT_OUT
+from layers.registry import LAYERS
+from server.store import AtlasStore, AtlasUnavailable
+
+log = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    "DATA": str(DEFAULT_OUT),  # the built GeoPackage
+    "FRAME_ANCESTORS": "'self'",  # hosts allowed to frame /embed (space-separated)
+    "JSON_AS_ASCII": False,
+}
+
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+       "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; "
+       "form-action 'self'")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """`config` overrides the defaults and the ATLAS_* environment variables."""
+    app = Flask(__name__, static_folder=str(Path(__file__).resolve().parent.parent / "static"))
+    app.config.update(DEFAULTS)
+    app.config.from_prefixed_env("ATLAS")
+    if config:
+        app.config.update(config)
+    app.extensions["atlas_store"] = AtlasStore(Path(app.config["DATA"]))
+    app.json.ensure_ascii = False
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return jsonify(code=exc.name.replace(" ", ""), description=exc.description), exc.code
+
+    @app.errorhandler(AtlasUnavailable)
+    def unavailable(exc: AtlasUnavailable):
+        return jsonify(code="ServiceUnavailable", description=str(exc)), 503
+
+    @app.errorhandler(Exception)
+    def internal_error(exc: Exception):
+        log.exception("unhandled error on %s", request.path)
+        return jsonify(code="InternalServerError", description="internal error"), 500
+
+    @app.get("/healthz")
+    def healthz():
+        store: AtlasStore = app.extensions["atlas_store"]
+        counts = store.counts()
+        return jsonify(status="ok", built_at=store.meta.get("built_at"), layers=counts)
+
+    @app.get("/")
+    def index():
+        store: AtlasStore = app.extensions["atlas_store"]
+        return render_template("index.html", layers=LAYERS.values(), counts=store.counts(),
+                               meta=store.meta)
+
+    return app
+
+
+def store_of(app: Flask) -> AtlasStore:
+    return app.extensions["atlas_store"]

@@ -1,0 +1,77 @@
+"""`atlas build` and `atlas serve`. Errors in the inputs print as plain lines, not tracebacks."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from geo.boundaries import BoundaryPackageError
+from geo.validate import ValidationError
+from layers.build import DEFAULT_OUT, build
+from layers.features import PlacementError
+from layers.registry import fields_markdown
+from layers.sources import DEFAULT_SOURCES, SourceError
+
+INPUT_ERRORS = (BoundaryPackageError, SourceError, ValidationError, PlacementError)
+
+
+def _build(args: argparse.Namespace) -> int:
+    try:
+        report = build(args.out, args.sources, args.seeds)
+    except INPUT_ERRORS as exc:
+        problems = exc.problems if isinstance(exc, SourceError) else [str(exc)]
+        for problem in problems:
+            print(f"atlas build: error: {problem}", file=sys.stderr)
+        outcome = (f"the previous {args.out.name} is unchanged and keeps serving"
+                   if args.out.exists() else f"no {args.out.name} was written")
+        print(f"atlas build: failed; {outcome}", file=sys.stderr)
+        return 1
+    counts = ", ".join(f"{k} {v}" for k, v in report.counts.items())
+    quotes = "" if report.seeds_checked else " (seed quotes not checked: no seeds folder)"
+    print(f"built {report.path.name} in {report.seconds:.1f} s, "
+          f"{report.size_bytes / 1e6:.1f} MB: {counts}{quotes}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from waitress import serve
+
+    from server import create_app
+
+    app = create_app({"DATA": str(args.data)})
+    print(f"Hubei Cluster Atlas on http://{args.host}:{args.port}/ (data {args.data.name})")
+    serve(app, host=args.host, port=args.port, threads=args.threads, ident="atlas")
+    return 0
+
+
+def _layers(_: argparse.Namespace) -> int:
+    print(fields_markdown())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="atlas", description="Hubei Cluster Atlas")
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="(re)build every layer into a GeoPackage")
+    b.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    b.add_argument("--sources", type=Path, default=DEFAULT_SOURCES)
+    b.add_argument("--seeds", type=Path, default=None,
+                   help="seed texts for the quote check (default: ATLAS_SEEDS or ../shared/seeds)")
+    b.set_defaults(run=_build)
+    s = sub.add_parser("serve", help="serve the built atlas")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--threads", type=int, default=8)
+    s.add_argument("--data", type=Path, default=DEFAULT_OUT)
+    s.set_defaults(run=_serve)
+    lay = sub.add_parser("layers", help="print every layer's fields as Markdown")
+    lay.set_defaults(run=_layers)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

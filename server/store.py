@@ -1,0 +1,112 @@
+"""Read access to the built atlas.gpkg, framework-free.
+
+The store reads the file once and keeps the decoded layers in memory; it re-reads when
+the file is replaced (the build renames a complete file into place, so a reader never
+sees a half-written one). If a replacement cannot be read, the layers already loaded
+keep serving.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+
+from layers.build import META_TABLE
+from layers.registry import LAYERS, SIMPLIFY_TIERS
+
+log = logging.getLogger(__name__)
+
+
+class AtlasUnavailable(RuntimeError):
+    """No built atlas can be read; the message tells the user how to build one."""
+
+
+@dataclass
+class _Snapshot:
+    stamp: tuple[float, int]
+    layers: dict[str, gpd.GeoDataFrame]
+    meta: dict
+
+
+def _decode(frame: gpd.GeoDataFrame, layer_id: str) -> gpd.GeoDataFrame:
+    for f in LAYERS[layer_id].fields:
+        if f.type == "json" and f.name in frame:
+            frame[f.name] = [json.loads(v) if isinstance(v, str) else None for v in frame[f.name]]
+    return frame
+
+
+def read_meta(path: Path) -> dict:
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return {k: json.loads(v) for k, v in con.execute(f"SELECT key, value FROM {META_TABLE}")}
+    finally:
+        con.close()
+
+
+def read_atlas(path: Path) -> tuple[dict[str, gpd.GeoDataFrame], dict]:
+    tables = set(pyogrio.list_layers(path)[:, 0])
+    layers = {}
+    for layer_id in LAYERS:
+        for name in [layer_id] + [f"{layer_id}__{t}" for t in SIMPLIFY_TIERS]:
+            if name in tables:
+                layers[name] = _decode(pyogrio.read_dataframe(path, layer=name), layer_id)
+    missing = [lid for lid in LAYERS if lid not in layers]
+    if missing:
+        raise AtlasUnavailable(f"{path.name} lacks layers {missing}: rebuild with `atlas build`")
+    return layers, read_meta(path)
+
+
+class AtlasStore:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._snapshot: _Snapshot | None = None
+        self._lock = threading.Lock()
+
+    def _stamp(self) -> tuple[float, int] | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime, st.st_ino)
+
+    def snapshot(self) -> _Snapshot:
+        stamp = self._stamp()
+        current = self._snapshot
+        if current is not None and (stamp is None or stamp == current.stamp):
+            return current
+        if stamp is None:
+            raise AtlasUnavailable(f"no built atlas at {self.path.name}: run `atlas build`")
+        with self._lock:
+            if self._snapshot is not None and self._snapshot.stamp == stamp:
+                return self._snapshot
+            try:
+                layers, meta = read_atlas(self.path)
+            except Exception as exc:  # a broken file must not take down what is serving
+                if self._snapshot is not None:
+                    log.error("cannot reload %s, keeping the loaded build: %s", self.path, exc)
+                    return self._snapshot
+                if isinstance(exc, AtlasUnavailable):
+                    raise
+                raise AtlasUnavailable(f"cannot read {self.path.name}: {exc}") from exc
+            self._snapshot = _Snapshot(stamp, layers, meta)
+            return self._snapshot
+
+    def layer(self, layer_id: str, tier: str | None = None) -> gpd.GeoDataFrame:
+        name = f"{layer_id}__{tier}" if tier else layer_id
+        layers = self.snapshot().layers
+        return layers.get(name, layers[layer_id])
+
+    @property
+    def meta(self) -> dict:
+        return self.snapshot().meta
+
+    def counts(self) -> dict[str, int]:
+        layers = self.snapshot().layers
+        return {lid: len(layers[lid]) for lid in LAYERS}
