@@ -8,9 +8,12 @@ PORT   ?= 8000
 ATLAS  := data/build/atlas.gpkg
 PYTEST_ARGS ?=
 
+# Debian packages the tests use for real: a headless browser, its CJK font, the GDAL/OGR client.
+SYSTEM_PACKAGES ?= chromium fonts-noto-cjk gdal-bin
+
 SOURCES := $(shell find data/sources -name '*.yaml') $(wildcard geo/*.py layers/*.py)
 
-.PHONY: setup build run test lint clean
+.PHONY: setup system-deps build run test lint clean
 
 setup: $(VENV)/.setup-stamp
 
@@ -28,7 +31,10 @@ build: $(ATLAS)
 run: build
 	$(BIN)/atlas serve --host $(HOST) --port $(PORT)
 
-test: setup
+system-deps:
+	tools/system-deps.sh $(SYSTEM_PACKAGES)
+
+test: setup system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup

@@ -48,3 +48,48 @@ def sources_copy(tmp_path) -> Path:
     dest = tmp_path / "sources"
     shutil.copytree(DEFAULT_SOURCES, dest)
     return dest
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(data: Path, extra_env: dict | None = None):
+    """Run `atlas serve` (waitress) on a free loopback port; returns (process, base URL)."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = _free_port()
+    env = dict(os.environ, **(extra_env or {}))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--data", str(data), "--port", str(port)],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return proc, base
+        except OSError:
+            time.sleep(0.2)
+        if proc.poll() is not None:
+            raise RuntimeError(f"atlas serve exited: {proc.stderr.read().decode()}")
+    proc.kill()
+    raise RuntimeError("atlas serve did not answer /healthz within 60 s")
+
+
+@pytest.fixture(scope="session")
+def live_server(built_atlas):
+    """The real server (waitress) on the session's build; yields its base URL."""
+    proc, base = start_server(built_atlas)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
