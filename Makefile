@@ -6,6 +6,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 ATLAS  := data/build/atlas.gpkg
+ASSETS := static/vendor/.stamp
 PYTEST_ARGS ?=
 
 # Debian packages the tests use for real: a headless browser, its CJK font, the GDAL/OGR client.
@@ -15,7 +16,14 @@ SOURCES := $(shell find data/sources -name '*.yaml') $(wildcard geo/*.py layers/
 
 .PHONY: setup system-deps build run test lint clean
 
-setup: $(VENV)/.setup-stamp
+setup: $(VENV)/.setup-stamp $(ASSETS)
+
+# Browser assets (Leaflet, markercluster, Natural Earth rivers/lakes) from the npm registry,
+# pinned by package-lock.json and copied into static/vendor/ (served by the app, git-ignored).
+$(ASSETS): package-lock.json tools/vendor_assets.py
+	npm ci --no-audit --no-fund --loglevel=error
+	$(PYTHON) tools/vendor_assets.py
+	touch $@
 
 $(VENV)/.setup-stamp: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +36,7 @@ $(ATLAS): $(VENV)/.setup-stamp $(SOURCES)
 
 build: $(ATLAS)
 
-run: build
+run: build $(ASSETS)
 	$(BIN)/atlas serve --host $(HOST) --port $(PORT)
 
 system-deps:
