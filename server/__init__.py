@@ -19,6 +19,9 @@ DEFAULTS: dict[str, Any] = {
     "DATA": str(DEFAULT_OUT),  # the built GeoPackage
     "FRAME_ANCESTORS": "'self'",  # hosts allowed to frame /embed (space-separated)
     "JSON_AS_ASCII": False,
+    "API_DEFAULT_LIMIT": 100,  # OGC API items per page when no limit is asked
+    "API_MAX_LIMIT": 10000,  # larger limits are clamped to this
+    "API_CACHE_SECONDS": 300,  # Cache-Control max-age of the API and downloads (ETag revalidates)
 }
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -68,6 +71,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return render_template("index.html", layers=LAYERS.values(), counts=store.counts(),
                                meta=store.meta)
 
+    from server import api, downloads
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(downloads.bp)
     return app
 
 

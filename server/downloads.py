@@ -1,0 +1,89 @@
+"""/download/<layer>.<fmt>: every layer, or a filtered part of it, in every registered format.
+
+The layer and the format are looked up in the registries (`layers.registry`,
+`server.formats.FORMATS`); anything else is a 404. The filters are the items endpoint's
+(`bbox`, `q`, the layer's declared fields, `limit`/`offset` without a default limit).
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, current_app, request
+
+from server import http, ogc
+from server.formats import FORMATS, Selection
+from server.store import AtlasStore
+
+DOWNLOAD_PARAMS = tuple(p for p in ogc.STANDARD if p != "f")  # the format is the extension
+bp = Blueprint("downloads", __name__, url_prefix="/download")
+http.install(bp)
+
+
+def _store() -> AtlasStore:
+    return current_app.extensions["atlas_store"]
+
+
+@bp.errorhandler(ogc.ApiError)
+def _api_error(exc: ogc.ApiError):
+    return http.respond(*ogc.error(exc))
+
+
+def filename(layer_id: str, query: ogc.Query, built_at: str | None, ext: str) -> str:
+    """hubei-cluster-atlas_parks_sectors-auto_2026-01-31.csv: layer, filters, build date."""
+    parts = ["hubei-cluster-atlas", layer_id]
+    for name, values in query.filters:
+        parts.append(f"{name}-{'+'.join(map(str, values))}")
+    if query.bbox:
+        parts.append("bbox")
+    if query.q:
+        parts.append("search")
+    if query.limit is not None or query.offset:
+        parts.append(f"from{query.offset}")
+    safe = [re.sub(r"[^A-Za-z0-9+_-]+", "", p) or "filtered" for p in parts]
+    stem = "_".join(safe)[:120]
+    date = (built_at or "")[:10]
+    return f"{stem}_{date}.{ext}" if re.fullmatch(r"\d{4}-\d\d-\d\d", date) else f"{stem}.{ext}"
+
+
+@bp.get("")
+@bp.get("/")
+def index():
+    """Every download link, for scripts that want to fetch them all."""
+    ogc.check_args(request.args.to_dict(flat=False), allowed=())
+    root = request.host_url.rstrip("/") + request.script_root
+    doc = {"downloads": [{"layer": lid, "format": f.name, "media_type": f.media_type,
+                          "title": f.title, "href": f"{root}/download/{lid}.{f.name}"}
+                         for lid in ogc.LAYERS for f in FORMATS.values()],
+           "provenance": ogc.provenance(_store().meta)}
+    return http.respond(200, {"Content-Type": ogc.JSON}, ogc.dumps(doc))
+
+
+@bp.get("/<name>")
+def download(name: str):
+    layer_id, dot, ext = name.rpartition(".")
+    layer = ogc.get_layer(layer_id) if dot else None
+    fmt = FORMATS.get(ext)
+    if layer is None or fmt is None:
+        raise ogc.not_found(f"no download {name[:80]!r}: use /download/<layer>.<format> with a "
+                            f"layer from /api/collections and a format of {', '.join(FORMATS)}")
+    store = _store()
+    snap = store.snapshot()
+    query = ogc.parse_query(layer, request.args.to_dict(flat=False), default_limit=None,
+                            max_limit=None,
+                            standard=DOWNLOAD_PARAMS)
+    built_at = snap.meta.get("built_at")
+    tag = http.etag(built_at, snap.stamp, layer.id, fmt.name, sorted(request.args.items(multi=True)))
+    prep = ogc.prepared(store, layer.id)
+    headers = {
+        "Content-Type": fmt.media_type,
+        "Content-Disposition": f'attachment; filename="{filename(layer.id, query, built_at, ext)}"',
+        "X-Atlas-Built-At": str(built_at),
+        "X-Atlas-Documents": ",".join(str(d.get("code")) for d in prep.provenance["documents"]),
+        "Link": f'<{request.host_url.rstrip("/")}{request.script_root}/api/collections/{layer.id}>; '
+                f'rel="describedby"; type="application/json"',
+    }
+    if http.matches(request.headers.get("If-None-Match"), tag):
+        return http.respond(200, headers, b"", tag)  # answers 304 without rendering
+    selection = Selection(prep, ogc.page(ogc.select(prep, query), query), query)
+    return http.respond(200, headers, fmt.render(selection), tag)
