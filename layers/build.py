@@ -93,8 +93,7 @@ def simplified_frames(frames: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoD
             frame = frames[name].copy()
             frame["geometry"] = shapely.coverage_simplify(frame.geometry.values, tolerance)
             out[f"{name}__{tier}"] = frame
-            if name != "provinces":
-                units.update(zip(frame.adcode, frame.geometry))
+            units.update(zip(frame.adcode, frame.geometry))
         clusters = frames["clusters"].copy()
         clusters["geometry"] = [shapely.union_all([units[a] for a in members])
                                 for members in clusters.members]

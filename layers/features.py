@@ -85,15 +85,16 @@ def parks_layer(sources: Sources, placer: Placer, layer: Layer) -> gpd.GeoDataFr
 def projects_layer(sources: Sources, placer: Placer, parks: gpd.GeoDataFrame,
                    layer: Layer) -> gpd.GeoDataFrame:
     park_points = dict(zip(parks.id, parks.geometry))
-    park_units = dict(zip(parks.id, zip(parks.city_adcode, parks.county_adcode)))
+    park_records = sources.by_id("parks")
     rows = []
     for rec in sources.of("projects"):
         d = dict(rec.data)
         if d.get("park"):
             point = park_points[d["park"]]
             # A project placed at its park inherits the park's county when it gives none.
-            if not d.get("county_adcode") and park_units[d["park"]][1]:
-                d["county_adcode"] = int(park_units[d["park"]][1])
+            park_county = park_records[d["park"]].data.get("county_adcode")
+            if not d.get("county_adcode") and park_county:
+                d["county_adcode"] = park_county
         else:
             point = placer.point(d.get("county_adcode") or d["city_adcode"])
         rows.append({**{k: d.get(k) for k in layer.field_names}, **_provenance(rec),

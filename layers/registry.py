@@ -83,7 +83,7 @@ PLACED = (
     F("city_adcode", "int", "Code of the city the feature is in", "所在市（州）代码", True),
     F("county_adcode", "int", "Code of the county the feature is in, where known", "所在县（市、区）代码",
       True),
-    F("precision", "str", "How the point was placed: site, town, park, county or city", "定位精度", True),
+    F("precision", "str", "How the point was placed: park, county, city or province", "定位精度", True),
 )
 
 PROVINCES = Layer(

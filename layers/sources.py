@@ -35,8 +35,8 @@ ENUMS: dict[str, tuple[str, ...]] = {
     ),
     "level": ("national", "provincial", "municipal"),
     "status": STATUS,
-    "park_precision": ("county", "city"),
-    "project_precision": ("park", "county", "city"),
+    "park_precision": ("county", "city", "province"),
+    "project_precision": ("park", "county", "city", "province"),
     "cluster_kind": ("corridor", "cluster", "chain", "city_group", "belt"),
     "target_status": ("target", "achieved", "baseline"),
 }
@@ -354,10 +354,15 @@ def _cross_check(ctx: _Context, sources: Sources) -> None:
             for ref in refs:
                 if ref not in parks:
                     ctx.problems.append(f"{rec.where()}: park {ref!r} is not a park id")
+            if d.get("park") in parks and parks[d["park"]].data.get("city_adcode") != d.get("city_adcode"):
+                ctx.problems.append(f"{rec.where('city_adcode')}: {d.get('city_adcode')} is not the "
+                                    f"city of park {d['park']}")
             county, city = d.get("county_adcode"), d.get("city_adcode")
             if county and ctx.adcodes and ctx.adcodes.get(county) != city and county != city:
                 ctx.problems.append(f"{rec.where('county_adcode')}: {county} is not in city {city}")
             want = "county" if county else "city"
+            if ctx.adcodes and city in ctx.adcodes and ctx.adcodes[city] is None:
+                want = "province"  # a province-wide item: the seed names no city
             if kind == "projects" and d.get("park"):
                 want = "park"
             if d.get("precision") != want:
