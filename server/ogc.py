@@ -323,7 +323,8 @@ def parse_query(layer: Layer, args: Mapping[str, Sequence[str]], *, default_limi
         allowed = ", ".join(list(standard) + sorted(names))
         raise bad(f"unknown parameter {unknown[0][:60]!r} for collection {layer.id!r}; "
                   f"allowed: {allowed}")
-    fmt = (_single(args, "f") or formats[0]).strip().lower()
+    text = _single(args, "f")
+    fmt = formats[0] if text is None else text.strip().lower()
     if fmt == "geojson" and "json" in formats:
         fmt = "json"
     if fmt not in formats:
@@ -519,7 +520,8 @@ def check_args(args: Mapping[str, Sequence[str]], allowed: Sequence[str] = ("f",
     unknown = sorted(k for k in args if k not in allowed)
     if unknown:
         raise bad(f"unknown parameter {unknown[0][:60]!r}; allowed: {', '.join(allowed)}")
-    fmt = (_single(args, "f") or "json").strip().lower()
+    text = _single(args, "f")
+    fmt = "json" if text is None else text.strip().lower()
     if fmt not in ("json", "html"):
         raise bad("f must be json or html")
     return fmt
