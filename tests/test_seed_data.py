@@ -1,0 +1,197 @@
+"""The seed-derived layers, checked the way a planner would check them against the seeds."""
+
+from __future__ import annotations
+
+import pyogrio
+import pytest
+import shapely
+
+from layers.sources import DEFAULT_SOURCES, iter_citations, load_sources
+from server.store import read_atlas
+from tests.conftest import seeds_dir_or_skip
+
+CORRIDOR = [420100, 420900, 421300, 420600, 420300]  # 武汉 孝感 随州 襄阳 十堰
+XIANNING_COUNTIES = {421202, 421221, 421222, 421223, 421224, 421281}
+
+
+@pytest.fixture(scope="module")
+def atlas(built_atlas):
+    layers, meta = read_atlas(built_atlas)
+    return layers, meta
+
+
+@pytest.fixture(scope="module")
+def sources():
+    return load_sources(DEFAULT_SOURCES, None, seeds_dir_or_skip())
+
+
+def _by_name(frame, name_zh):
+    rows = frame[frame.name_zh == name_zh]
+    assert len(rows) == 1, f"expected one feature named {name_zh}, found {len(rows)}"
+    return rows.iloc[0]
+
+
+def test_every_quote_is_on_its_cited_seed_line(sources):
+    """load_sources raises on any quote that is not an exact substring of its line;
+    here we also count that every record kind is cited and the seeds were really read."""
+    assert sources.seeds_checked
+    cited = sum(len(list(iter_citations(r))) for k in sources.records for r in sources.of(k))
+    assert cited > 500
+    for kind in ("parks", "clusters", "projects", "roles", "targets", "sector_terms"):
+        assert sources.of(kind), f"no {kind} records"
+        for rec in sources.of(kind):
+            assert rec.data["sources"], rec.where()
+
+
+def test_inferred_facts_carry_their_basis(atlas):
+    layers, _ = atlas
+    parks = layers["parks"]
+    with_county = parks[parks.county_adcode.notna()]
+    assert len(with_county)
+    for _, park in parks.iterrows():
+        for field, basis in (park.inferred or {}).items():
+            assert field in parks.columns or field in ("aliases",), field
+            assert len(basis) >= 10
+
+
+@pytest.mark.parametrize("layer", ["parks", "projects"])
+def test_points_lie_inside_their_declared_county_and_city(atlas, layer):
+    layers, _ = atlas
+    counties = layers["counties"].set_index("adcode").geometry
+    cities = layers["cities"].set_index("adcode").geometry
+    provinces = layers["provinces"].set_index("adcode").geometry
+    points = layers[layer]
+    assert len(points)
+    for _, feature in points.iterrows():
+        if feature.precision == "province":
+            assert provinces[int(feature.city_adcode)].covers(feature.geometry), feature.id
+            continue
+        city = cities[int(feature.city_adcode)]
+        assert city.covers(feature.geometry), (feature.id, "outside its city")
+        if feature.county_adcode is not None and feature.county_adcode == feature.county_adcode:
+            county = counties[int(feature.county_adcode)]
+            assert county.covers(feature.geometry), (feature.id, "outside its county")
+
+
+def test_precision_is_recorded_and_only_honest_values_are_used(atlas):
+    layers, _ = atlas
+    assert set(layers["parks"].precision) <= {"county", "city", "province"}
+    assert set(layers["projects"].precision) <= {"park", "county", "city", "province"}
+
+
+def test_automobile_corridor_is_the_ordered_chain_of_five_cities(atlas):
+    layers, _ = atlas
+    clusters = layers["clusters"]
+    corridor = clusters[clusters.name_zh.str.contains("汉孝随襄十")].iloc[0]
+    assert corridor.kind == "corridor"
+    assert corridor.members == CORRIDOR
+    assert "members" in corridor.inferred  # the expansion of the abbreviation is inferred
+    roles = {m["adcode"]: m["role_zh"] for m in corridor.member_roles}
+    assert "中国商用车之都" in roles[420300]
+    assert "中国专用车之都" in roles[421300]
+    assert "新能源汽车" in roles[420600]
+    assert 420900 not in roles, "孝感's automobile role is not stated in any seed"
+    line = layers["cluster_lines"].set_index("id").loc[corridor.id]
+    assert len(line.geometry.coords) == 5
+    cities = layers["cities"].set_index("adcode").geometry
+    for coord, adcode in zip(line.geometry.coords, CORRIDOR):
+        assert cities[adcode].covers(shapely.Point(coord))
+
+
+def test_no_city_is_assigned_engines(atlas):
+    layers, _ = atlas
+    for _, city in layers["cities"].iterrows():
+        for role in city.roles or []:
+            assert "发动机" not in role["text_zh"], (city.adcode, role)
+    for roles in layers["clusters"].member_roles.dropna():
+        assert all("发动机" not in r["role_zh"] for r in roles)
+
+
+@pytest.mark.parametrize(("needle", "order"), [
+    ("沿江船舶制造产业集群", [420500, 420100, 420700, 421100]),
+    ("数控机床产业集群", [420500, 421000, 420100, 420700, 420200]),
+])
+def test_multi_city_equipment_clusters_keep_the_seed_order(atlas, needle, order):
+    clusters = atlas[0]["clusters"]
+    row = clusters[clusters.name_zh.str.contains(needle)].iloc[0]
+    assert row.members == order
+    assert row.ordered
+
+
+def test_lost_cluster_text_is_noted_not_filled(atlas):
+    clusters = atlas[0]["clusters"]
+    notes = " ".join(n for n in clusters.note.dropna())
+    assert "001:425" in notes or "page break" in notes
+
+
+def test_city_roles_are_joined_onto_cities(atlas):
+    cities = atlas[0]["cities"].set_index("adcode")
+    shiyan = [r["text_zh"] for r in cities.loc[420300, "roles"]]
+    assert any("中国商用车之都" in t for t in shiyan)
+    suizhou = [r["text_zh"] for r in cities.loc[421300, "roles"]]
+    assert any("中国专用车之都" in t for t in suizhou)
+    assert "auto" in cities.loc[420300, "sectors"]
+    corridor_id = atlas[0]["clusters"].loc[
+        atlas[0]["clusters"].name_zh.str.contains("汉孝随襄十"), "id"].iloc[0]
+    for adcode in CORRIDOR:
+        assert corridor_id in cities.loc[adcode, "groups"]
+    assert cities.loc[420100, "n_parks"] > 0
+
+
+def test_xianning_counties_have_their_leading_industries(atlas):
+    counties = atlas[0]["counties"].set_index("adcode")
+    for adcode in XIANNING_COUNTIES:
+        roles = counties.loc[adcode, "roles"] or []
+        assert any(r["type"] == "leading_industry" for r in roles), adcode
+
+
+def test_wuhan_annex_projects_are_all_there(atlas):
+    projects = atlas[0]["projects"]
+    annex = projects[projects.block.fillna("").str.startswith("003 附件2")]
+    assert len(annex) == 69
+    assert set(annex.city_adcode) == {420100}
+
+
+def test_no_row_comes_from_the_missing_annex_tables(sources):
+    for kind in ("projects", "parks"):
+        for rec in sources.of(kind):
+            for cite in iter_citations(rec):
+                assert "附表" not in cite["quote"], rec.where()
+
+
+def test_damaged_target_is_read_as_one_point_two(sources):
+    damaged = [r for r in sources.of("targets")
+               if any(c["doc"].startswith("000") and c["line"] == 279 for c in iter_citations(r))
+               and r.data.get("year") == 2020]
+    assert damaged, "the 2020 new-generation IT target (000:279) is missing"
+    target = damaged[0].data
+    assert target["value"] == pytest.approx(1.2)
+    assert target["defect"]["reading"]
+
+
+def test_hunan_context_layer(atlas):
+    layers, _ = atlas
+    clusters = layers["clusters"]
+    cztw = clusters[clusters.name_zh.str.contains("长株潭")]
+    assert len(cztw) == 1
+    assert set(cztw.iloc[0].members) == {430100, 430200, 430300}
+    hunan = layers["provinces"].set_index("adcode").loc[430000]
+    assert len([r for r in hunan.roles if r["type"] == "leading_industry"]) >= 12
+
+
+def test_sector_filters_use_canonical_codes(atlas):
+    layers, meta = atlas
+    codes = {s["code"] for s in meta["sectors"]}
+    for name in ("parks", "projects", "clusters"):
+        for sectors in layers[name].sectors:
+            assert set(sectors) <= codes
+    terms = meta["sector_terms"]
+    docs = {t["doc"][:3] for t in terms}
+    assert docs == {"000", "001", "002", "003", "004"}
+
+
+def test_counts_by_document_are_in_the_build_metadata(built_atlas):
+    meta = read_atlas(built_atlas)[1]
+    for kind in ("parks", "clusters", "projects"):
+        assert sum(meta["counts_by_doc"][kind].values()) >= meta["counts"][kind]
+    assert pyogrio.read_info(built_atlas, layer="parks")["features"] == meta["counts"]["parks"]
