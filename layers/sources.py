@@ -361,8 +361,8 @@ def _cross_check(ctx: _Context, sources: Sources) -> None:
             if county and ctx.adcodes and ctx.adcodes.get(county) != city and county != city:
                 ctx.problems.append(f"{rec.where('county_adcode')}: {county} is not in city {city}")
             want = "county" if county else "city"
-            if ctx.adcodes and city in ctx.adcodes and ctx.adcodes[city] is None:
-                want = "province"  # a province-wide item: the seed names no city
+            if isinstance(city, int) and city % 10000 == 0:
+                want = "province"  # a province code (xx0000): the seed names no city
             if kind == "projects" and d.get("park"):
                 want = "park"
             if d.get("precision") != want:
