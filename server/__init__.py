@@ -65,7 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         counts = store.counts()
         return jsonify(status="ok", built_at=store.meta.get("built_at"), layers=counts)
 
-    @app.get("/")
+    @app.get("/about")  # layers, counts and sources; the atlas map itself is at / (server.maps)
     def index():
         store: AtlasStore = app.extensions["atlas_store"]
         return render_template("index.html", layers=LAYERS.values(), counts=store.counts(),
@@ -75,6 +75,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(api.bp)
     app.register_blueprint(downloads.bp)
+
+    from server import maps
+
+    for key, value in maps.CONFIG_DEFAULTS.items():
+        app.config.setdefault(key, value)
+    app.register_blueprint(maps.bp)
     return app
 
 

@@ -14,7 +14,7 @@ def test_healthz_reports_layer_counts(client):
 
 
 def test_index_lists_layers_with_counts(client):
-    response = client.get("/")
+    response = client.get("/about")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert '<tr data-layer="counties">' in html

@@ -1,0 +1,143 @@
+"""The interactive maps: thin Flask views over server.mapview.
+
+    /                    the atlas (every layer)            ?lang=en&base=osm&...
+    /map/<layer>         one layer on its own
+    /cluster/<id>        one cluster or corridor: members in order, roles, parks and projects
+    /embed               the same views without page chrome (?layer=... or ?cluster=...;
+                         also /embed/map/<layer>, /embed/cluster/<id>); framable by the hosts
+                         in FRAME_ANCESTORS, every other page by none
+    /map/geometry/<layer>/<tier>.json   polygon geometries the pages fetch per zoom tier
+
+The rest of the view (centre, zoom, layers, filters, shading, selection) is read and written
+by static/atlas.js in the same query string, so a copied URL reopens the same view.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import secrets
+
+import orjson
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+
+from layers.registry import LAYERS
+from server import mapview
+from server.store import AtlasStore
+
+bp = Blueprint("maps", __name__)
+
+CONFIG_DEFAULTS = {
+    "TIANDITU_KEY": "",  # Tianditu base map key (ATLAS_TIANDITU_KEY); without it the option is off
+}
+
+
+def _store() -> AtlasStore:
+    return current_app.extensions["atlas_store"]
+
+
+def _download_links(layer_id: str, fid) -> list[tuple[str, str]]:
+    root = request.script_root
+    links = [("GeoJSON", f"{root}/api/collections/{layer_id}/items/{fid}?f=json")]
+    if layer_id in ("provinces", "cities", "counties"):
+        links += [(fmt.upper(), f"{root}/download/{layer_id}.{fmt}?adcode={fid}") for fmt in ("csv", "kml")]
+    return links
+
+
+def _render(view: str, *, layer: str | None = None, cluster: str | None = None, embed: bool = False):
+    key = current_app.config.get("TIANDITU_KEY", "")
+    opts = mapview.parse_options(request.args, view=view, layer=layer, cluster=cluster, embed=embed,
+                                 tianditu_key=key)
+    urls = {
+        "page": request.path, "atlas": url_for("maps.atlas"), "embed": url_for("maps.embed"),
+        "geometry": request.script_root + "/map/geometry/",
+        "rivers": url_for("static", filename="vendor/hydro/rivers.geojson"),
+        "lakes": url_for("static", filename="vendor/hydro/lakes.geojson"),
+        "about": request.script_root + "/about", "download": request.script_root + "/download/",
+        "api": request.script_root + "/api/",
+    }
+    try:
+        data = mapview.page_data(_store(), opts, urls=urls, download=_download_links, tianditu_key=key)
+    except KeyError:
+        abort(404, description=f"no such {opts.view}: {opts.layer or opts.cluster}")
+    page = mapview.render_map(data, lambda path: url_for("static", filename=path))
+    nonce = secrets.token_urlsafe(16)
+    html = render_template("map.html", page=page, data=data, nonce=nonce,
+                           header=mapview.add_nonce(page.header, nonce),
+                           script=mapview.add_nonce(page.script, nonce))
+    response = Response(html, mimetype="text/html")
+    ancestors = current_app.config.get("FRAME_ANCESTORS", "'self'") if embed else "'none'"
+    response.headers["Content-Security-Policy"] = mapview.content_security_policy(
+        nonce, opts.base, ancestors)
+    if not embed:
+        response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/")
+def atlas():
+    return _render("atlas")
+
+
+@bp.get("/map/<layer_id>")
+def layer(layer_id: str):
+    if layer_id not in LAYERS:
+        abort(404, description=f"no layer {layer_id!r}")
+    return _render("layer", layer=layer_id)
+
+
+@bp.get("/cluster/<cluster_id>")
+def cluster(cluster_id: str):
+    return _render("cluster", cluster=cluster_id)
+
+
+@bp.get("/embed")
+def embed():
+    return _render("atlas", embed=True)
+
+
+@bp.get("/embed/map/<layer_id>")
+def embed_layer(layer_id: str):
+    if layer_id not in LAYERS:
+        abort(404, description=f"no layer {layer_id!r}")
+    return _render("layer", layer=layer_id, embed=True)
+
+
+@bp.get("/embed/cluster/<cluster_id>")
+def embed_cluster(cluster_id: str):
+    return _render("cluster", cluster=cluster_id, embed=True)
+
+
+_GEOM_CACHE: dict[tuple, tuple[bytes, bytes]] = {}
+
+
+@bp.get("/map/geometry/<layer_id>/<tier>.json")
+def geometry(layer_id: str, tier: str):
+    layer = LAYERS.get(layer_id)
+    tiers = (["lo", "mid"] if layer.simplified else ["full"]) if layer else []
+    if layer is None or layer.geometry_type == "Point" or tier not in tiers:
+        abort(404, description="no such geometry")
+    datum = request.args.get("datum", "wgs84")
+    if datum not in ("wgs84", "gcj02"):
+        abort(400, description="datum must be wgs84 or gcj02")
+    store = _store()
+    built_at = str(store.meta.get("built_at"))
+    key = (str(store.path), built_at, layer_id, tier, datum)
+    if key not in _GEOM_CACHE:
+        if len(_GEOM_CACHE) > 64:
+            _GEOM_CACHE.clear()
+        raw = orjson.dumps(mapview.geometry_payload(store, layer_id, tier, datum))
+        _GEOM_CACHE[key] = (raw, gzip.compress(raw, 6))
+    raw, packed = _GEOM_CACHE[key]
+    etag = '"' + hashlib.sha1(repr(key[1:]).encode()).hexdigest()[:16] + '"'
+    if request.if_none_match.contains(etag.strip('"')):
+        return Response(status=304, headers={"ETag": etag})
+    use_gzip = "gzip" in request.headers.get("Accept-Encoding", "")
+    response = Response(packed if use_gzip else raw, mimetype="application/json")
+    if use_gzip:
+        response.headers["Content-Encoding"] = "gzip"
+    response.headers["Vary"] = "Accept-Encoding"
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response

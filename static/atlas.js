@@ -1,0 +1,783 @@
+/* Hubei Cluster Atlas: the interactive map (Leaflet, drawn into the map folium built).
+ *
+ * Everything comes from the JSON in #atlas-data (server/mapview.py). Popup and tooltip HTML
+ * arrive escaped by the server; every other text is written with textContent. The view
+ * (centre, zoom, layers, filters, shading, selection, language, base map) lives in the query
+ * string, so a copied link reopens the same view. No request leaves the app unless a tile
+ * base map is chosen.
+ */
+(function () {
+  "use strict";
+
+  var A = (window.AtlasMap = { ready: false });
+  var D, U, map, state;
+  var groups = {};      // layer id -> Leaflet group drawn on the map
+  var props = {};       // layer id -> {feature id -> properties}
+  var markers = {};     // point layer id -> {feature id -> marker}
+  var geoms = {};       // "layer/tier" -> payload from /map/geometry
+  var drawn = {};       // polygon layer id -> L.geoJSON currently drawn
+  var pending = 0;
+  var QUERY_KEYS = ["lang", "base", "c", "z", "l", "sector", "city", "kind", "level", "measure", "sel"];
+  var SHADES = ["#fff7bc", "#fee391", "#fec44f", "#fe9929", "#d95f0e", "#993404"];
+  var HEX = /^#[0-9a-fA-F]{6}$/;
+
+  // ------------------------------------------------------------------ small helpers
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "class") e.className = attrs[k];
+      else e.setAttribute(k, attrs[k]);
+    });
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+  function $(id) { return document.getElementById(id); }
+  function layerById(id) { return D.layers.filter(function (l) { return l.id === id; })[0]; }
+  function colour(c) { return HEX.test(c || "") ? c : "#777777"; }
+
+  // ------------------------------------------------------------------ the view in the URL
+  function readState() {
+    var q = new URLSearchParams(window.location.search);
+    var s = {
+      lang: D.lang, base: D.base,
+      l: q.has("l") ? q.get("l").split(",").filter(function (x) { return !!layerById(x); }) : D.visible.slice(),
+      sector: q.get("sector") || "", city: q.get("city") || "", kind: q.get("kind") || "",
+      level: q.get("level") || "", measure: q.get("measure") || "none", sel: q.get("sel") || "",
+      c: null, z: null
+    };
+    var c = (q.get("c") || "").split(",").map(Number);
+    if (c.length === 2 && isFinite(c[0]) && isFinite(c[1])) s.c = c;
+    var z = parseInt(q.get("z"), 10);
+    if (isFinite(z)) s.z = z;
+    return s;
+  }
+
+  function query(extra) {
+    var c = map.getCenter();
+    var s = Object.assign({}, state, { c: c.lat.toFixed(4) + "," + c.lng.toFixed(4), z: map.getZoom() }, extra || {});
+    var q = new URLSearchParams();
+    QUERY_KEYS.forEach(function (k) {
+      var v = k === "l" ? s.l.join(",") : s[k];
+      if (k === "lang" && v === "zh") return;
+      if (k === "base" && v === "none") return;
+      if (k === "measure" && v === "none") return;
+      if (v !== "" && v !== null && v !== undefined) q.set(k, v);
+    });
+    return q.toString();
+  }
+
+  function writeState() {
+    var qs = query();
+    window.history.replaceState(null, "", window.location.pathname + "?" + qs);
+    var lang = $("atl-lang");
+    if (lang) lang.href = "?" + query({ lang: state.lang === "zh" ? "en" : "zh" });
+    updateShare();
+  }
+
+  // ------------------------------------------------------------------ styles and filters
+  function pointVisible(lid, p) {
+    if (D.cluster) {
+      var along = lid === "parks" ? D.cluster.parks : D.cluster.projects;
+      if (along.indexOf(p.id) < 0) return false;
+    }
+    if (state.sector && p.sec.indexOf(state.sector) < 0) return false;
+    if (state.city && String(p.city) !== state.city) return false;
+    if (lid === "parks") {
+      if (state.kind && p.kind !== state.kind) return false;
+      if (state.level && p.level !== state.level) return false;
+    }
+    return true;
+  }
+
+  function areaVisible(lid, p) {
+    if (lid !== "clusters" && lid !== "cluster_lines") return true;
+    if (D.cluster) return p.id === D.cluster.id || lid === "clusters";
+    if (state.sector && p.sec.indexOf(state.sector) < 0) return false;
+    if (state.city && p.cities.indexOf(Number(state.city)) < 0) return false;
+    return true;
+  }
+
+  function breaks(values) {
+    var max = Math.max.apply(null, values.concat([0]));
+    var b = [0, 1, 2, 4, 8, 16, 32];
+    if (max > 32) b = [0, 1].concat([0.1, 0.25, 0.5, 0.75].map(function (f) { return Math.ceil(max * f); }));
+    return b.filter(function (x, i) { return i < 6 && (x <= max || i < 2); });
+  }
+
+  function shadeFor(p) {
+    var m = state.measure;
+    if (m === "n_parks" || m === "n_projects") {
+      var v = m === "n_parks" ? p.np : p.nj;
+      var b = A._breaks;
+      var k = 0;
+      for (var i = 0; i < b.length; i++) if (v >= b[i]) k = i;
+      return v === 0 ? { fillColor: "#ffffff", fillOpacity: 0.35 } : { fillColor: SHADES[Math.min(k, 5)], fillOpacity: 0.7 };
+    }
+    if (m.indexOf("sector:") === 0) {
+      var has = (p.sx || []).indexOf(m.slice(7)) >= 0;
+      return has ? { fillColor: "#d95f0e", fillOpacity: 0.55 } : { fillColor: "#ffffff", fillOpacity: 0.35 };
+    }
+    return null;
+  }
+
+  function polygonStyle(lid) {
+    var base = layerById(lid).style || {};
+    return function (f) {
+      var p = f.properties;
+      var s = Object.assign({ color: "#555", weight: 1, fillOpacity: 0, opacity: 1 }, base);
+      if (lid === "cities") {
+        var shade = shadeFor(p);
+        if (shade) Object.assign(s, shade);
+        if (state.city && String(p.id) === state.city) Object.assign(s, { color: "#c51b7d", weight: 3 });
+        if (D.cluster) {
+          var member = D.cluster.members.some(function (m) { return m.adcode === p.id; });
+          Object.assign(s, member ? { color: "#b2182b", weight: 2.5, fillColor: "#fddbc7", fillOpacity: 0.55 }
+            : { fillColor: "#eeeeee", fillOpacity: 0.5, color: "#999" });
+        }
+      } else if (lid === "counties" && D.cluster) {
+        var inIt = D.cluster.members.some(function (m) { return m.adcode === p.id; });
+        if (inIt) Object.assign(s, { color: "#b2182b", weight: 2, fillColor: "#fddbc7", fillOpacity: 0.5 });
+      } else if (lid === "clusters" || lid === "cluster_lines") {
+        var c = colour(p.color);
+        Object.assign(s, { color: c, fillColor: c });
+        if (D.cluster && p.id === D.cluster.id) Object.assign(s, { weight: lid === "cluster_lines" ? 6 : 3, opacity: 1 });
+        else if (D.cluster) Object.assign(s, { opacity: 0.25, fillOpacity: 0.03 });
+      }
+      return s;
+    };
+  }
+
+  // ------------------------------------------------------------------ point markers
+  function symbol(lid, p) {
+    var c = colour(p.color), hollow = p.approx;
+    var fill = hollow ? "#ffffff" : c, dash = hollow ? ' stroke-dasharray="3 2"' : "";
+    var sw = hollow ? 2.4 : 1.2, stroke = hollow ? c : "#222";
+    var size, shape;
+    if (lid === "projects") {
+      size = 12;
+      shape = '<rect x="2" y="2" width="8" height="8" fill="' + fill + '" stroke="' + stroke + '" stroke-width="' + sw + '"' + dash + "/>";
+    } else if (p.level === "national") {
+      size = 22;
+      shape = '<polygon points="11,1.5 13.6,8 20.5,8.3 15.1,12.6 17,19.5 11,15.6 5,19.5 6.9,12.6 1.5,8.3 8.4,8" fill="' + fill +
+        '" stroke="' + stroke + '" stroke-width="' + sw + '"' + dash + "/>";
+    } else if (p.level === "provincial") {
+      size = 18;
+      shape = '<polygon points="9,1.5 16.5,9 9,16.5 1.5,9" fill="' + fill + '" stroke="' + stroke + '" stroke-width="' + sw + '"' + dash + "/>";
+    } else {
+      size = 16;
+      shape = '<circle cx="8" cy="8" r="6" fill="' + fill + '" stroke="' + stroke + '" stroke-width="' + sw + '"' + dash + "/>";
+    }
+    var svg = '<svg xmlns="http://www.w3.org/2000/svg" width="' + size + '" height="' + size + '" viewBox="0 0 ' + size + " " + size + '">' + shape + "</svg>";
+    return L.divIcon({ className: "atl-mk atl-mk-" + lid + (hollow ? " atl-hollow" : ""), html: svg, iconSize: [size, size] });
+  }
+
+  function buildPoints(lay) {
+    var group = L.markerClusterGroup({
+      maxClusterRadius: 36, showCoverageOnHover: false, spiderfyOnMaxZoom: true,
+      spiderfyDistanceMultiplier: 1.6,
+      iconCreateFunction: function (cl) {
+        var n = cl.getChildCount();
+        var d = el("div", { class: "atl-cl atl-cl-" + lay.id }, n);
+        return L.divIcon({ html: d.outerHTML, className: "atl-cl-wrap", iconSize: [28, 28] });
+      }
+    });
+    markers[lay.id] = {};
+    lay.features.forEach(function (p) {
+      if (!p.xy) return;
+      var m = L.marker(p.xy, { icon: symbol(lay.id, p), keyboard: true, title: "" });
+      m.bindPopup(p.pop, { maxWidth: 380, maxHeight: 440 });
+      m.bindTooltip(p.tip, { direction: "top", offset: [0, -8] });
+      m.feature = { properties: p };
+      m.on("popupopen", function () { select(lay.id, p.id); });
+      m.on("popupclose", function () { unselect(lay.id, p.id); });
+      markers[lay.id][p.id] = m;
+    });
+    groups[lay.id] = group;
+    refreshPoints(lay.id);
+  }
+
+  function refreshPoints(lid) {
+    var lay = layerById(lid), group = groups[lid];
+    group.clearLayers();
+    group.addLayers(lay.features.filter(function (p) { return markers[lid][p.id] && pointVisible(lid, p); })
+      .map(function (p) { return markers[lid][p.id]; }));
+  }
+
+  // ------------------------------------------------------------------ polygons and lines
+  function tierFor(lay) {
+    if (!lay.tiers.length) return null;
+    if (lay.tiers.length === 1) return lay.tiers[0];
+    return map.getZoom() >= D.tierMinZoom.mid ? "mid" : "lo";
+  }
+
+  function fetchGeometry(lid, tier) {
+    var key = lid + "/" + tier;
+    if (geoms[key]) return Promise.resolve(geoms[key]);
+    pending++;
+    var url = D.urls.geometry + lid + "/" + tier + ".json" + (D.datum !== "wgs84" ? "?datum=" + D.datum : "");
+    return fetch(url, { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error(url + ": " + r.status); return r.json(); })
+      .then(function (payload) { geoms[key] = payload; return payload; })
+      .finally(function () { pending--; checkReady(); });
+  }
+
+  function drawArea(lid) {
+    var lay = layerById(lid), tier = tierFor(lay);
+    if (state.l.indexOf(lid) < 0 && !(lid === "provinces" && state.base === "none")) return Promise.resolve();
+    return fetchGeometry(lid, tier).then(function (payload) {
+      if (tierFor(lay) !== tier) return;  // the zoom moved on meanwhile
+      var feats = [];
+      payload.keys.forEach(function (k, i) {
+        var p = props[lid][k];
+        if (p && payload.geoms[i] && areaVisible(lid, p)) {
+          feats.push({ type: "Feature", properties: p, geometry: payload.geoms[i] });
+        }
+      });
+      var interactive = state.l.indexOf(lid) >= 0;
+      var gj = L.geoJSON({ type: "FeatureCollection", features: feats }, {
+        style: polygonStyle(lid), interactive: interactive,
+        onEachFeature: function (f, layer) {
+          if (!interactive) return;
+          layer.bindPopup(f.properties.pop, { maxWidth: 380, maxHeight: 440 });
+          layer.bindTooltip(f.properties.tip, { sticky: true });
+          layer.on("popupopen", function () { select(lid, f.properties.id); });
+          layer.on("popupclose", function () { unselect(lid, f.properties.id); });
+        }
+      });
+      var group = groups[lid];
+      group.clearLayers();
+      group.addLayer(gj);
+      drawn[lid] = gj;
+      gj.eachLayer(function (l) { var e = l.getElement && l.getElement(); if (e) e.classList.add("atl-f-" + lid); });
+      orderLayers();
+    });
+  }
+
+  function restyle(lid) { if (drawn[lid]) drawn[lid].setStyle(polygonStyle(lid)); }
+
+  // ------------------------------------------------------------------ layer visibility
+  function applyVisibility() {
+    D.layers.forEach(function (lay) {
+      var on = state.l.indexOf(lay.id) >= 0 || (lay.id === "provinces" && state.base === "none");
+      var g = groups[lay.id];
+      if (on && !map.hasLayer(g)) map.addLayer(g);
+      if (!on && map.hasLayer(g)) map.removeLayer(g);
+      if (on && lay.geom !== "point") drawArea(lay.id);
+    });
+    orderLayers();
+  }
+
+  function orderLayers() {
+    ["cities", "counties", "clusters", "provinces", "cluster_lines"].forEach(function (lid) {
+      if (map.hasLayer(groups[lid]) && drawn[lid]) drawn[lid].bringToFront();
+    });
+  }
+
+  // ------------------------------------------------------------------ selection, search
+  function select(lid, id) { state.sel = lid + ":" + id; writeState(); }
+  function unselect(lid, id) { if (state.sel === lid + ":" + id) { state.sel = ""; writeState(); } }
+
+  function openFeature(lid, id, move) {
+    var lay = layerById(lid), p = props[lid][id];
+    if (!lay || !p) return;
+    if (state.l.indexOf(lid) < 0) { state.l.push(lid); syncLayerBoxes(); applyVisibility(); }
+    if (lay.geom === "point") {
+      var m = markers[lid][id];
+      if (!m) return;
+      if (!pointVisible(lid, p)) { clearFilters(); }
+      if (move) groups[lid].zoomToShowLayer(m, function () { m.openPopup(); });
+      else L.popup({ autoPan: false, maxWidth: 380, maxHeight: 440 }).setLatLng(m.getLatLng()).setContent(p.pop).openOn(map);
+      return;
+    }
+    drawArea(lid).then(function () {
+      var target = null;
+      drawn[lid] && drawn[lid].eachLayer(function (l) { if (l.feature.properties.id === p.id) target = l; });
+      if (!target) return;
+      if (move) map.fitBounds(target.getBounds(), { maxZoom: 10 });
+      target.openPopup(move ? target.getBounds().getCenter() : undefined);
+    });
+  }
+
+  function normalise(s) { return String(s || "").toLowerCase().replace(/\s+/g, ""); }
+
+  function subsequence(q, s) {
+    var i = 0;
+    for (var j = 0; j < s.length && i < q.length; j++) if (s[j] === q[i]) i++;
+    return i === q.length;
+  }
+
+  A.search = function (text) {
+    var q = normalise(text);
+    if (!q) return [];
+    var out = [];
+    D.search.forEach(function (row) {
+      var best = 0;
+      row[4].forEach(function (t, i) {
+        var score = 0;
+        if (t === q) score = 100;
+        else if (t.indexOf(q) === 0) score = 80;
+        else if (t.indexOf(q) > 0) score = 60;
+        else if (i === 0 && q.length >= 2 && /[\u4e00-\u9fff]/.test(q) && subsequence(q, t)) score = 30;
+        if (score && i === 0) score += 5;
+        best = Math.max(best, score);
+      });
+      if (best) out.push({ layer: row[0], id: row[1], label: row[2], sub: row[3], score: best });
+    });
+    var order = { parks: 0, clusters: 1, projects: 2, cities: 3, counties: 4 };
+    out.sort(function (a, b) { return b.score - a.score || order[a.layer] - order[b.layer] || a.label.length - b.label.length; });
+    return out.slice(0, 12);
+  };
+
+  function setupSearch() {
+    var input = $("atl-q"), list = $("atl-results");
+    if (!input) return;
+    var results = [];
+    function show() {
+      results = A.search(input.value);
+      list.textContent = "";
+      list.hidden = !input.value;
+      if (input.value && !results.length) list.appendChild(el("li", { class: "atl-muted" }, U.no_match));
+      results.forEach(function (r, i) {
+        var li = el("li", { "data-layer": r.layer, "data-id": String(r.id), tabindex: "0" });
+        li.appendChild(el("span", { class: "atl-r-name" }, r.label));
+        li.appendChild(el("span", { class: "atl-r-sub" }, r.sub));
+        li.addEventListener("click", function () { go(i); });
+        list.appendChild(li);
+      });
+    }
+    function go(i) {
+      var r = results[i];
+      if (!r) return;
+      list.hidden = true;
+      openFeature(r.layer, r.id, true);
+    }
+    input.addEventListener("input", show);
+    input.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); show(); go(0); } });
+  }
+
+  // ------------------------------------------------------------------ the panel
+  function syncLayerBoxes() {
+    document.querySelectorAll("#atl-layers input[type=checkbox]").forEach(function (b) {
+      b.checked = state.l.indexOf(b.value) >= 0;
+    });
+  }
+
+  function setupLayers() {
+    var box = $("atl-layers");
+    if (!box) return;
+    D.groups.forEach(function (g) {
+      var fs = el("fieldset", { class: "atl-group", "data-group": g.id });
+      fs.appendChild(el("legend", {}, g.title));
+      g.layers.forEach(function (lid) {
+        var lay = layerById(lid);
+        var lab = el("label", {});
+        var cb = el("input", { type: "checkbox", value: lid, name: "layer" });
+        cb.checked = state.l.indexOf(lid) >= 0;
+        cb.addEventListener("change", function () {
+          state.l = D.layers.map(function (l) { return l.id; }).filter(function (id) {
+            var b = document.querySelector('#atl-layers input[value="' + id + '"]');
+            return b && b.checked;
+          });
+          applyVisibility();
+          writeState();
+        });
+        lab.appendChild(cb);
+        lab.appendChild(document.createTextNode(" " + lay.title + " "));
+        lab.appendChild(el("span", { class: "atl-count" }, lay.count));
+        fs.appendChild(lab);
+      });
+      box.appendChild(fs);
+    });
+  }
+
+  function selectBox(id, label, options, value, onChange) {
+    var lab = el("label", { class: "atl-sel" });
+    lab.appendChild(el("span", {}, label));
+    var s = el("select", { id: id });
+    options.forEach(function (o) {
+      var opt = el("option", { value: o[0] }, o[1]);
+      if (o[2]) opt.disabled = true;
+      s.appendChild(opt);
+    });
+    s.value = value;
+    s.addEventListener("change", function () { onChange(s.value); });
+    lab.appendChild(s);
+    return lab;
+  }
+
+  function filtersChanged() {
+    ["parks", "projects"].forEach(refreshPoints);
+    drawArea("clusters");
+    drawArea("cluster_lines");
+    restyle("cities");
+    writeState();
+  }
+
+  function clearFilters() {
+    state.sector = state.city = state.kind = state.level = "";
+    ["sector", "city", "kind", "level"].forEach(function (k) { var s = $("atl-f-" + k); if (s) s.value = ""; });
+    filtersChanged();
+  }
+
+  function setupFilters() {
+    var box = $("atl-filters");
+    if (!box) return;
+    var all = ["", U.all];
+    var used = D.sectors.filter(function (s) { return s.used; });
+    box.appendChild(selectBox("atl-f-sector", U.industry, [all].concat(used.map(function (s) { return [s.code, s.name]; })),
+      state.sector, function (v) { state.sector = v; filtersChanged(); }));
+    box.appendChild(selectBox("atl-f-city", U.city, [all].concat(D.cities.map(function (c) { return [String(c.id), c.name]; })),
+      state.city, function (v) {
+        state.city = v;
+        filtersChanged();
+        if (v) fitCity(Number(v));
+      }));
+    box.appendChild(selectBox("atl-f-kind", U.kind, [all].concat(D.kinds.map(function (k) { return [k.id, k.name]; })),
+      state.kind, function (v) { state.kind = v; filtersChanged(); }));
+    box.appendChild(selectBox("atl-f-level", U.level, [all].concat(D.levels.map(function (k) { return [k.id, k.name]; })),
+      state.level, function (v) { state.level = v; filtersChanged(); }));
+    var reset = el("button", { type: "button", class: "atl-btn" }, U.reset);
+    reset.addEventListener("click", clearFilters);
+    box.appendChild(reset);
+  }
+
+  function fitCity(adcode) {
+    var pts = [];
+    ["parks", "projects"].forEach(function (lid) {
+      layerById(lid).features.forEach(function (p) { if (p.city === adcode && p.xy) pts.push(p.xy); });
+    });
+    var done = false;
+    if (drawn.cities) drawn.cities.eachLayer(function (l) {
+      if (!done && l.feature.properties.id === adcode) { map.fitBounds(l.getBounds()); done = true; }
+    });
+    if (!done && pts.length) map.fitBounds(L.latLngBounds(pts).pad(0.3), { maxZoom: 10 });
+  }
+
+  function setupMeasure() {
+    var box = $("atl-measure");
+    var opts = [["none", U.m_none], ["n_parks", U.m_n_parks], ["n_projects", U.m_n_projects]];
+    D.sectors.filter(function (s) { return s.used; }).forEach(function (s) { opts.push(["sector:" + s.code, U.m_sector + s.name]); });
+    if (box) box.appendChild(selectBox("atl-f-measure", U.shading, opts, state.measure, function (v) {
+      state.measure = v;
+      setBreaks();
+      if (state.l.indexOf("cities") < 0 && v !== "none") { state.l.push("cities"); syncLayerBoxes(); applyVisibility(); }
+      restyle("cities");
+      renderLegend();
+      writeState();
+    }));
+  }
+
+  function setBreaks() {
+    var key = state.measure === "n_projects" ? "nj" : "np";
+    A._breaks = breaks(layerById("cities").features.map(function (p) { return p[key]; }));
+  }
+
+  function setupBases() {
+    var box = $("atl-bases");
+    if (!box) return;
+    D.bases.forEach(function (b) {
+      var lab = el("label", {});
+      var r = el("input", { type: "radio", name: "base", value: b.id });
+      r.checked = b.id === state.base;
+      r.disabled = !b.available;
+      r.addEventListener("change", function () {
+        window.location.search = "?" + query({ base: b.id });  // the overlays' datum may change
+      });
+      lab.appendChild(r);
+      lab.appendChild(document.createTextNode(" " + b.title + (b.available ? "" : U.no_key)));
+      box.appendChild(lab);
+    });
+    if (D.datum === "gcj02") box.appendChild(el("p", { class: "atl-note-s" }, U.gcj_note));
+  }
+
+  // ------------------------------------------------------------------ share panel
+  function embedPath() {
+    if (D.view === "layer") return D.urls.embed + "/map/" + encodeURIComponent(D.layer);
+    if (D.view === "cluster") return D.urls.embed + "/cluster/" + encodeURIComponent(D.cluster_id);
+    return D.urls.embed;
+  }
+  function fullPath() {
+    if (D.view === "layer") return D.urls.atlas + "map/" + encodeURIComponent(D.layer);
+    if (D.view === "cluster") return D.urls.atlas + "cluster/" + encodeURIComponent(D.cluster_id);
+    return D.urls.atlas;
+  }
+  A.shareLinks = function () {
+    var origin = window.location.origin, q = "?" + query();
+    var embed = origin + embedPath() + q;
+    var title = document.title.replace(/"/g, "");
+    return {
+      link: origin + fullPath() + q,
+      embed: embed,
+      iframe: '<iframe src="' + embed.replace(/&/g, "&amp;").replace(/"/g, "&quot;") + '" width="800" height="600" ' +
+        'style="border:0" loading="lazy" title="' + title.replace(/&/g, "&amp;").replace(/</g, "&lt;") + '"></iframe>'
+    };
+  };
+
+  function copyButton(target) {
+    var b = el("button", { type: "button", class: "atl-btn" }, U.copy);
+    b.addEventListener("click", function () {
+      target.select();
+      var done = function () { b.textContent = U.copied; setTimeout(function () { b.textContent = U.copy; }, 1500); };
+      if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(target.value).then(done, done);
+      else { try { document.execCommand("copy"); } catch (e) { /* selected for manual copy */ } done(); }
+    });
+    return b;
+  }
+
+  function setupShare(box) {
+    if (!box) return;
+    box.appendChild(el("label", { for: "atl-share-link" }, U.link));
+    var link = el("input", { id: "atl-share-link", type: "text", readonly: "readonly" });
+    box.appendChild(link);
+    box.appendChild(copyButton(link));
+    box.appendChild(el("label", { for: "atl-share-iframe" }, U.iframe));
+    var code = el("textarea", { id: "atl-share-iframe", rows: "4", readonly: "readonly" });
+    box.appendChild(code);
+    box.appendChild(copyButton(code));
+  }
+
+  function updateShare() {
+    var links = A.shareLinks();
+    var link = $("atl-share-link"), code = $("atl-share-iframe"), full = $("atl-open-full");
+    if (link) link.value = links.link;
+    if (code) code.value = links.iframe;
+    if (full) full.href = links.link;
+  }
+
+  function embedControls() {
+    var Share = L.Control.extend({
+      options: { position: "topright" },
+      onAdd: function () {
+        var div = el("div", { class: "leaflet-bar atl-embed-bar" });
+        var title = el("a", { id: "atl-open-full", href: "#", target: "_blank", rel: "noopener" },
+          (D.cluster ? D.cluster.name + " · " : "") + U.title + " ↗");
+        title.title = U.open_full;
+        div.appendChild(title);
+        var details = el("details", { id: "atl-share-box" });
+        details.appendChild(el("summary", {}, U.share));
+        var inner = el("div", { id: "atl-share" });
+        details.appendChild(inner);
+        div.appendChild(details);
+        setupShare(inner);
+        L.DomEvent.disableClickPropagation(div);
+        L.DomEvent.disableScrollPropagation(div);
+        return div;
+      }
+    });
+    map.addControl(new Share());
+  }
+
+  // ------------------------------------------------------------------ legend
+  function swatch(svg) { var s = el("span", { class: "atl-sw" }); s.innerHTML = svg; return s; }
+
+  function renderLegend() {
+    var box = $("atl-legend-body");
+    if (!box) return;
+    box.textContent = "";
+    function row(sym, text) {
+      var r = el("div", { class: "atl-lrow" });
+      r.appendChild(sym);
+      r.appendChild(el("span", {}, text));
+      box.appendChild(r);
+    }
+    var grey = { color: "#888888", approx: false };
+    row(swatch(symbol("parks", Object.assign({ level: "national" }, grey)).options.html), U.sym_national);
+    row(swatch(symbol("parks", Object.assign({ level: "provincial" }, grey)).options.html), U.sym_provincial);
+    row(swatch(symbol("parks", Object.assign({ level: "" }, grey)).options.html), U.sym_other);
+    row(swatch(symbol("projects", grey).options.html), U.sym_project);
+    row(swatch(symbol("parks", { level: "", color: "#444444", approx: false }).options.html), U.solid);
+    row(swatch(symbol("parks", { level: "", color: "#444444", approx: true }).options.html), U.hollow);
+    row(swatch('<svg width="22" height="10"><line x1="1" y1="5" x2="21" y2="5" stroke="#d62728" stroke-width="4"/></svg>'), U.corridor);
+    if (state.base === "none") row(swatch('<svg width="22" height="10"><line x1="1" y1="5" x2="21" y2="5" stroke="#6baed6" stroke-width="2"/></svg>'), U.rivers);
+    if (state.measure !== "none") {
+      box.appendChild(el("div", { class: "atl-lh" }, U.shading + " · " + measureTitle()));
+      if (state.measure.indexOf("sector:") === 0) {
+        row(swatch('<svg width="18" height="12"><rect width="18" height="12" fill="#d95f0e" fill-opacity=".55" stroke="#555"/></svg>'), "✓");
+      } else {
+        var b = A._breaks;
+        b.forEach(function (lo, i) {
+          if (lo === 0) return;
+          var hi = i + 1 < b.length ? b[i + 1] - 1 : null;
+          row(swatch('<svg width="18" height="12"><rect width="18" height="12" fill="' + SHADES[Math.min(i, 5)] + '" stroke="#555"/></svg>'),
+            hi === null ? "≥ " + lo : (hi === lo ? String(lo) : lo + "–" + hi));
+        });
+      }
+    }
+    box.appendChild(el("div", { class: "atl-lh" }, U.sectors_legend));
+    var used = {};
+    ["parks", "projects"].forEach(function (lid) {
+      layerById(lid).features.forEach(function (p) { if (p.sec[0]) used[p.sec[0]] = true; });
+    });
+    D.sectors.filter(function (s) { return used[s.code]; }).forEach(function (s) {
+      row(swatch('<svg width="12" height="12"><circle cx="6" cy="6" r="5" fill="' + colour(s.color) + '"/></svg>'), s.name);
+    });
+  }
+
+  function measureTitle() {
+    if (state.measure === "n_parks") return U.m_n_parks;
+    if (state.measure === "n_projects") return U.m_n_projects;
+    var code = state.measure.slice(7);
+    var s = D.sectors.filter(function (x) { return x.code === code; })[0];
+    return U.m_sector + (s ? s.name : code);
+  }
+
+  function setupLegend() {
+    if ($("atl-legend-body")) { renderLegend(); return; }  // the full page has it in the panel
+    var Legend = L.Control.extend({
+      options: { position: "bottomright" },
+      onAdd: function () {
+        var d = el("details", { class: "atl-legend leaflet-bar", id: "atl-legend" });
+        if (window.innerWidth > 900) d.open = true;
+        d.appendChild(el("summary", {}, U.legend));
+        d.appendChild(el("div", { id: "atl-legend-body" }));
+        L.DomEvent.disableClickPropagation(d);
+        L.DomEvent.disableScrollPropagation(d);
+        return d;
+      }
+    });
+    map.addControl(new Legend());
+    renderLegend();
+  }
+
+  // ------------------------------------------------------------------ cluster view
+  function setupCluster() {
+    var c = D.cluster;
+    if (!c) return;
+    var pts = c.members.filter(function (m) { return m.xy; }).map(function (m) { return m.xy; });
+    var badges = L.layerGroup().addTo(map);
+    c.members.forEach(function (m) {
+      if (!m.xy) return;
+      var d = el("div", { class: "atl-badge" });
+      d.appendChild(el("b", {}, c.ordered ? m.n : "•"));
+      d.appendChild(el("span", {}, m.name));
+      L.marker(m.xy, { icon: L.divIcon({ className: "atl-badge-wrap", html: d.outerHTML, iconSize: null }),
+        interactive: false, keyboard: false, zIndexOffset: 1000 }).addTo(badges);
+    });
+    if (!state.c && pts.length) map.fitBounds(L.latLngBounds(pts).pad(0.25), { maxZoom: 9 });
+    var box = $("atl-cluster");
+    if (!box) return;
+    box.hidden = false;
+    box.appendChild(el("h2", {}, c.name));
+    if (c.name2 && c.name2 !== c.name) box.appendChild(el("div", { class: "atl-en" }, c.name2));
+    box.appendChild(el("div", { class: "atl-muted" }, c.kind + (c.sectors.length ? " · " + c.sectors.join(" · ") : "")));
+    box.appendChild(el("h3", {}, U.members));
+    var ol = el(c.ordered ? "ol" : "ul", { class: "atl-members" });
+    c.members.forEach(function (m) {
+      var li = el("li", { "data-adcode": String(m.adcode) });
+      li.appendChild(el("b", {}, m.name));
+      if (m.role) {
+        li.appendChild(el("div", {}, m.role));
+        if (m.quote) li.appendChild(el("q", { class: "atl-muted" }, m.quote));
+      } else li.appendChild(el("div", { class: "atl-muted" }, U.no_role));
+      ol.appendChild(li);
+    });
+    box.appendChild(ol);
+    [["parks", U.along_parks], ["projects", U.along_projects]].forEach(function (pair) {
+      var ids = c[pair[0]];
+      box.appendChild(el("h3", {}, pair[1] + " (" + ids.length + ")"));
+      var ul = el("ul", { class: "atl-along" });
+      if (!ids.length) ul.appendChild(el("li", { class: "atl-muted" }, U.none_listed));
+      ids.forEach(function (id) {
+        var row = D.search.filter(function (r) { return r[0] === pair[0] && r[1] === id; })[0];
+        var a = el("a", { href: "#", "data-id": id }, row ? row[2] : id);
+        a.addEventListener("click", function (e) { e.preventDefault(); openFeature(pair[0], id, true); });
+        var li = el("li");
+        li.appendChild(a);
+        ul.appendChild(li);
+      });
+      box.appendChild(ul);
+    });
+  }
+
+  // ------------------------------------------------------------------ base maps
+  function setupBase() {
+    var b = D.bases.filter(function (x) { return x.id === state.base; })[0];
+    map.createPane("hydro").style.zIndex = 250;
+    if (b && b.url) {
+      var opts = { attribution: b.attribution, maxZoom: 18 };
+      if (b.subdomains) opts.subdomains = b.subdomains;
+      L.tileLayer(b.url, opts).addTo(map);
+      if (b.overlay) L.tileLayer(b.overlay, opts).addTo(map);
+      return;
+    }
+    map.attributionControl.addAttribution(b ? b.attribution : "");
+    [["lakes", { color: "#6baed6", weight: 0.6, fillColor: "#c6dbef", fillOpacity: 0.9 }],
+     ["rivers", { color: "#6baed6", weight: 1.4, opacity: 0.9 }]].forEach(function (pair) {
+      pending++;
+      fetch(D.urls[pair[0]], { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (gj) {
+          if (gj) L.geoJSON(gj, { pane: "hydro", interactive: false, style: pair[1] }).addTo(map);
+        }).catch(function () { /* the base is decoration: the map works without it */ })
+        .finally(function () { pending--; checkReady(); });
+    });
+  }
+
+  function checkReady() {
+    if (pending === 0 && A._initialised && !A.ready) {
+      A.ready = true;
+      document.body.setAttribute("data-ready", "1");
+      if (A._restore) { var r = A._restore; A._restore = null; openFeature(r[0], r[1], false); }
+    }
+  }
+
+  // ------------------------------------------------------------------ counts for tests
+  A.drawnCounts = function () {
+    var out = {};
+    D.layers.forEach(function (lay) {
+      if (!map.hasLayer(groups[lay.id])) { out[lay.id] = 0; return; }
+      if (lay.geom === "point") out[lay.id] = groups[lay.id].getLayers().length;
+      else out[lay.id] = drawn[lay.id] ? drawn[lay.id].getLayers().length : 0;
+    });
+    return out;
+  };
+  A.map = function () { return map; };
+  A.state = function () { return state; };
+
+  // ------------------------------------------------------------------ start
+  A.init = function (m, data) {
+    map = m;
+    D = data;
+    U = D.ui;
+    state = readState();
+    map.setMaxZoom(17);  // markercluster needs it; without tiles Leaflet has none
+    map.setMinZoom(4);
+    D.layers.forEach(function (lay) {
+      props[lay.id] = {};
+      lay.features.forEach(function (p) { props[lay.id][p.id] = p; });
+    });
+    if (state.c) map.setView(state.c, state.z || D.home.zoom);
+    else if (state.z) map.setZoom(state.z);
+    setBreaks();
+    setupBase();
+    D.layers.forEach(function (lay) {
+      if (lay.geom === "point") buildPoints(lay);
+      else groups[lay.id] = L.featureGroup();
+    });
+    if (D.embed) embedControls();
+    setupSearch();
+    setupLayers();
+    setupFilters();
+    setupMeasure();
+    setupBases();
+    setupShare($("atl-share"));
+    setupLegend();
+    setupCluster();
+    applyVisibility();
+    var lastTier = null;
+    map.on("zoomend", function () {
+      var tier = map.getZoom() >= D.tierMinZoom.mid ? "mid" : "lo";
+      if (tier !== lastTier) { lastTier = tier; applyVisibility(); }
+    });
+    lastTier = map.getZoom() >= D.tierMinZoom.mid ? "mid" : "lo";
+    map.on("moveend", writeState);
+    if (state.sel && state.sel.indexOf(":") > 0) {
+      var parts = state.sel.split(":");
+      var lid = parts[0], raw = parts.slice(1).join(":");
+      var key = props[lid] && (props[lid][raw] ? raw : (props[lid][Number(raw)] ? Number(raw) : null));
+      if (key !== null && key !== undefined) A._restore = [lid, key];
+    }
+    writeState();
+    A._initialised = true;
+    checkReady();
+  };
+})();
