@@ -1,0 +1,70 @@
+"""Property-based fuzzing: schemathesis generates requests from /api/openapi (valid and
+invalid parameter values) and hypothesis throws arbitrary query strings at the downloads.
+Nothing may answer 5xx. Bounded to keep the suite fast (well under a minute here)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+
+from layers.registry import LAYERS
+from server.formats import FORMATS
+from server.ogc import openapi
+
+pytestmark = pytest.mark.slow
+
+EXAMPLES = 40  # per operation and mode: 4 documents + 3 per layer = 25 operations
+PATHS = list(openapi("http://localhost/api", 100, 10000)["paths"])  # the same registry-made spec
+COUNT = {"requests": 0, "4xx": 0}
+
+
+@pytest.fixture(scope="module")
+def api_schema(app):
+    """The API definition as the session's app serves it, with the app as transport."""
+    return schemathesis.openapi.from_wsgi("/api/openapi", app)
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+@pytest.mark.parametrize("path", PATHS)
+def test_no_server_error_for_any_documented_request(api_schema, path, mode):
+    operation = api_schema[path]["GET"]
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    def run(case):
+        response = case.call()
+        COUNT["requests"] += 1
+        assert response.status_code < 500, (case.path, case.query, response.text[:300])
+        if response.status_code >= 400:
+            COUNT["4xx"] += 1
+            assert set(response.json()) == {"code", "description"}
+
+    run()
+
+
+names = st.sampled_from(["bbox", "limit", "offset", "q", "sector", "city_adcode", "kind",
+                         "precision", "bbox-crs", "f", "../x", "", "sectors", "adcode"])
+values = st.one_of(st.text(max_size=30), st.integers().map(str),
+                   st.lists(st.floats(allow_nan=True), min_size=0, max_size=7).map(
+                       lambda xs: ",".join(map(str, xs))))
+
+
+@given(layer=st.sampled_from(list(LAYERS) + ["..", "x"]), fmt=st.sampled_from(list(FORMATS) + ["zip"]),
+       params=st.lists(st.tuples(names, values), max_size=4))
+@settings(max_examples=150, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+def test_no_server_error_for_any_download_query(client, layer, fmt, params):
+    if fmt in ("gpkg", "kml") and not params:
+        return  # whole-layer GDAL files are covered in test_downloads and cost time here
+    response = client.get(f"/download/{layer}.{fmt}?{urlencode(params)}")
+    assert response.status_code in (200, 400, 404), response.get_data(as_text=True)[:300]
+
+
+def test_report_fuzz_volume():
+    print(f"schemathesis sent {COUNT['requests']} requests, {COUNT['4xx']} answered 4xx, none 5xx")
