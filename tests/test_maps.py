@@ -1,0 +1,231 @@
+"""The map pages on the Flask client: routes, offline assets, CSP, escaping, base maps, data."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+
+import pytest
+
+from server import create_app, mapview
+from server.store import AtlasStore
+from tests.conftest import seeds_dir_or_skip
+from tests.map_fixtures import CORRIDOR, CORRIDOR_MEMBERS, XSS, XSS_PARK, build_map_fixture
+
+DATA_RE = re.compile(r'<script type="application/json" id="atlas-data">(.*?)</script>', re.S)
+
+
+@pytest.fixture(scope="session")
+def fixture_atlas(tmp_path_factory):
+    seeds_dir_or_skip()
+    return build_map_fixture(tmp_path_factory.mktemp("mapfx"))
+
+
+@pytest.fixture(scope="session")
+def fx_client(fixture_atlas):
+    app = create_app({"DATA": str(fixture_atlas), "TESTING": True,
+                      "FRAME_ANCESTORS": "'self' https://intranet.example"})
+    return app.test_client()
+
+
+def page(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    html = response.get_data(as_text=True)
+    data = json.loads(DATA_RE.search(html).group(1))
+    return response, html, data
+
+
+def outside_data(html: str) -> str:
+    return DATA_RE.sub("", html)
+
+
+def test_atlas_page_has_every_layer_grouped_with_build_counts(client, app):
+    response, html, data = page(client, "/")
+    counts = AtlasStore(app.config["DATA"]).counts()
+    assert {lay["id"]: lay["count"] for lay in data["layers"]} == counts
+    assert [g["id"] for g in data["groups"]] == ["boundaries", "parks", "clusters", "projects"]
+    assert sorted(sum((g["layers"] for g in data["groups"]), [])) == sorted(counts)
+    assert '<html lang="zh-CN">' in html and "湖北产业集群地图" in html
+    assert "L.control.scale()" in html
+    assert data["view"] == "atlas" and data["base"] == "none"
+
+
+def test_every_asset_is_served_by_the_app(client):
+    _, html, _ = page(client, "/")
+    refs = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
+    assert refs and all(r.startswith("/static/") for r in refs), refs
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', outside_data(html))
+    for ref in refs:
+        assert client.get(ref).status_code == 200, f"{ref}: run `make setup` (npm assets)"
+    assert client.get("/static/vendor/hydro/rivers.geojson").status_code == 200
+
+
+def test_pages_send_a_nonce_csp_and_refuse_framing(client):
+    response, html, _ = page(client, "/")
+    csp = response.headers["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([^']+)'", csp).group(1)
+    assert "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "img-src 'self' data:;" in csp  # no tile host with the default base map
+    for tag in re.findall(r"<script\b[^>]*>", html):
+        assert f'nonce="{nonce}"' in tag or 'type="application/json"' in tag, tag
+
+
+def test_embed_may_be_framed_by_configured_hosts_only(fx_client):
+    response, html, data = page(fx_client, "/embed")
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'self' https://intranet.example" in csp
+    assert "X-Frame-Options" not in response.headers
+    assert 'id="atl-panel"' not in html and data["embed"] is True
+    response, _, data = page(fx_client, f"/embed/cluster/{CORRIDOR}?lang=en")
+    assert data["view"] == "cluster" and data["lang"] == "en"
+    _, _, data = page(fx_client, "/embed?layer=parks")
+    assert data["view"] == "layer" and data["visible"] == ["parks"]
+
+
+def test_english_switch(client):
+    _, html, data = page(client, "/?lang=en")
+    assert '<html lang="en">' in html and "Hubei Cluster Atlas" in html
+    parks = next(lay for lay in data["layers"] if lay["id"] == "parks")
+    assert parks["title"] == "Parks, zones and bases"
+    assert data["ui"]["lang_switch"] == "中文"
+
+
+def test_one_layer_and_unknown_views(client):
+    _, _, data = page(client, "/map/counties")
+    assert data["view"] == "layer" and data["visible"] == ["counties"]
+    assert client.get("/map/nope").status_code == 404
+    assert client.get("/cluster/nope").status_code == 404
+    assert client.get("/embed/map/nope").status_code == 404
+
+
+def test_cluster_view_lists_members_in_order_with_roles(fx_client):
+    _, html, data = page(fx_client, f"/cluster/{CORRIDOR}")
+    c = data["cluster"]
+    assert [m["adcode"] for m in c["members"]] == CORRIDOR_MEMBERS
+    assert [m["n"] for m in c["members"]] == [1, 2, 3, 4, 5]
+    roles = {m["adcode"]: m["role"] for m in c["members"]}
+    assert roles[420300] == "中国商用车之都" and roles[421300] == "中国专用车之都" and roles[420900] == ""
+    assert all(m["xy"] for m in c["members"])
+    assert XSS_PARK in c["parks"]  # the fixture park lies in 十堰
+    assert "测试汽车走廊" in html  # the page title
+
+
+@pytest.mark.parametrize("where", ["pop", "tip"])
+def test_script_injection_is_escaped(fx_client, where):
+    _, html, data = page(fx_client, "/")
+    assert "<img src=x" not in outside_data(html)
+    park = next(p for lay in data["layers"] if lay["id"] == "parks" for p in lay["features"]
+                if p["id"] == XSS_PARK)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in park[where]
+    assert "<img" not in park[where]
+
+
+def test_script_injection_in_search_terms_is_data_only(fx_client):
+    _, html, data = page(fx_client, "/")
+    row = next(r for r in data["search"] if r[1] == XSS_PARK)
+    assert row[2] == XSS  # shown with textContent by atlas.js
+    raw = DATA_RE.search(html).group(1)
+    assert "</script" not in raw.lower() and "<!--" not in raw
+
+
+def test_json_for_script_cannot_close_the_element():
+    text = mapview.json_for_script({"a": "</script><script>alert(1)</script><!--"})
+    assert "</" not in text and "<!--" not in text
+    assert json.loads(text)["a"] == "</script><script>alert(1)</script><!--"
+
+
+def test_popups_show_precision_sources_and_downloads(client, app):
+    _, _, data = page(client, "/")
+    store = AtlasStore(app.config["DATA"])
+    parks = next(lay for lay in data["layers"] if lay["id"] == "parks")["features"]
+    frame = store.layer("parks")
+    approx = {r.id for r in frame.itertuples() if r.precision in ("county", "city")}
+    assert {p["id"] for p in parks if p["approx"]} == approx
+    for p in parks:
+        assert "定位精度" in p["pop"] and "来源" in p["pop"]
+        assert f"/api/collections/parks/items/{p['id']}?f=json" in p["pop"]
+        if p["approx"]:
+            assert "非实际位置" in p["pop"] and "atl-approx" in p["pop"]
+    cities = next(lay for lay in data["layers"] if lay["id"] == "cities")["features"]
+    wuhan = next(c for c in cities if c["id"] == 420100)
+    assert "/download/cities.csv?adcode=420100" in wuhan["pop"]
+    assert wuhan["np"] == int(store.layer("cities").set_index("adcode").loc[420100, "n_parks"])
+
+
+def test_gaode_shifts_overlays_and_allows_only_its_tiles(client):
+    _, _, plain = page(client, "/")
+    response, _, shifted = page(client, "/?base=gaode")
+    csp = response.headers["Content-Security-Policy"]
+    assert "https://*.is.autonavi.com" in csp and "openstreetmap" not in csp
+    assert shifted["datum"] == "gcj02"
+    a = next(lay for lay in plain["layers"] if lay["id"] == "parks")["features"][0]["xy"]
+    b = next(lay for lay in shifted["layers"] if lay["id"] == "parks")["features"][0]["xy"]
+    assert 0.001 < abs(b[0] - a[0]) + abs(b[1] - a[1]) < 0.02  # about 0.6 km at Hubei
+    wgs = client.get("/map/geometry/provinces/lo.json").get_json()
+    gcj = client.get("/map/geometry/provinces/lo.json?datum=gcj02").get_json()
+    assert wgs["keys"] == gcj["keys"] and wgs["geoms"] != gcj["geoms"]
+
+
+def test_tianditu_needs_a_key(app, built_atlas):
+    _, _, data = page(app.test_client(), "/?base=tianditu")
+    assert data["base"] == "none"
+    keyed = create_app({"DATA": str(built_atlas), "TESTING": True, "TIANDITU_KEY": "k123"})
+    response, _, data = page(keyed.test_client(), "/?base=tianditu")
+    assert data["base"] == "tianditu" and "tk=k123" in data["bases"][2]["url"]
+    assert "https://*.tianditu.gov.cn" in response.headers["Content-Security-Policy"]
+
+
+def test_geometry_tiers_are_rounded_gzipped_and_keyed(client, app):
+    counts = AtlasStore(app.config["DATA"]).counts()
+    for tier, decimals in (("lo", 3), ("mid", 4)):
+        response = client.get(f"/map/geometry/counties/{tier}.json", headers={"Accept-Encoding": "gzip"})
+        assert response.status_code == 200 and response.headers["Content-Encoding"] == "gzip"
+        body = json.loads(gzip.decompress(response.get_data()))
+        assert len(body["keys"]) == counts["counties"]
+        coord = body["geoms"][0]["coordinates"][0][0]
+        coord = coord[0] if isinstance(coord[0], list) else coord
+        assert all(round(v, decimals) == v for v in coord)
+        etag = response.headers["ETag"]
+        assert client.get(f"/map/geometry/counties/{tier}.json",
+                          headers={"If-None-Match": etag}).status_code == 304
+    lo = len(client.get("/map/geometry/counties/lo.json").get_data())
+    mid = len(client.get("/map/geometry/counties/mid.json").get_data())
+    assert lo < mid / 2
+    assert client.get("/map/geometry/parks/lo.json").status_code == 404
+    assert client.get("/map/geometry/counties/huge.json").status_code == 404
+    assert client.get("/map/geometry/counties/lo.json?datum=bd09").status_code == 400
+
+
+@pytest.mark.parametrize("name, short", [
+    ("武汉经济技术开发区", "武汉经开"), ("武汉经济技术开发区", "武汉经开区"),
+    ("武汉东湖新技术开发区", "武汉东湖高新区"), ("湖北青山经济开发区", "青山经开区"),
+    ("咸宁市经济技术开发区", "咸宁经开区"),
+])
+def test_abbreviations(name, short):
+    assert short in mapview.abbreviations(name)
+
+
+def test_search_terms_include_pinyin_and_aliases():
+    terms = mapview.search_terms("武汉经济技术开发区", "Wuhan ETDZ", ["武汉经济开发区"])
+    assert "wuhanjingjijishukaifaqu" in terms and "whjjjskfq" in terms
+    assert "武汉经济开发区" in terms and "wuhanetdz" in terms and "武汉经开" in terms
+
+
+def test_vendor_subset_keeps_features_touching_the_area():
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "vendor_assets", Path(__file__).resolve().parent.parent / "tools" / "vendor_assets.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    fc = {"features": [
+        {"properties": {"name": "Han", "x": 1}, "geometry": {"type": "LineString",
+                                                             "coordinates": [[100, 20], [114, 30.5]]}},
+        {"properties": {}, "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}},
+    ]}
+    out = mod.subset(fc)
+    assert [f["properties"] for f in out["features"]] == [{"name": "Han"}]
