@@ -44,7 +44,7 @@ POLYGON_LAYERS = ("provinces", "cities", "counties", "clusters")
 TIER_PRECISION = {"lo": 3, "mid": 4, "full": 5}  # decimals kept per geometry tier
 TIER_MIN_ZOOM = {"lo": 0, "mid": 9}  # the browser swaps to `mid` from this zoom on
 POINT_DECIMALS = 5
-HOME = {"center": [30.9, 112.3], "zoom": 7}
+HOME = {"center": [31.15, 112.3], "zoom": 7}
 MEASURES = ("none", "n_parks", "n_projects", "sector")
 
 

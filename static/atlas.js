@@ -91,7 +91,7 @@
 
   function areaVisible(lid, p) {
     if (lid !== "clusters" && lid !== "cluster_lines") return true;
-    if (D.cluster) return p.id === D.cluster.id || lid === "clusters";
+    if (D.cluster) return p.id === D.cluster.id;  // the focused cluster alone
     if (state.sector && p.sec.indexOf(state.sector) < 0) return false;
     if (state.city && p.cities.indexOf(Number(state.city)) < 0) return false;
     return true;
@@ -140,8 +140,8 @@
       } else if (lid === "clusters" || lid === "cluster_lines") {
         var c = colour(p.color);
         Object.assign(s, { color: c, fillColor: c });
-        if (D.cluster && p.id === D.cluster.id) Object.assign(s, { weight: lid === "cluster_lines" ? 6 : 3, opacity: 1 });
-        else if (D.cluster) Object.assign(s, { opacity: 0.25, fillOpacity: 0.03 });
+        if (D.cluster) Object.assign(s, lid === "cluster_lines" ? { weight: 6, opacity: 0.9 }
+          : { weight: 3, opacity: 1, fillOpacity: 0.08, dashArray: "8 5" });
       }
       return s;
     };

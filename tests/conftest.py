@@ -93,3 +93,12 @@ def live_server(built_atlas):
     yield base
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def map_atlas(tmp_path_factory) -> Path:
+    """The real sources plus the map tests' fixture records (tests/map_fixtures.py)."""
+    from tests.map_fixtures import build_map_fixture
+
+    seeds_dir_or_skip()
+    return build_map_fixture(tmp_path_factory.mktemp("map_atlas"))

@@ -10,21 +10,14 @@ import pytest
 
 from server import create_app, mapview
 from server.store import AtlasStore
-from tests.conftest import seeds_dir_or_skip
-from tests.map_fixtures import CORRIDOR, CORRIDOR_MEMBERS, XSS, XSS_PARK, build_map_fixture
+from tests.map_fixtures import CORRIDOR, CORRIDOR_MEMBERS, XSS, XSS_PARK
 
 DATA_RE = re.compile(r'<script type="application/json" id="atlas-data">(.*?)</script>', re.S)
 
 
 @pytest.fixture(scope="session")
-def fixture_atlas(tmp_path_factory):
-    seeds_dir_or_skip()
-    return build_map_fixture(tmp_path_factory.mktemp("mapfx"))
-
-
-@pytest.fixture(scope="session")
-def fx_client(fixture_atlas):
-    app = create_app({"DATA": str(fixture_atlas), "TESTING": True,
+def fx_client(map_atlas):
+    app = create_app({"DATA": str(map_atlas), "TESTING": True,
                       "FRAME_ANCESTORS": "'self' https://intranet.example"})
     return app.test_client()
 

@@ -1,0 +1,191 @@
+"""The maps in a real headless Chromium (Debian's package, driven by Playwright) with every
+outside host unreachable: drawing, layer toggles, popups, shared URLs, script injection.
+
+Screenshots go to tests/artifacts/ (git-ignored); look at them after a change to the map.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from server.store import AtlasStore
+from tests.conftest import start_server
+from tests.map_fixtures import CORRIDOR, CORRIDOR_MEMBERS, XSS, XSS_PARK
+
+pytestmark = pytest.mark.slow
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = os.environ.get("ATLAS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--disable-quic"]
+READY = "body[data-ready='1']"
+
+
+@pytest.fixture(scope="module")
+def server(map_atlas):
+    proc, base = start_server(map_atlas)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("chromium not installed: tools/system-deps.sh installs it")
+        pytest.skip("chromium not installed")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A page whose requests outside the app are recorded and refused."""
+
+    def __init__(self, browser, base: str):
+        self.base = base
+        self.outside: list[str] = []
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.route("**/*", self._route)
+
+    def _route(self, route):
+        if route.request.url.startswith(self.base):
+            route.continue_()
+        else:
+            self.outside.append(route.request.url)
+            route.abort()
+
+    def open(self, path: str):
+        self.page.goto(self.base + path if path.startswith("/") else path)
+        self.page.wait_for_selector(READY, state="attached", timeout=30000)
+        return self
+
+    def counts(self) -> dict:
+        return self.page.evaluate("AtlasMap.drawnCounts()")
+
+    def close(self):
+        assert self.errors == [], self.errors
+        self.page.close()
+
+
+@pytest.fixture()
+def open_page(browser, server):
+    pages = []
+
+    def make(path: str) -> Page:
+        p = Page(browser, server).open(path)
+        pages.append(p)
+        return p
+
+    yield make
+    for p in pages:
+        p.close()
+
+
+def test_atlas_draws_with_no_internet(open_page, map_atlas):
+    counts = AtlasStore(map_atlas).counts()
+    p = open_page("/")
+    drawn = p.counts()
+    for lid in ("provinces", "cities", "cluster_lines", "parks", "projects"):
+        assert drawn[lid] == counts[lid], (lid, drawn, counts)
+    assert drawn["counties"] == 0  # off by default
+    assert p.page.locator("path.atl-f-cities").count() == counts["cities"]
+    assert p.page.locator(".atl-mk, .atl-cl").count() > 0
+    p.page.wait_for_timeout(300)
+    ARTIFACTS.mkdir(exist_ok=True)
+    p.page.screenshot(path=str(ARTIFACTS / "atlas.png"))
+    assert p.outside == []
+
+
+def test_toggle_a_layer_and_the_url_follows(open_page, map_atlas):
+    counts = AtlasStore(map_atlas).counts()
+    p = open_page("/")
+    p.page.check("#atl-layers input[value=counties]")
+    p.page.wait_for_selector("path.atl-f-counties", state="attached")
+    assert p.counts()["counties"] == counts["counties"]
+    p.page.uncheck("#atl-layers input[value=parks]")
+    assert p.counts()["parks"] == 0
+    layers = parse_qs(urlparse(p.page.url).query)["l"][0].split(",")
+    assert "counties" in layers and "parks" not in layers
+    assert p.outside == []
+
+
+def test_search_by_abbreviation_opens_the_popup_and_the_shared_url_reopens_it(open_page, map_atlas):
+    parks = AtlasStore(map_atlas).layer("parks")
+    target = next((r for r in parks.itertuples() if r.name_zh.endswith("经济技术开发区")), None)
+    if target is None:
+        pytest.skip("no 经济技术开发区 in the parks yet")
+    short = target.name_zh.removesuffix("经济技术开发区").removeprefix("湖北省").removesuffix("市") + "经开"
+    p = open_page("/")
+    p.page.fill("#atl-q", short)
+    first = p.page.locator("#atl-results li").first
+    assert first.get_attribute("data-id") == target.id
+    p.page.press("#atl-q", "Enter")
+    popup = p.page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert target.name_zh in popup.inner_text()
+    assert "定位精度" in popup.inner_text()
+    p.page.wait_for_timeout(600)  # zoom animation and the URL update
+    shared = p.page.url
+    query = parse_qs(urlparse(shared).query)
+    assert query["sel"] == [f"parks:{target.id}"] and "z" in query and "c" in query
+    again = open_page(shared)
+    again.page.locator(".leaflet-popup-content").wait_for()
+    assert target.name_zh in again.page.locator(".leaflet-popup-content").inner_text()
+    state = again.page.evaluate("[AtlasMap.map().getZoom(), AtlasMap.map().getCenter()]")
+    assert state[0] == int(query["z"][0])
+    lat, lng = map(float, query["c"][0].split(","))
+    assert abs(state[1]["lat"] - lat) < 1e-3 and abs(state[1]["lng"] - lng) < 1e-3
+    assert p.outside == [] and again.outside == []
+
+
+def test_share_panel_gives_link_and_iframe(open_page):
+    p = open_page("/?lang=en&measure=n_parks")
+    p.page.click("#atl-share-box summary")
+    link = p.page.input_value("#atl-share-link")
+    snippet = p.page.input_value("#atl-share-iframe")
+    assert "measure=n_parks" in link and "lang=en" in link
+    assert snippet.startswith('<iframe src="') and "/embed?" in snippet
+    embed_url = snippet.split('"')[1].replace("&amp;", "&")
+    e = open_page(embed_url)
+    assert e.page.locator("#atl-panel").count() == 0
+    assert e.page.locator("#atl-legend").count() == 1
+    assert e.counts()["cities"] > 0
+    assert e.outside == []
+
+
+def test_script_injection_does_not_run(open_page):
+    p = open_page(f"/?sel=parks:{XSS_PARK}")
+    popup = p.page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert XSS in popup.inner_text()
+    p.page.fill("#atl-q", XSS)
+    assert XSS in p.page.locator("#atl-results").inner_text()
+    p.page.wait_for_timeout(300)
+    assert p.page.locator("img[src='x']").count() == 0
+    assert p.dialogs == []
+    assert p.outside == []
+
+
+def test_corridor_view(open_page):
+    p = open_page(f"/cluster/{CORRIDOR}")
+    assert p.page.locator(".atl-badge").count() == len(CORRIDOR_MEMBERS)
+    members = p.page.locator(".atl-members li")
+    assert members.count() == len(CORRIDOR_MEMBERS)
+    assert "中国商用车之都" in members.nth(4).inner_text()
+    assert p.counts()["cluster_lines"] >= 1
+    p.page.wait_for_timeout(300)
+    p.page.screenshot(path=str(ARTIFACTS / "corridor.png"))
+    assert p.outside == []
