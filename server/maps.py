@@ -65,7 +65,13 @@ def _render(view: str, *, layer: str | None = None, cluster: str | None = None, 
     html = render_template("map.html", page=page, data=data, nonce=nonce,
                            header=mapview.add_nonce(page.header, nonce),
                            script=mapview.add_nonce(page.script, nonce))
-    response = Response(html, mimetype="text/html")
+    body = html.encode()
+    response = Response(mimetype="text/html")
+    response.headers["Vary"] = "Accept-Encoding"
+    if "gzip" in request.headers.get("Accept-Encoding", ""):  # the page is mostly popup text
+        body = gzip.compress(body, 6)
+        response.headers["Content-Encoding"] = "gzip"
+    response.set_data(body)
     ancestors = current_app.config.get("FRAME_ANCESTORS", "'self'") if embed else "'none'"
     response.headers["Content-Security-Policy"] = mapview.content_security_policy(
         nonce, opts.base, ancestors)

@@ -78,6 +78,14 @@ def test_embed_may_be_framed_by_configured_hosts_only(fx_client):
     assert data["view"] == "layer" and data["visible"] == ["parks"]
 
 
+def test_the_page_is_gzipped_when_asked(client):
+    plain = client.get("/").get_data()
+    packed = client.get("/", headers={"Accept-Encoding": "gzip, deflate"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.get_data()).count(b"atlas-data") == plain.count(b"atlas-data")
+    assert len(packed.get_data()) < len(plain) / 4
+
+
 def test_english_switch(client):
     _, html, data = page(client, "/?lang=en")
     assert '<html lang="en">' in html and "Hubei Cluster Atlas" in html
