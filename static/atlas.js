@@ -739,7 +739,9 @@
     D = data;
     U = D.ui;
     state = readState();
-    map.setMaxZoom(17);  // markercluster needs it; without tiles Leaflet has none
+    // markercluster needs a max zoom (without tiles Leaflet has none). Without a tile base map
+    // nothing gets sharper past 12, and co-located points spiderfy there instead of at 17.
+    map.setMaxZoom(D.base === "none" ? 12 : 17);
     map.setMinZoom(4);
     D.layers.forEach(function (lay) {
       props[lay.id] = {};
