@@ -331,3 +331,23 @@ def test_a_new_build_changes_the_etag(tmp_path, built_atlas):
     response = client.get("/api/collections/cities/items", headers={"If-None-Match": before})
     assert response.status_code == 200 and response.headers["ETag"] != before
     assert response.get_json()["provenance"]["built_at"] == "2099-01-01T00:00:00Z"
+
+
+def test_the_readme_examples_answer(client):
+    """The Data API section's curl/ogrinfo examples work (docs that are tested)."""
+    import re
+
+    from tests.conftest import REPO
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Data API and downloads"):]
+    section = section[:section.index("\n## ", 5)]
+    urls = re.findall(r"'http://127\.0\.0\.1:8000(/[^']*)'", section)
+    assert len(urls) >= 2
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+    for layer in re.findall(r"OAPIF:http://127\.0\.0\.1:8000/api (\w+)", section):
+        assert client.get(f"/api/collections/{layer}").status_code == 200, layer
+    for params in re.findall(r"`((?:sector|city_adcode|precision|q)=[^`]+)`", section):
+        layer = "parks" if not params.startswith("q=") else "cities"
+        assert client.get(f"/api/collections/{layer}/items?{params}").status_code == 200, params
