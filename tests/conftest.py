@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -86,13 +87,22 @@ def start_server(data: Path, extra_env: dict | None = None):
     raise RuntimeError("atlas serve did not answer /healthz within 60 s")
 
 
+@contextlib.contextmanager
+def serving(data: Path):
+    """`start_server` for the length of a with-block: yields the base URL, then stops it."""
+    proc, base = start_server(data)
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def live_server(built_atlas):
     """The real server (waitress) on the session's build; yields its base URL."""
-    proc, base = start_server(built_atlas)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+    with serving(built_atlas) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

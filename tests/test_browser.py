@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from server.store import AtlasStore
-from tests.conftest import start_server
+from tests.conftest import serving
 from tests.map_fixtures import CORRIDOR, CORRIDOR_MEMBERS, XSS, XSS_PARK
 
 pytestmark = pytest.mark.slow
@@ -28,10 +28,8 @@ READY = "body[data-ready='1']"
 
 @pytest.fixture(scope="module")
 def server(map_atlas):
-    proc, base = start_server(map_atlas)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+    with serving(map_atlas) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
