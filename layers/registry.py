@@ -57,7 +57,7 @@ SIMPLIFY_TIERS: dict[str, float] = {"mid": 0.002, "lo": 0.01}
 
 F = Field
 # Fields shared by the seed-derived layers.
-RECORD_ID = F("id", "str", "Record id", "编号")
+RECORD_ID = F("id", "str", "Record id", "编号", True)  # filterable: one-feature downloads
 NAME_ZH = F("name_zh", "str", "Name (Chinese)", "名称")
 NAME_EN = F("name_en", "str", "Name (English)", "英文名称")
 SECTORS = F("sectors", "json", "Canonical sector codes", "行业代码", True)
@@ -157,7 +157,7 @@ CLUSTERS = Layer(
 CLUSTER_LINES = Layer(
     "cluster_lines", "走廊与链条", "Corridor lines", "LineString", "clusters",
     (
-        F("id", "str", "Cluster id", "编号"),
+        F("id", "str", "Cluster id", "编号", True),
         NAME_ZH, NAME_EN, CLUSTER_KIND, MEMBERS, SECTORS,
         *PROVENANCE,
     ),

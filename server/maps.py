@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import secrets
+from urllib.parse import quote
 
 import orjson
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
@@ -38,9 +39,10 @@ def _store() -> AtlasStore:
 
 def _download_links(layer_id: str, fid) -> list[tuple[str, str]]:
     root = request.script_root
+    key = "adcode" if layer_id in ("provinces", "cities", "counties") else "id"
     links = [("GeoJSON", f"{root}/api/collections/{layer_id}/items/{fid}?f=json")]
-    if layer_id in ("provinces", "cities", "counties"):
-        links += [(fmt.upper(), f"{root}/download/{layer_id}.{fmt}?adcode={fid}") for fmt in ("csv", "kml")]
+    links += [(fmt.upper(), f"{root}/download/{layer_id}.{fmt}?{key}={quote(str(fid))}")
+              for fmt in ("csv", "kml", "gpkg")]
     return links
 
 

@@ -180,3 +180,14 @@ def test_download_etag_304_gzip_and_cors(client):
     again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and again.data == b""
     assert "filtered" not in client.get(url + "?q=x").headers["Content-Disposition"]
+
+
+@pytest.mark.parametrize("layer_id", ["parks", "projects", "clusters"])
+def test_a_popup_download_link_gives_exactly_that_feature(client, app, layer_id):
+    feature_id = app.extensions["atlas_store"].layer(layer_id).id.iloc[0]
+    response = download(client, f"/download/{layer_id}.csv?id={feature_id}")
+    csv.field_size_limit(1 << 30)  # a cluster's WKT is far larger than csv's default limit
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert [row["id"] for row in rows] == [feature_id]
+    page = client.get(f"/map/{layer_id}").get_data(as_text=True)
+    assert f"/download/{layer_id}.kml?id={feature_id}" in page
