@@ -34,6 +34,17 @@ def built_atlas(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def build_counts(built_atlas) -> dict[str, int]:
+    """Feature count of every registered layer, read back from the built file."""
+    import pyogrio
+
+    from layers.registry import LAYERS
+
+    return {lid: len(pyogrio.read_dataframe(built_atlas, layer=lid, read_geometry=False))
+            for lid in LAYERS}
+
+
+@pytest.fixture(scope="session")
 def app(built_atlas):
     return create_app({"DATA": str(built_atlas), "TESTING": True})
 

@@ -9,19 +9,12 @@ from __future__ import annotations
 import gzip
 from urllib.parse import parse_qs, urlsplit
 
-import pyogrio
 import pytest
 
 from layers.registry import LAYERS
 from server import create_app
 from server.ogc import CONFORMANCE, CRS84
 from tests.rfc7946 import assert_rfc7946
-
-
-@pytest.fixture(scope="module")
-def build_counts(built_atlas) -> dict[str, int]:
-    return {lid: len(pyogrio.read_dataframe(built_atlas, layer=lid, read_geometry=False))
-            for lid in LAYERS}
 
 
 @pytest.fixture(scope="module")

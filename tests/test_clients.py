@@ -15,12 +15,6 @@ from layers.registry import LAYERS
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def build_counts(built_atlas) -> dict[str, int]:
-    return {lid: len(pyogrio.read_dataframe(built_atlas, layer=lid, read_geometry=False))
-            for lid in LAYERS}
-
-
 def ogrinfo() -> str:
     exe = shutil.which("ogrinfo")
     if exe is None:

@@ -17,12 +17,6 @@ from tests.rfc7946 import assert_rfc7946, problems
 
 
 @pytest.fixture(scope="module")
-def build_counts(built_atlas) -> dict[str, int]:
-    return {lid: len(pyogrio.read_dataframe(built_atlas, layer=lid, read_geometry=False))
-            for lid in LAYERS}
-
-
-@pytest.fixture(scope="module")
 def meta(app):
     return app.extensions["atlas_store"].meta
 
