@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -29,6 +30,7 @@ from layers.sources import DEFAULT_SOURCES, Sources, default_seeds_dir, load_sou
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "data" / "build" / "atlas.gpkg"
 META_TABLE = "atlas_meta"
+DOCUMENTS_TABLE = "atlas_documents"  # the documents' text, for the reader at /documents
 
 
 @dataclass
@@ -131,7 +133,40 @@ def _meta(sources: Sources, counts: dict[str, int]) -> dict[str, object]:
     }
 
 
-def write_gpkg(path: Path, frames: dict[str, gpd.GeoDataFrame], meta: dict) -> None:
+def citation_url(code: str, line: int, to: int | None = None) -> str:
+    """Where the document reader shows a citation: the line (or lines) highlighted."""
+    lines = f"{line}-{to}" if to and to != line else str(line)
+    return f"/documents/{code}?line={lines}#L{line}"
+
+
+def _link_citations(value: Any, codes: dict[str, str]) -> Any:
+    """Give every citation ({doc, line, quote}) anywhere in a field its reader URL."""
+    if isinstance(value, list):
+        return [_link_citations(v, codes) for v in value]
+    if isinstance(value, dict):
+        out = {k: _link_citations(v, codes) for k, v in value.items()}
+        if {"doc", "line", "quote"} <= out.keys() and out["doc"] in codes:
+            out["url"] = citation_url(codes[out["doc"]], out["line"], out.get("to"))
+        return out
+    return value
+
+
+def link_citations(frames: dict[str, gpd.GeoDataFrame], sources: Sources) -> None:
+    codes = {r.data["doc"]: r.data["code"] for r in sources.of("documents")}
+    for name, frame in frames.items():
+        for f in LAYERS[name.split("__")[0]].fields:
+            if f.type == "json" and f.name in frame:
+                frame[f.name] = [_link_citations(v, codes) for v in frame[f.name]]
+
+
+def document_texts(sources: Sources, seeds_dir: Path) -> list[tuple[str, str, str]]:
+    """(code, file name, text) of every document, stored in the build for the reader."""
+    return [(r.data["code"], r.data["doc"], (seeds_dir / r.data["doc"]).read_text(encoding="utf-8"))
+            for r in sources.of("documents")]
+
+
+def write_gpkg(path: Path, frames: dict[str, gpd.GeoDataFrame], meta: dict,
+               texts: list[tuple[str, str, str]] = ()) -> None:
     """Write every table to `path` (which must not exist yet)."""
     for name, frame in frames.items():
         layer = LAYERS[name.split("__")[0]]
@@ -142,6 +177,9 @@ def write_gpkg(path: Path, frames: dict[str, gpd.GeoDataFrame], meta: dict) -> N
         con.execute(f"CREATE TABLE {META_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         con.executemany(f"INSERT INTO {META_TABLE} VALUES (?, ?)",
                         [(k, json.dumps(v, ensure_ascii=False)) for k, v in meta.items()])
+        con.execute(f"CREATE TABLE {DOCUMENTS_TABLE} (code TEXT PRIMARY KEY, doc TEXT NOT NULL, "
+                    "text TEXT NOT NULL)")
+        con.executemany(f"INSERT INTO {DOCUMENTS_TABLE} VALUES (?, ?, ?)", texts)
         con.commit()
     finally:
         con.close()
@@ -155,12 +193,13 @@ def build(out: Path = DEFAULT_OUT, sources_dir: Path = DEFAULT_SOURCES,
     seeds_dir = seeds_dir if seeds_dir is not None else default_seeds_dir()
     frames, sources = build_frames(sources_dir, seeds_dir)
     counts = {name: len(frame) for name, frame in frames.items()}
+    link_citations(frames, sources)
     all_frames = {**frames, **simplified_frames(frames)}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.tmp-{os.getpid()}{out.suffix}")
     tmp.unlink(missing_ok=True)
     try:
-        write_gpkg(tmp, all_frames, _meta(sources, counts))
+        write_gpkg(tmp, all_frames, _meta(sources, counts), document_texts(sources, seeds_dir))
         written = {name: len(pyogrio.read_dataframe(tmp, layer=name, read_geometry=False))
                    for name in counts}
         if written != counts:

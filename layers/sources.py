@@ -9,6 +9,7 @@ Run `python -m layers.sources` to validate without building.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import sys
@@ -48,7 +49,8 @@ SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
     "documents": {
         "doc": ("str", True), "code": ("str", True), "title_zh": ("str", True),
         "title_en": ("str", True), "issuer_zh": ("str", False), "year": ("int", True),
-        "region": ("str", True),
+        "region": ("str", True), "doc_number": ("str", False), "date": ("str", False),
+        "sha256": ("str", True), "note": ("str", False),
     },
     "sectors": {"code": ("str", True), "name_zh": ("str", True), "name_en": ("str", True),
                 "description": ("str", False)},
@@ -170,13 +172,19 @@ def _strip_lines(value: Any) -> Any:
 
 # --- seeds ----------------------------------------------------------------------------------
 
-def default_seeds_dir() -> Path | None:
-    """ATLAS_SEEDS, else shared/seeds beside the checkout (where CI puts it), else None."""
+DEFAULT_DOCUMENTS = REPO / "data" / "documents"
+
+
+def default_seeds_dir() -> Path:
+    """The documents shipped in the repository (ATLAS_SEEDS may point elsewhere, for tests)."""
     env = os.environ.get("ATLAS_SEEDS")
-    if env:
-        return Path(env)
-    beside = REPO.parent / "shared" / "seeds"
-    return beside if beside.is_dir() else None
+    return Path(env) if env else DEFAULT_DOCUMENTS
+
+
+def join_lines(lines: list[str], first: int, last: int) -> str:
+    """Lines first..last (1-based) as one text: the seeds break sentences across lines, often
+    with blank lines between, so a quote that spans a break is matched on the joined text."""
+    return "".join(line.strip() for line in lines[first - 1:last])
 
 
 def load_seed_lines(seeds_dir: Path) -> dict[str, list[str]]:
@@ -184,6 +192,17 @@ def load_seed_lines(seeds_dir: Path) -> dict[str, list[str]]:
     for path in sorted(seeds_dir.glob("*.txt")):
         seeds[path.name] = path.read_text(encoding="utf-8").split("\n")
     return seeds
+
+
+def _check_document_files(ctx: _Context, docs: list[Record], seeds_dir: Path) -> None:
+    """Each document's file is present with the bytes the manifest names (sha256), so a
+    quote checked against it is checked against the document as published."""
+    for rec in docs:
+        path = seeds_dir / str(rec.data.get("doc"))
+        if not path.is_file():
+            ctx.problems.append(f"{rec.where('doc')}: {path.name} not found in {seeds_dir.name}/")
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != rec.data.get("sha256"):
+            ctx.problems.append(f"{rec.where('sha256')}: {path.name} does not match its sha256")
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -261,25 +280,32 @@ def _check_sources(ctx: _Context, rec: Record, fld: str, value: Any) -> None:
         ctx.problems.append(f"{where}: at least one citation {{doc, line, quote}} is required")
         return
     for i, cite in enumerate(value):
-        if not isinstance(cite, dict) or set(cite) != {"doc", "line", "quote"}:
-            ctx.problems.append(f"{where}[{i}]: a citation has exactly doc, line and quote")
+        if not isinstance(cite, dict) or not {"doc", "line", "quote"} <= set(cite) <= \
+                {"doc", "line", "to", "quote"}:
+            ctx.problems.append(f"{where}[{i}]: a citation has doc, line, quote and optionally to")
             continue
         doc, line, quote = cite["doc"], cite["line"], cite["quote"]
+        last = cite.get("to", line)
         if doc not in ctx.docs:
             ctx.problems.append(f"{where}[{i}]: {doc!r} is not a document in documents.yaml")
             continue
         if not isinstance(line, int) or line < 1 or not isinstance(quote, str) or not quote:
             ctx.problems.append(f"{where}[{i}]: line must be a positive int, quote a string")
             continue
+        if not isinstance(last, int) or not line <= last <= line + 10:
+            ctx.problems.append(f"{where}[{i}]: to must be a line number from line to line+10")
+            continue
         if ctx.seeds is None:
             continue
         lines = ctx.seeds.get(doc)
         if lines is None:
             ctx.problems.append(f"{where}[{i}]: seed {doc} not found in the seeds folder")
-        elif line > len(lines):
-            ctx.problems.append(f"{where}[{i}]: {doc} has only {len(lines)} lines, not {line}")
-        elif quote not in lines[line - 1]:
+        elif last > len(lines):
+            ctx.problems.append(f"{where}[{i}]: {doc} has only {len(lines)} lines, not {last}")
+        elif last == line and quote not in lines[line - 1]:
             ctx.problems.append(f"{where}[{i}]: quote {quote!r} is not on {doc} line {line}")
+        elif last > line and quote not in join_lines(lines, line, last):
+            ctx.problems.append(f"{where}[{i}]: quote {quote!r} is not in {doc} lines {line}-{last}")
 
 
 def _check_members(ctx: _Context, rec: Record, fld: str, value: Any) -> None:
@@ -442,6 +468,8 @@ def load_sources(
                 problems.append(f"{rec.where()}: duplicate id (first at "
                                 f"{seen[rec.id].file}:{seen[rec.id].line})")
             seen[rec.id] = rec
+    if seeds_dir:
+        _check_document_files(ctx, by_kind["documents"], seeds_dir)
     sources = Sources(by_kind, seeds_checked=seeds is not None)
     _cross_check(ctx, sources)
     if problems:

@@ -71,10 +71,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return render_template("index.html", layers=LAYERS.values(), counts=store.counts(),
                                meta=store.meta)
 
-    from server import api, downloads
+    from server import api, documents, downloads
 
     app.register_blueprint(api.bp)
     app.register_blueprint(downloads.bp)
+    app.register_blueprint(documents.bp)
 
     from server import maps
 

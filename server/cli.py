@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--out", type=Path, default=DEFAULT_OUT)
     b.add_argument("--sources", type=Path, default=DEFAULT_SOURCES)
     b.add_argument("--seeds", type=Path, default=None,
-                   help="seed texts for the quote check (default: ATLAS_SEEDS or ../shared/seeds)")
+                   help="seed texts for the quote check (default: data/documents)")
     b.set_defaults(run=_build)
     s = sub.add_parser("serve", help="serve the built atlas")
     s.add_argument("--host", default="127.0.0.1")

@@ -56,7 +56,7 @@ def _render(view: str, *, layer: str | None = None, cluster: str | None = None, 
         "rivers": url_for("static", filename="vendor/hydro/rivers.geojson"),
         "lakes": url_for("static", filename="vendor/hydro/lakes.geojson"),
         "about": request.script_root + "/about", "download": request.script_root + "/download/",
-        "api": request.script_root + "/api/",
+        "api": request.script_root + "/api/", "root": request.script_root,
     }
     try:
         data = mapview.page_data(_store(), opts, urls=urls, download=_download_links, tianditu_key=key)

@@ -217,8 +217,9 @@ class Popups:
     """Popup and tooltip HTML for one language. Every value passes through escape()."""
 
     def __init__(self, meta: dict, lang: str, download: Callable[[str, Any], list[tuple[str, str]]],
-                 names: dict[int, dict], park_names: dict[str, dict]):
+                 names: dict[int, dict], park_names: dict[str, dict], root: str = ""):
         self.lang = lang
+        self.root = root  # the app's script root: citation URLs are root-relative
         self.sectors = {s["code"]: s for s in meta.get("sectors", [])}
         self.docs = {d["doc"]: d for d in meta.get("documents", [])}
         self.download = download
@@ -269,10 +270,14 @@ class Popups:
             doc = self.docs.get(s.get("doc"), {})
             title = doc.get("title_zh" if self.lang == "zh" else "title_en") or s.get("doc", "")
             year = f" ({doc['year']})" if doc.get("year") else ""
+            line = s.get("line", "?")
+            line = f"{line}–{s['to']}" if s.get("to") else line
+            where = escape(self.w('line').format(n=line))
+            if s.get("url"):
+                where = f"<a href='{escape(self.root + s['url'])}' target='_blank' rel='noopener'>{where}</a>"
             items.append(
                 f"<li><q>{escape(s.get('quote', ''))}</q><br><span class='atl-muted'>"
-                f"{escape(doc.get('code', ''))} {escape(title)}{escape(year)} · "
-                f"{escape(self.w('line').format(n=s.get('line', '?')))}</span></li>")
+                f"{escape(doc.get('code', ''))} {escape(title)}{escape(year)} · {where}</span></li>")
         more = len(sources) - limit
         if more > 0:
             items.append(f"<li class='atl-muted'>{escape(self.w('more').format(n=more))}</li>")
@@ -498,7 +503,7 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
                                        "parent": _int(r.get("parent_adcode")), "level": r["level"]}
     parks_rec = _records(frames["parks"])
     park_names = {r["id"]: r for r in parks_rec}
-    popups = Popups(meta, lang, download, names, park_names)
+    popups = Popups(meta, lang, download, names, park_names, root=urls.get("root", ""))
     sector_index = {s["code"]: i for i, s in enumerate(meta.get("sectors", []))}
 
     def city_of(adcode: int | None) -> int | None:
@@ -664,8 +669,10 @@ def cluster_focus(rec: dict, popups: Popups, layers_out: list[dict], city_of: Ca
     for i, a in enumerate(members, 1):
         r = roles.get(a) or {}
         role = (r.get("role_zh") if popups.lang == "zh" else (r.get("role_en") or r.get("role_zh"))) or ""
-        quote = (r.get("sources") or [{}])[0].get("quote", "") if r else ""
-        out_members.append({"n": i, "adcode": a, "name": popups.unit_name(a), "role": role, "quote": quote})
+        cite = (r.get("sources") or [{}])[0] if r else {}
+        url = popups.root + cite["url"] if cite.get("url") else ""
+        out_members.append({"n": i, "adcode": a, "name": popups.unit_name(a), "role": role,
+                            "quote": cite.get("quote", ""), "cite_url": url})
     units = set(members)
     along = {}
     for lay in layers_out:

@@ -18,7 +18,7 @@ from pathlib import Path
 import geopandas as gpd
 import pyogrio
 
-from layers.build import META_TABLE
+from layers.build import DOCUMENTS_TABLE, META_TABLE
 from layers.registry import LAYERS, SIMPLIFY_TIERS
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ class _Snapshot:
     stamp: tuple[float, int]
     layers: dict[str, gpd.GeoDataFrame]
     meta: dict
+    documents: dict[str, dict]
 
 
 def _decode(frame: gpd.GeoDataFrame, layer_id: str) -> gpd.GeoDataFrame:
@@ -63,6 +64,18 @@ def read_atlas(path: Path) -> tuple[dict[str, gpd.GeoDataFrame], dict]:
     return layers, read_meta(path)
 
 
+def read_documents(path: Path) -> dict[str, dict]:
+    """code -> {doc, lines}: the documents' text as the build stored it (none in older builds)."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = con.execute(f"SELECT code, doc, text FROM {DOCUMENTS_TABLE}").fetchall()
+    except sqlite3.OperationalError:
+        return {}
+    finally:
+        con.close()
+    return {code: {"doc": doc, "lines": text.split("\n")} for code, doc, text in rows}
+
+
 class AtlasStore:
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -88,6 +101,7 @@ class AtlasStore:
                 return self._snapshot
             try:
                 layers, meta = read_atlas(self.path)
+                documents = read_documents(self.path)
             except Exception as exc:  # a broken file must not take down what is serving
                 if self._snapshot is not None:
                     log.error("cannot reload %s, keeping the loaded build: %s", self.path, exc)
@@ -95,7 +109,7 @@ class AtlasStore:
                 if isinstance(exc, AtlasUnavailable):
                     raise
                 raise AtlasUnavailable(f"cannot read {self.path.name}: {exc}") from exc
-            self._snapshot = _Snapshot(stamp, layers, meta)
+            self._snapshot = _Snapshot(stamp, layers, meta, documents)
             return self._snapshot
 
     def layer(self, layer_id: str, tier: str | None = None) -> gpd.GeoDataFrame:
@@ -106,6 +120,9 @@ class AtlasStore:
     @property
     def meta(self) -> dict:
         return self.snapshot().meta
+
+    def document(self, code: str) -> dict | None:
+        return self.snapshot().documents.get(code)
 
     def counts(self) -> dict[str, int]:
         layers = self.snapshot().layers

@@ -667,7 +667,15 @@
       li.appendChild(el("b", {}, m.name));
       if (m.role) {
         li.appendChild(el("div", {}, m.role));
-        if (m.quote) li.appendChild(el("q", { class: "atl-muted" }, m.quote));
+        if (m.quote) {
+          var q = el("q", { class: "atl-muted" }, m.quote);
+          if (m.cite_url && /^\//.test(m.cite_url)) {  // a link into the document reader only
+            var a = el("a", { href: m.cite_url, target: "_blank", rel: "noopener" });
+            a.appendChild(q);
+            q = a;
+          }
+          li.appendChild(q);
+        }
       } else li.appendChild(el("div", { class: "atl-muted" }, U.no_role));
       ol.appendChild(li);
     });

@@ -16,13 +16,10 @@ from server import create_app
 REPO = Path(__file__).resolve().parent.parent
 
 
-def seeds_dir_or_skip() -> Path:
-    """The seed texts. CI always has them beside the checkout: there their absence fails."""
+def seeds_dir() -> Path:
+    """The documents: shipped in the repository, so every checkout has them."""
     seeds = default_seeds_dir()
-    if seeds is None or not seeds.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail("seed texts not found: set ATLAS_SEEDS or put shared/seeds beside the repo")
-        pytest.skip("seed texts not available (set ATLAS_SEEDS)")
+    assert seeds.is_dir(), f"documents folder {seeds} missing"
     return seeds
 
 
@@ -121,5 +118,4 @@ def map_atlas(tmp_path_factory) -> Path:
     """The real sources plus the map tests' fixture records (tests/map_fixtures.py)."""
     from tests.map_fixtures import build_map_fixture
 
-    seeds_dir_or_skip()
     return build_map_fixture(tmp_path_factory.mktemp("map_atlas"))

@@ -8,7 +8,7 @@ import shapely
 
 from layers.sources import DEFAULT_SOURCES, iter_citations, load_sources
 from server.store import read_atlas
-from tests.conftest import seeds_dir_or_skip
+from tests.conftest import seeds_dir
 
 CORRIDOR = [420100, 420900, 421300, 420600, 420300]  # 武汉 孝感 随州 襄阳 十堰
 XIANNING_COUNTIES = {421202, 421221, 421222, 421223, 421224, 421281}
@@ -22,7 +22,7 @@ def atlas(built_atlas):
 
 @pytest.fixture(scope="module")
 def sources():
-    return load_sources(DEFAULT_SOURCES, None, seeds_dir_or_skip())
+    return load_sources(DEFAULT_SOURCES, None, seeds_dir())
 
 
 def _by_name(frame, name_zh):

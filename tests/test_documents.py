@@ -1,0 +1,85 @@
+"""The documents are part of the atlas: shipped in the repository, checked by sha256, and
+readable at /documents with the cited line highlighted."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pytest
+import yaml
+
+from layers.sources import DEFAULT_DOCUMENTS, DEFAULT_SOURCES, SourceError, load_sources
+
+MANIFEST = DEFAULT_SOURCES / "documents.yaml"
+
+
+def test_every_document_is_in_the_repository_with_its_manifest_hash():
+    docs = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))["documents"]
+    assert [d["code"] for d in docs] == ["000", "001", "002", "003", "004"]
+    for d in docs:
+        data = (DEFAULT_DOCUMENTS / d["doc"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == d["sha256"]
+    numbers = {d["code"]: d.get("doc_number") for d in docs}
+    assert numbers["001"] == "鄂经信规划〔2021〕203号" and numbers["003"] == "武政〔2017〕26号"
+
+
+def test_a_changed_document_fails_validation(tmp_path):
+    for path in DEFAULT_DOCUMENTS.glob("*.txt"):
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    doc = tmp_path / "002_53494cda4eefe43b.txt"
+    doc.write_bytes(doc.read_bytes() + b"\n")
+    with pytest.raises(SourceError) as exc:
+        load_sources(DEFAULT_SOURCES, None, tmp_path)
+    assert any(p.startswith("sources/documents.yaml:") and
+               "002_53494cda4eefe43b.txt does not match its sha256" in p for p in exc.value.problems)
+
+
+def test_index_lists_the_documents_with_number_and_hash(client):
+    html = client.get("/documents").get_data(as_text=True)
+    assert "鄂经信规划〔2021〕203号" in html and "/documents/004" in html
+    assert "dcba50ea5c182eba606c9a3d18e168443861ce2b6f54a09bda51d3be88f96f5a" in html
+
+
+def test_reader_numbers_every_line_and_highlights_the_cited_one(client):
+    html = client.get("/documents/000?line=279").get_data(as_text=True)
+    lines = (DEFAULT_DOCUMENTS / "000_165aea33ce99897c.txt").read_text(encoding="utf-8").split("\n")
+    assert html.count("<li id=\"L") == len(lines)
+    highlighted = re.findall(r'<li id="L(\d+)" class="hl">', html)
+    assert highlighted == ["279"]
+    assert 'data-first="279"' in html
+
+
+def test_reader_joins_a_range_of_lines(client):
+    html = client.get("/documents/004?line=6063-6065").get_data(as_text=True)
+    assert re.findall(r'<li id="L(\d+)" class="hl">', html) == ["6063", "6064", "6065"]
+    assert "支持赤壁市重点发展纺织服装" in html.split('id="cited"')[1].split("</p>")[0]
+
+
+@pytest.mark.parametrize("query", ["line=0", "line=abc", "line=5-2", "line=99999999", "line=1&line=2",
+                                   "lines=3", "line=1%0a2"])
+def test_reader_rejects_bad_lines_with_400_json(client, query):
+    r = client.get(f"/documents/001?{query}")
+    assert r.status_code == 400
+    assert r.get_json()["code"] == "BadRequest"
+
+
+def test_unknown_document_is_404(client):
+    assert client.get("/documents/999").status_code == 404
+    assert client.get("/documents/..%2Fetc").status_code == 404
+
+
+def test_every_citation_in_the_api_links_to_its_line_in_the_reader(client):
+    feats = client.get("/api/collections/parks/items?limit=1000").get_json()["features"]
+    cites = [s for f in feats for s in f["properties"]["sources"]]
+    assert cites and all(s["url"] == f"/documents/{s['doc'][:3]}?line={s['line']}#L{s['line']}"
+                         for s in cites if "to" not in s)
+    for s in cites[:: max(1, len(cites) // 12)]:  # a sample: the reader highlights the quote's line
+        html = client.get(s["url"]).get_data(as_text=True)
+        row = re.search(rf'<li id="L{s["line"]}" class="hl"><a[^>]*>\d+</a><span>(.*?)</span>', html)
+        assert row and s["quote"] in row.group(1).replace("&#34;", '"').replace("&#39;", "'")
+
+
+def test_map_popups_link_quotes_to_the_reader(client):
+    html = client.get("/").get_data(as_text=True)
+    assert "/documents/003?line=" in html
