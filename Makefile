@@ -9,8 +9,9 @@ ATLAS  := data/build/atlas.gpkg
 ASSETS := static/vendor/.stamp
 PYTEST_ARGS ?=
 
-# Debian packages the tests use for real: a headless browser, its CJK font, the GDAL/OGR client.
-SYSTEM_PACKAGES ?= chromium fonts-noto-cjk gdal-bin
+# Debian packages the tests use for real: a headless browser, its CJK font, the GDAL/OGR client,
+# LibreOffice (renders exported decks to PDF) and poppler (renders exported PDFs to PNG).
+SYSTEM_PACKAGES ?= chromium fonts-noto-cjk gdal-bin libreoffice-impress poppler-utils
 
 SOURCES := $(shell find data/sources -name '*.yaml') $(wildcard geo/*.py layers/*.py)
 

@@ -82,6 +82,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for key, value in maps.CONFIG_DEFAULTS.items():
         app.config.setdefault(key, value)
     app.register_blueprint(maps.bp)
+
+    from server import exports
+
+    for key, value in exports.CONFIG_DEFAULTS.items():
+        app.config.setdefault(key, value)
+    app.register_blueprint(exports.bp)
     return app
 
 

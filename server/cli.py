@@ -46,6 +46,28 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    import os
+
+    from server import batch
+    from server.printmap import FontMissing
+    from server.store import AtlasStore, AtlasUnavailable
+
+    store = AtlasStore(args.data)
+    try:
+        rows = batch.export(store, args.per, args.format, args.out, args.lang,
+                            os.environ.get("ATLAS_MAP_APPROVAL", ""))
+    except (AtlasUnavailable, FontMissing) as exc:
+        print(f"atlas export: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"atlas export: error: cannot write to {args.out}: {exc.strerror}", file=sys.stderr)
+        return 1
+    total = sum(r["bytes"] for r in rows)
+    print(f"wrote {len(rows)} {args.format} files ({total / 1e6:.1f} MB) and index.csv to {args.out}")
+    return 0
+
+
 def _layers(_: argparse.Namespace) -> int:
     print(fields_markdown())
     return 0
@@ -66,6 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--threads", type=int, default=8)
     s.add_argument("--data", type=Path, default=DEFAULT_OUT)
     s.set_defaults(run=_serve)
+    e = sub.add_parser("export", help="one map or deck per cluster or per Hubei city, with an index")
+    e.add_argument("--per", choices=("cluster", "city"), required=True)
+    e.add_argument("--format", choices=("png", "pdf", "svg", "pptx"), required=True)
+    e.add_argument("--out", type=Path, required=True)
+    e.add_argument("--lang", choices=("zh", "en"), default="zh")
+    e.add_argument("--data", type=Path, default=DEFAULT_OUT)
+    e.set_defaults(run=_export)
     lay = sub.add_parser("layers", help="print every layer's fields as Markdown")
     lay.set_defaults(run=_layers)
     args = parser.parse_args(argv)

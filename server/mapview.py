@@ -217,9 +217,9 @@ class Popups:
     """Popup and tooltip HTML for one language. Every value passes through escape()."""
 
     def __init__(self, meta: dict, lang: str, download: Callable[[str, Any], list[tuple[str, str]]],
-                 names: dict[int, dict], park_names: dict[str, dict], root: str = ""):
+                 names: dict[int, dict], park_names: dict[str, dict], root: str | None = ""):
         self.lang = lang
-        self.root = root  # the app's script root: citation URLs are root-relative
+        self.root = root  # the app's script root (citation URLs are root-relative); None: no links
         self.sectors = {s["code"]: s for s in meta.get("sectors", [])}
         self.docs = {d["doc"]: d for d in meta.get("documents", [])}
         self.download = download
@@ -273,7 +273,7 @@ class Popups:
             line = s.get("line", "?")
             line = f"{line}–{s['to']}" if s.get("to") else line
             where = escape(self.w('line').format(n=line))
-            if s.get("url"):
+            if s.get("url") and self.root is not None:
                 where = f"<a href='{escape(self.root + s['url'])}' target='_blank' rel='noopener'>{where}</a>"
             items.append(
                 f"<li><q>{escape(s.get('quote', ''))}</q><br><span class='atl-muted'>"

@@ -119,3 +119,23 @@ def map_atlas(tmp_path_factory) -> Path:
     from tests.map_fixtures import build_map_fixture
 
     return build_map_fixture(tmp_path_factory.mktemp("map_atlas"))
+
+
+CHROMIUM = os.environ.get("ATLAS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--disable-quic"]
+ARTIFACTS = REPO / "tests" / "artifacts"  # screenshots (git-ignored): look at them after a change
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium, driven by Playwright (no browser download). make test
+    installs it; without it the browser tests fail rather than skip."""
+    from playwright import sync_api
+
+    assert Path(CHROMIUM).exists(), "chromium not installed: tools/system-deps.sh installs it"
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()

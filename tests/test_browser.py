@@ -6,23 +6,16 @@ Screenshots go to tests/artifacts/ (git-ignored); look at them after a change to
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from server.store import AtlasStore
-from tests.conftest import serving
+from tests.conftest import ARTIFACTS, serving
 from tests.map_fixtures import CORRIDOR, CORRIDOR_MEMBERS, XSS, XSS_PARK
 
 pytestmark = pytest.mark.slow
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM = os.environ.get("ATLAS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-quic"]
 READY = "body[data-ready='1']"
 
 
@@ -30,19 +23,6 @@ READY = "body[data-ready='1']"
 def server(map_atlas):
     with serving(map_atlas) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("chromium not installed: tools/system-deps.sh installs it")
-        pytest.skip("chromium not installed")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
 
 
 class Page:

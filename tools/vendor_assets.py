@@ -29,6 +29,11 @@ COPIES = {  # npm package -> files (relative to the package) copied to vendor/<p
                               "dist/MarkerCluster.Default.css", "MIT-LICENCE.txt"],
 }
 HYDRO = {"rivers": "dist/rivers.json", "lakes": "dist/lakes.json"}
+# Noto Sans SC (SIL OFL 1.1) for the server-rendered maps and slides: every CJK glyph, TTF,
+# which matplotlib and PowerPoint viewers read (the web font packages ship only WOFF2 subsets).
+FONT_PACKAGE = "@expo-google-fonts/noto-sans-sc"
+FONTS = {"400Regular/NotoSansSC_400Regular.ttf": "NotoSansSC-Regular.ttf",
+         "700Bold/NotoSansSC_700Bold.ttf": "NotoSansSC-Bold.ttf", "LICENSE_FONT": "OFL.txt"}
 
 
 def _coords(geometry: dict):
@@ -85,6 +90,14 @@ def vendor(node_modules: Path, out: Path) -> list[str]:
         "data": "Natural Earth rivers and lake centerlines, lakes (public domain)",
         "bbox": HYDRO_BBOX,
     }
+    pkg = node_modules / FONT_PACKAGE
+    meta = json.loads((pkg / "package.json").read_text())
+    (out / "fonts").mkdir(parents=True, exist_ok=True)
+    for rel, name in FONTS.items():
+        shutil.copyfile(pkg / rel, out / "fonts" / name)
+        done.append(f"fonts/{name}")
+    provenance[FONT_PACKAGE] = {"version": meta["version"], "license": "SIL OFL 1.1 (fonts/OFL.txt)",
+                                "font": "Noto Sans SC, Regular and Bold"}
     (out / "PROVENANCE.json").write_text(json.dumps(provenance, indent=2))
     return done
 

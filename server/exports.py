@@ -1,0 +1,154 @@
+"""Exports for briefings: thin Flask views over server.printmap, server.deck, server.offline.
+
+    /export/map.png|svg|pdf     a print map of any view (the interactive map's parameters,
+                                or cluster=<id>, or bbox=; paper, orient, dpi, title)
+    /export/map.html            one self-contained HTML map of the view (works offline)
+    /export/briefing.pptx       a slide deck: ?cluster=<id>, ?city=<adcode>, or everything
+
+A parameter the export cannot honour answers 400 with a JSON message. Renders are kept
+per build in a small cache bounded by bytes, so a repeated request costs a lookup.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from server import http
+from server.exportview import ExportError, ExportView, known_values, parse_export
+from server.printmap import FontMissing
+from server.store import AtlasStore
+
+bp = Blueprint("exports", __name__, url_prefix="/export")
+http.install(bp)
+
+MIMETYPES = {
+    "png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf",
+    "html": "text/html", "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+}
+CONFIG_DEFAULTS = {
+    "MAP_APPROVAL": "",  # 审图号 printed on every exported map (ATLAS_MAP_APPROVAL)
+    "EXPORT_CACHE_BYTES": 64 * 1024 * 1024,  # renders kept per process (ATLAS_EXPORT_CACHE_BYTES)
+}
+
+
+class RenderCache:
+    """Least-recently-used renders, bounded by their total size in bytes."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get_or_make(self, key: tuple, make: Callable[[], bytes], limit: int) -> bytes:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        body = make()  # outside the lock: renders of different views run side by side
+        with self._lock:
+            if len(body) <= limit // 4:
+                self._items[key] = body
+                self._size += len(body)
+                while self._size > limit and self._items:
+                    _, old = self._items.popitem(last=False)
+                    self._size -= len(old)
+        return body
+
+
+CACHE = RenderCache()
+
+
+def _store() -> AtlasStore:
+    return current_app.extensions["atlas_store"]
+
+
+@bp.errorhandler(ExportError)
+def _bad_request(exc: ExportError):
+    response = jsonify(code="BadRequest", description=str(exc))
+    response.status_code = 400
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.errorhandler(FontMissing)
+def _no_font(exc: FontMissing):
+    response = jsonify(code="ServiceUnavailable", description=str(exc))
+    response.status_code = 503
+    return response
+
+
+def _slug(view: ExportView) -> str:
+    parts = ["hubei-cluster-atlas"]
+    if view.cluster:
+        parts.append(view.cluster)
+    for name in ("sector", "city", "kind", "level"):
+        value = getattr(view, name)
+        if value:
+            parts.append(f"{name}-{value}")
+    if view.bbox:
+        parts.append("bbox")
+    if view.lang != "zh":
+        parts.append(view.lang)
+    return "_".join(re.sub(r"[^A-Za-z0-9+_-]+", "", p) for p in parts)[:120]
+
+
+def send(body: bytes, fmt: str, name: str, tag: str) -> Response:
+    built = str(_store().meta.get("built_at") or "")[:10]
+    response = http.respond(200, {"Content-Type": MIMETYPES[fmt]}, body, tag)
+    if response.status_code == 200:
+        response.headers["Content-Disposition"] = f'inline; filename="{name}_{built}.{fmt}"'
+    response.headers["X-Atlas-Built-At"] = str(_store().meta.get("built_at") or "")
+    return response
+
+
+def cached(fmt: str, view_key: tuple, make: Callable[[], bytes]) -> tuple[bytes, str]:
+    store = _store()
+    built_at = store.meta.get("built_at")
+    approval = current_app.config.get("MAP_APPROVAL", "")
+    key = (str(store.path), built_at, fmt, view_key, approval)
+    tag = http.etag(*key)
+    if http.matches(request.headers.get("If-None-Match"), tag):
+        return b"", tag  # respond() turns this into a 304 without rendering
+    body = CACHE.get_or_make(key, make, int(current_app.config.get("EXPORT_CACHE_BYTES")))
+    return body, tag
+
+
+@bp.get("/map.<fmt>")
+def map_export(fmt: str):
+    if fmt not in ("png", "svg", "pdf", "html"):
+        return _bad_request(ExportError(f"format must be png, svg, pdf or html, not {fmt[:20]!r}"))
+    store = _store()
+    view = parse_export(request.args.to_dict(flat=False), known_values(store))
+    approval = current_app.config.get("MAP_APPROVAL", "")
+    if fmt == "html":
+        from server import offline
+
+        def make() -> bytes:
+            return offline.render(store, view)
+    else:
+        from server import printmap
+
+        def make() -> bytes:
+            return printmap.render(store, view, fmt, approval)
+    body, tag = cached(fmt, view.key(), make)
+    return send(body, fmt, _slug(view), tag)
+
+
+@bp.get("/briefing.pptx")
+def briefing():
+    from server import deck
+
+    store = _store()
+    args = request.args.to_dict(flat=False)
+    view = parse_export(args, known_values(store), allowed=("cluster", "city", "lang"),
+                        default_dpi=deck.MAP_DPI)
+    approval = current_app.config.get("MAP_APPROVAL", "")
+    body, tag = cached("pptx", view.key(), lambda: deck.build_deck(store, view, approval))
+    name = "hubei-cluster-atlas_briefing" + (f"_{view.cluster}" if view.cluster else "") + \
+        (f"_city-{view.city}" if view.city else "") + ("_en" if view.lang == "en" else "")
+    return send(body, "pptx", name, tag)

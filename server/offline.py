@@ -1,0 +1,236 @@
+"""A map file that travels: one self-contained HTML page of a view, built with folium.
+
+Leaflet's script and styles are inlined from the vendored copy and every other asset folium
+would fetch from a CDN (jQuery, Bootstrap, icon fonts) is left out: the page uses only
+Leaflet, so it opens from an e-mail attachment or a USB stick with no network. The features
+are the same selection as the print maps (`printmap.scene`), with the interactive map's
+popups — escaped HTML built by `mapview.Popups`, including each quote's document and line.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import folium
+import orjson
+import shapely
+from branca.element import MacroElement
+from jinja2 import Template
+from markupsafe import escape
+
+from server import printmap
+from server.exportview import ExportView
+from server.mapview import Popups, fid_of, sector_colour, tr
+
+REPO = Path(__file__).resolve().parent.parent
+LEAFLET = REPO / "static" / "vendor" / "leaflet"
+DECIMALS = 4  # about 10 m: enough for a briefing map, and it keeps the file small
+
+W = {
+    "offline": ("离线地图文件：无需网络即可打开", "Offline map file: opens without a network"),
+    "ground": ("行政区划", "Boundaries"), "lines": ("走廊与产业链", "Corridors and chains"),
+    "parks": ("园区与基地", "Parks and zones"), "projects": ("重点项目", "Projects"),
+    "members": ("集群成员", "Cluster members"), "clusters": ("集群范围", "Clusters"),
+}
+
+
+def _w(key: str, lang: str) -> str:
+    return tr(W, key, lang) if key in W else tr(printmap.W, key, lang)
+
+
+def _round(geom: Any) -> Any:
+    return shapely.transform(geom, lambda c: c.round(DECIMALS))
+
+
+def _polygons(frame, lang: str, style: dict, tooltip: bool = True) -> folium.GeoJson:
+    feats = []
+    for rec, geom in zip(frame.drop(columns="geometry").to_dict("records"), frame.geometry):
+        name = (rec.get("name_zh") if lang == "zh" else rec.get("name_en") or rec.get("name_zh")) or ""
+        feats.append({"type": "Feature", "properties": {"tip": str(escape(name))},
+                      "geometry": orjson.loads(shapely.to_geojson(_round(geom)))})
+    data = {"type": "FeatureCollection", "features": feats}
+    return folium.GeoJson(data, style_function=lambda _f, s=style: s,
+                          tooltip=folium.GeoJsonTooltip(["tip"], labels=False) if tooltip else None)
+
+
+def _points(frame, layer_id: str, popups: Popups, sector_index: dict, park_prec: dict) -> folium.GeoJson:
+    feats = []
+    for rec, geom in zip(frame.drop(columns="geometry").to_dict("records"), frame.geometry):
+        if geom is None:
+            continue
+        precision = rec.get("precision") or ""
+        if layer_id == "projects" and precision == "park":
+            precision = park_prec.get(rec.get("park") or "", "park")
+        approx = precision in printmap.APPROX
+        sectors = rec.get("sectors") or []
+        fid = fid_of(layer_id, rec)
+        feats.append({"type": "Feature", "properties": {
+            "tip": popups.tooltip(rec.get("name_zh"), rec.get("name_en")),
+            "pop": popups.popup(layer_id, rec, fid, precision),
+            "color": sector_colour(sectors[0], sector_index) if sectors else "#777777",
+            "approx": approx, "national": rec.get("level") == "national"},
+            "geometry": orjson.loads(shapely.to_geojson(_round(geom)))})
+
+    def style(feature: dict) -> dict:
+        p = feature["properties"]
+        base = {"color": p["color"], "weight": 2, "radius": 7 if layer_id == "parks" else 5}
+        if p["national"]:
+            base["radius"] = 9
+        if p["approx"]:  # only the county or city is known: hollow and dashed, as on the live map
+            return {**base, "fillColor": "#ffffff", "fillOpacity": 0.7, "dashArray": "3 3"}
+        return {**base, "fillColor": p["color"], "fillOpacity": 0.9, "color": "#222222", "weight": 1}
+
+    return folium.GeoJson(
+        {"type": "FeatureCollection", "features": feats}, marker=folium.CircleMarker(),
+        style_function=style, tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+        popup=folium.GeoJsonPopup(["pop"], labels=False, max_width=380))
+
+
+def _legend_html(sc: printmap.Scene, lang: str, sector_index: dict) -> str:
+    used: dict[str, int] = {}
+    for frame in sc.points.values():
+        for sectors in frame.sectors:
+            if sectors:
+                used[sectors[0]] = used.get(sectors[0], 0) + 1
+    rows = []
+    for code in sorted(used, key=lambda c: sector_index.get(c, 99)):
+        rows.append(f"<div><i style='background:{sector_colour(code, sector_index)}'></i>"
+                    f"{escape(printmap._sector_name(sc.meta, code, lang))}</div>")
+    rows.append(f"<div><i class='hollow'></i>{escape(_w('approx', lang))}</div>")
+    rows.append(f"<div><i class='solid'></i>{escape(_w('exact', lang))}</div>")
+    for m in sc.members:
+        role = f" — {m['role']}" if m["role"] else ""
+        rows.append(f"<div><b>{m['n']}.</b> {escape(m['name'])}{escape(role)}</div>")
+    docs = "；".join(f"{d['code']} {d['title_zh' if lang == 'zh' else 'title_en']}" for d in sc.docs)
+    built = str(sc.meta.get("built_at") or "")[:10]
+    return (
+        "<div class='atlx-legend'><b>" + str(escape(_w("legend", lang))) + "</b>"
+        + "".join(rows)
+        + f"<p class='src'>{escape(_w('sources', lang))}: {escape(docs or '—')}<br>"
+        + f"{escape(_w('built', lang).format(date=built))} · {escape(_w('offline', lang))}</p></div>")
+
+
+CSS = """
+.atlx-title{position:absolute;z-index:1000;top:10px;left:56px;background:#fff;padding:6px 10px;
+ font:bold 18px/1.3 'Noto Sans SC','Microsoft YaHei',sans-serif;border-radius:4px;box-shadow:0 1px 4px #0004}
+.atlx-title small{display:block;font-weight:normal;font-size:12px;color:#555}
+.atlx-legend{position:absolute;z-index:1000;bottom:24px;right:10px;max-width:300px;max-height:60vh;
+ overflow:auto;background:#fffe;padding:8px 10px;font:12px/1.5 'Noto Sans SC','Microsoft YaHei',sans-serif;
+ border-radius:4px;box-shadow:0 1px 4px #0004}
+.atlx-legend i{display:inline-block;width:12px;height:12px;margin-right:6px;vertical-align:-1px;
+ border:1px solid #333;border-radius:50%}
+.atlx-legend i.hollow{background:#fff;border:2px dashed #555}.atlx-legend i.solid{background:#888}
+.atlx-legend .src{color:#555;font-size:11px;margin:6px 0 0}
+.atl-muted{color:#666}.atl-en{color:#555}.atl-src{padding-left:1.1em;margin:.2em 0}
+.leaflet-popup-content{max-height:60vh;overflow:auto}
+@media (max-width:600px){.atlx-legend{max-width:60vw;max-height:35vh}}
+"""
+
+
+class _PlainAttribution(MacroElement):
+    """A plain "Leaflet" prefix: the default one carries a national flag into every briefing."""
+    _template = Template("{% macro script(this, kwargs) %}"
+                         "{{ this._parent.get_name() }}.attributionControl.setPrefix('Leaflet');"
+                         "{% endmacro %}")
+
+
+def build_map(store, view: ExportView) -> tuple[folium.Map, printmap.Scene]:
+    sc = printmap.scene(store, view)
+    lang = view.lang
+    meta = sc.meta
+    names = {}
+    for lid in ("provinces", "cities", "counties"):
+        for r in store.layer(lid).drop(columns="geometry").to_dict("records"):
+            names[int(r["adcode"])] = {"name_zh": r["name_zh"], "name_en": r["name_en"]}
+    parks_all = store.layer("parks").drop(columns="geometry").to_dict("records")
+    park_names = {r["id"]: r for r in parks_all}
+    park_prec = {r["id"]: r.get("precision") or "" for r in parks_all}
+    # no download links or reader links: the file must not point at a server it cannot reach
+    popups = Popups(meta, lang, lambda *_: [], names, park_names, root=None)
+    sector_index = {s["code"]: i for i, s in enumerate(meta.get("sectors", []))}
+    x0, y0, x1, y1 = sc.extent
+    m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=7, tiles=None,
+                   control_scale=True, max_zoom=13, attribution_control=True)
+    m.fit_bounds([[y0, x0], [y1, x1]])
+    ground = folium.FeatureGroup(_w("ground", lang), control=True)
+    _polygons(sc.polygons["provinces"], lang, {"color": "#555", "weight": 2, "fillColor": "#fbfaf6",
+                                               "fillOpacity": 1}, tooltip=False).add_to(ground)
+    if "cities" in sc.polygons:
+        _polygons(sc.polygons["cities"], lang,
+                  {"color": "#7a7a7a", "weight": 1, "fillOpacity": 0}).add_to(ground)
+    if "counties" in sc.polygons:
+        _polygons(sc.polygons["counties"], lang, {"color": "#b5b5b5", "weight": 0.5,
+                                                  "fillOpacity": 0}).add_to(ground)
+    ground.add_to(m)
+    if "clusters" in sc.polygons and len(sc.polygons["clusters"]):
+        group = folium.FeatureGroup(_w("clusters", lang))
+        _polygons(sc.polygons["clusters"], lang, {"color": "#b2182b" if sc.members else "#3182bd",
+                                                  "weight": 2, "fillColor": "#fddbc7", "fillOpacity": 0.35,
+                                                  "dashArray": "6 4"}).add_to(group)
+        group.add_to(m)
+    if sc.lines is not None and len(sc.lines):
+        group = folium.FeatureGroup(_w("lines", lang))
+        for i, (rec, geom) in enumerate(zip(sc.lines.drop(columns="geometry").to_dict("records"),
+                                            sc.lines.geometry)):
+            colour = "#b2182b" if sc.members else printmap.LINE_COLOURS[i % len(printmap.LINE_COLOURS)]
+            folium.PolyLine([(y, x) for x, y in geom.coords], color=colour, weight=4, opacity=0.85,
+                            tooltip=str(escape(printmap._name(rec, lang)))).add_to(group)
+        group.add_to(m)
+    for lid in ("parks", "projects"):
+        frame = sc.points.get(lid)
+        if frame is not None and len(frame):
+            group = folium.FeatureGroup(f"{_w(lid, lang)} ({len(frame)})")
+            _points(frame, lid, popups, sector_index, park_prec).add_to(group)
+            group.add_to(m)
+    if sc.members:
+        group = folium.FeatureGroup(_w("members", lang))
+        for mem in sc.members:
+            if mem["lon"] is None:
+                continue
+            html = (f"<div style='background:#b2182b;color:#fff;border:2px solid #fff;border-radius:50%;"
+                    f"width:22px;height:22px;text-align:center;font:bold 13px/22px sans-serif;"
+                    f"transform:translate(-16px,-16px)'>{int(mem['n'])}</div>")
+            folium.Marker([mem["lat"], mem["lon"]], icon=folium.DivIcon(html=html, icon_size=(0, 0)),
+                          tooltip=str(escape(mem["name"]))).add_to(group)
+        group.add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    root = m.get_root()
+    _PlainAttribution().add_to(m)
+    title = f"<div class='atlx-title'>{escape(sc.title)}" + \
+        (f"<small>{escape(sc.subtitle)}</small>" if sc.subtitle else "") + "</div>"
+    root.html.add_child(folium.Element(title + _legend_html(sc, lang, sector_index)))
+    root.header.add_child(folium.Element(f"<style>{CSS}</style>"))
+    root.header.add_child(folium.Element(f"<title>{escape(sc.title)}</title>"))
+    return m, sc
+
+
+_SCRIPT = re.compile(r'<script src="([^"]+)"></script>')
+_STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"]+)"/?>')
+
+
+def inline_assets(html: str) -> str:
+    """Leaflet inlined from the vendored files; every other external asset removed."""
+    leaflet_js = (LEAFLET / "leaflet.js").read_text(encoding="utf-8")
+    leaflet_css = (LEAFLET / "leaflet.css").read_text(encoding="utf-8")
+    # the images Leaflet's CSS refers to are for default markers and the layer icon, unused here
+    leaflet_css = re.sub(r"url\(images/[^)]+\)", "none", leaflet_css)
+
+    def script(m: re.Match) -> str:
+        if m.group(1).endswith("/leaflet.js"):
+            return "<script>" + leaflet_js.replace("</script", "<\\/script") + "</script>"
+        return ""
+
+    def sheet(m: re.Match) -> str:
+        return f"<style>{leaflet_css}</style>" if m.group(1).endswith("/leaflet.css") else ""
+
+    html = _SCRIPT.sub(script, html)
+    return _STYLESHEET.sub(sheet, html)
+
+
+def render(store, view: ExportView) -> bytes:
+    """The view as one HTML file that needs nothing else."""
+    m, _sc = build_map(store, view)
+    html = inline_assets(m.get_root().render())
+    return html.encode("utf-8")

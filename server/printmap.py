@@ -1,0 +1,819 @@
+"""Print maps: any view of the atlas as a PNG, SVG or PDF page, rendered with matplotlib.
+
+A page carries what a briefing needs and a screenshot lacks: a title, a legend for exactly
+what is drawn, a scale bar, a north arrow, city labels (and the numbered members of a
+cluster), a source line naming the documents behind what is drawn and the build date, and
+the map-approval number (审图号) when one is configured.
+
+Features placed only at a county's or city's representative point keep the interactive
+map's hollow, dashed style, and features sharing one such point are drawn as one badge with
+their count: a printed map must not look more precise than the data.
+
+The map is drawn in a Lambert conformal conic projection centred on the view, so north is
+up at the centre and the scale bar holds across a province. Framework-free: `render()`
+returns bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import textwrap
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import matplotlib
+import shapely
+from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyBboxPatch, Patch, Polygon, Rectangle
+from matplotlib.patheffects import withStroke
+from pyproj import CRS, Transformer
+
+from layers.registry import LAYERS
+from server import viewrules
+from server.exportview import HUBEI_ADCODE, ExportView, zoom_extent
+from server.mapview import KINDS, LEVELS, UI, sector_colour, tr
+
+REPO = Path(__file__).resolve().parent.parent
+FONT_DIR = REPO / "static" / "vendor" / "fonts"
+FONT_FILES = ("NotoSansSC-Regular.ttf", "NotoSansSC-Bold.ttf")
+FONT_FAMILY = "Noto Sans SC"
+HYDRO_DIR = REPO / "static" / "vendor" / "hydro"
+LINE_COLOURS = ["#2166ac", "#1b9e77", "#e66101", "#7570b3", "#a6761d"]
+SHADES = ["#fee8c8", "#fdd49e", "#fdbb84", "#fc8d59", "#e34a33", "#b30000"]
+APPROX = ("county", "city", "province")
+SOFTWARE = "Hubei Cluster Atlas"
+
+W = {  # words on the page that the interactive map does not have
+    "title": ("湖北产业集群地图", "Hubei Cluster Atlas"),
+    "legend": ("图例", "Legend"),
+    "sources": ("资料来源", "Sources"),
+    "boundaries": ("行政区划边界：{pkg}（GCJ-02 转 WGS84）", "Boundaries: {pkg} (GCJ-02 converted to WGS84)"),
+    "hydro": ("河流湖泊：Natural Earth", "Rivers and lakes: Natural Earth"),
+    "built": ("数据构建于 {date}", "Data built {date}"),
+    "approval": ("审图号：{n}", "Map approval No.: {n}"),
+    "precision": ("定位精度", "Location precision"),
+    "exact": ("实心：位于园区或场址", "Solid: at its park or site"),
+    "approx": ("空心虚线：仅知所在县/市，画在其代表点，非实际位置",
+               "Hollow, dashed: only the county or city is known; drawn at its "
+               "representative point, not the real site"),
+    "stack": ("圆中数字：同一代表点上的园区/项目数", "Number in a circle: parks and projects "
+              "sharing one representative point"),
+    "industry": ("行业（园区、项目颜色）", "Industry (colour of parks and projects)"),
+    "symbols": ("符号", "Symbols"),
+    "members": ("成员（按原文顺序）", "Members (in the document's order)"),
+    "member_area": ("集群成员范围", "Member units"),
+    "clusters": ("集群与城市群范围", "Clusters and city groups"),
+    "shading": ("城市着色：", "Cities shaded by: "),
+    "has_sector": ("有该行业", "has this industry"),
+    "rivers": ("河流与湖泊", "Rivers and lakes"),
+    "north": ("北", "N"),
+    "km": ("公里", "km"),
+    "filters": ("筛选：", "Filters: "),
+    "none_drawn": ("当前筛选下没有要素", "No features under these filters"),
+}
+
+
+def w(key: str, lang: str, **kw: Any) -> str:
+    text = tr(W, key, lang) if key in W else tr(UI, key, lang)
+    return text.format(**kw) if kw else text
+
+
+class FontMissing(RuntimeError):
+    """The CJK font is not installed: exports would print empty boxes instead of Chinese."""
+
+
+_fonts_ready = False
+
+
+def ensure_fonts() -> None:
+    """Register the vendored Noto Sans SC with matplotlib once (no system font needed)."""
+    global _fonts_ready
+    if _fonts_ready:
+        return
+    paths = [FONT_DIR / name for name in FONT_FILES]
+    missing = [p.name for p in paths if not p.is_file()]
+    if missing:
+        raise FontMissing(f"map font {', '.join(missing)} not found in static/vendor/fonts: "
+                          "run `make setup`")
+    for path in paths:
+        font_manager.fontManager.addfont(str(path))
+    matplotlib.rcParams.update({
+        "font.family": FONT_FAMILY, "font.size": 9,
+        "pdf.fonttype": 42,  # embed TrueType (subset): text stays selectable and searchable
+        "svg.fonttype": "none",  # SVG keeps text as text
+        "axes.unicode_minus": False,
+    })
+    _fonts_ready = True
+
+
+# ---------------------------------------------------------------- what is drawn
+
+@dataclass
+class Scene:
+    """The features one view draws, in lon/lat, and the words around them."""
+    view: ExportView
+    extent: tuple[float, float, float, float]
+    title: str
+    subtitle: str
+    polygons: dict[str, gpd.GeoDataFrame]
+    lines: gpd.GeoDataFrame | None
+    points: dict[str, gpd.GeoDataFrame]
+    labels: list[tuple[float, float, str, bool]]  # lon, lat, name, is a city
+    members: list[dict]  # cluster view: {n, adcode, name, role, lon, lat}
+    member_units: set[int]
+    docs: list[dict]  # documents cited by what is drawn
+    meta: dict
+    sectors: list[dict]
+    shading: dict[int, int | bool] = field(default_factory=dict)  # city adcode -> value
+
+
+def _records(frame: gpd.GeoDataFrame) -> list[dict]:
+    return frame.drop(columns="geometry").to_dict("records")
+
+
+def _name(rec: dict, lang: str) -> str:
+    zh, en = rec.get("name_zh") or "", rec.get("name_en") or ""
+    return zh if lang == "zh" else (en or zh)
+
+
+def _cited(value: Any, out: set[str]) -> None:
+    if isinstance(value, list):
+        for v in value:
+            _cited(v, out)
+    elif isinstance(value, dict):
+        if "doc" in value and "quote" in value:
+            out.add(value["doc"])
+        for k in ("sources", "roles", "figures"):
+            if k in value:
+                _cited(value[k], out)
+
+
+def wrap(text: str, limit: int) -> list[str]:
+    """Lines of at most `limit` characters, broken after a space, a dash or a Chinese
+    separator where possible (place-name chains like 武汉–孝感–随州 break at their dashes)."""
+    tokens = [t for t in re.split(r"(?<=[ –—、；，,;/])", text) if t]
+    lines, line = [], ""
+    for tok in tokens:
+        while len(tok) > limit:  # a run with no break point (Chinese text): cut it
+            room = limit - len(line)
+            line, tok = line + tok[:room], tok[room:]
+            lines.append(line.rstrip())
+            line = ""
+        if len(line) + len(tok.rstrip()) > limit:
+            lines.append(line.rstrip())
+            line = ""
+        line += tok
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
+def _pad(bounds: tuple[float, ...], frac: float) -> tuple[float, float, float, float]:
+    x0, y0, x1, y1 = bounds
+    dx, dy = (x1 - x0) * frac or 0.2, (y1 - y0) * frac or 0.2
+    return (x0 - dx, y0 - dy, x1 + dx, y1 + dy)
+
+
+def scene(store, view: ExportView) -> Scene:
+    """Select what the view shows from the current build."""
+    meta = store.meta
+    lang = view.lang
+    frames = {lid: store.layer(lid) for lid in LAYERS}
+    units = {}
+    for lid in ("provinces", "cities", "counties"):
+        for r in _records(frames[lid]):
+            units[int(r["adcode"])] = r
+
+    def city_of(adcode: int) -> int | None:
+        r = units.get(adcode)
+        if r is None:
+            return None
+        if r["level"] == "county" and not str(adcode).startswith("4290"):
+            return int(r["parent_adcode"])
+        return adcode
+
+    layers = set(view.layers)
+    cluster = None
+    if view.cluster:
+        cluster = next(r for r in _records(frames["clusters"]) if r["id"] == view.cluster)
+        layers = {"provinces", "cities", "cluster_lines", "parks", "projects"}
+
+    polygons: dict[str, gpd.GeoDataFrame] = {}
+    if view.city is not None:
+        layers.add("counties")  # a city's map shows its counties
+    for lid in ("provinces", "cities", "counties"):
+        if lid in layers or (lid == "cities" and view.measure != "none"):
+            polygons[lid] = store.layer(lid, "mid" if LAYERS[lid].simplified else None)
+    polygons.setdefault("provinces", store.layer("provinces", "mid"))  # the page's ground
+    member_units: set[int] = set()
+    if cluster is not None:
+        member_units = {int(a) for a in cluster.get("members") or []}
+        cl = store.layer("clusters", "mid")
+        polygons["clusters"] = cl[cl.id == cluster["id"]]
+    elif "clusters" in layers:
+        cl = store.layer("clusters", "mid")
+        keep = [viewrules.area_visible(r, viewrules.member_cities(r.get("members") or [], city_of),
+                                       sector=view.sector, city=view.city) for r in _records(cl)]
+        polygons["clusters"] = cl[keep]
+
+    lines = None
+    if "cluster_lines" in layers:
+        fl = frames["cluster_lines"]
+        recs = _records(fl)
+        if cluster is not None:
+            keep = [r["id"] == cluster["id"] for r in recs]
+        else:
+            keep = [viewrules.area_visible(r, viewrules.member_cities(r.get("members") or [], city_of),
+                                           sector=view.sector, city=view.city) for r in recs]
+        lines = fl[keep]
+
+    points: dict[str, gpd.GeoDataFrame] = {}
+    for lid in ("parks", "projects"):
+        if lid not in layers:
+            continue
+        f = frames[lid]
+        recs = _records(f)
+        if cluster is not None:
+            keep = [viewrules.along_cluster(r, cluster) for r in recs]
+        else:
+            keep = [viewrules.point_visible(lid, r, sector=view.sector, city=view.city,
+                                            kind=view.kind, level=view.level) for r in recs]
+        points[lid] = f[keep]
+
+    # extent: bbox, else the cluster's members, else centre/zoom, else the city, else Hubei
+    if view.bbox:
+        extent = view.bbox
+    elif cluster is not None:
+        geoms = [g for a, g in zip(frames["cities"].adcode, frames["cities"].geometry)
+                 if int(a) in member_units]
+        geoms += [g for a, g in zip(frames["counties"].adcode, frames["counties"].geometry)
+                  if int(a) in member_units]
+        extent = _pad(shapely.union_all(geoms).bounds, 0.06)
+    elif view.center is not None:
+        w_in, h_in = view.size_inches
+        extent = zoom_extent(view.center, view.zoom, w_in / h_in)
+    elif view.city is not None:
+        g = frames["cities"][frames["cities"].adcode.astype(int) == view.city].geometry.iloc[0]
+        extent = _pad(g.bounds, 0.08)
+    else:
+        hubei = frames["provinces"][frames["provinces"].adcode.astype(int) == HUBEI_ADCODE]
+        extent = _pad(hubei.geometry.iloc[0].bounds, 0.03)
+
+    box = shapely.box(*extent)
+    labels = []
+    for r, g in zip(_records(frames["cities"]), frames["cities"].geometry):
+        p = g.representative_point()
+        if box.contains(p):
+            labels.append((p.x, p.y, _name(r, lang), True))
+    if view.city is not None:
+        for r, g in zip(_records(frames["counties"]), frames["counties"].geometry):
+            if city_of(int(r["adcode"])) == view.city and int(r["adcode"]) != view.city:
+                p = g.representative_point()
+                labels.append((p.x, p.y, _name(r, lang), False))
+
+    members = []
+    if cluster is not None:
+        roles = {m["adcode"]: m for m in cluster.get("member_roles") or []}
+        for i, a in enumerate(cluster.get("members") or [], 1):
+            a = int(a)
+            unit = units.get(a, {})
+            geom = None
+            for lid in ("cities", "counties", "provinces"):
+                f = frames[lid]
+                hit = f[f.adcode.astype(int) == a]
+                if len(hit):
+                    geom = hit.geometry.iloc[0].representative_point()
+                    break
+            role = roles.get(a) or {}
+            members.append({"n": i, "adcode": a, "name": _name(unit, lang) if unit else str(a),
+                            "role": (role.get("role_zh") if lang == "zh" else
+                                     role.get("role_en") or role.get("role_zh")) or "",
+                            "sources": role.get("sources") or [],
+                            "lon": geom.x if geom is not None else None,
+                            "lat": geom.y if geom is not None else None})
+
+    cited: set[str] = set()
+    for f in list(points.values()) + ([lines] if lines is not None else []) + \
+            ([polygons["clusters"]] if "clusters" in polygons else []):
+        for r in _records(f):
+            _cited(r, cited)
+    for m in members:
+        _cited(m["sources"], cited)
+    shading: dict[int, int | bool] = {}
+    if view.measure in ("n_parks", "n_projects"):
+        cities = frames["cities"]
+        shading = {int(a): int(v or 0) for a, v in zip(cities.adcode, cities[view.measure])}
+    elif view.measure.startswith("sector:"):
+        code = view.measure[7:]
+        has = {int(a) for a, s in zip(frames["cities"].adcode, frames["cities"].sectors)
+               if code in (s or [])}
+        for lid in ("parks", "projects"):
+            for r in _records(frames[lid]):
+                if code in (r.get("sectors") or []):
+                    has.add(int(r["city_adcode"]))
+        counties = frames["counties"]
+        for a, s in zip(counties.adcode, counties.sectors):
+            if code in (s or []) and city_of(int(a)):
+                has.add(city_of(int(a)))
+        shading = {int(a): int(a) in has for a in frames["cities"].adcode}
+        for r in _records(frames["cities"]):
+            if int(r["adcode"]) in has:
+                _cited(r.get("roles"), cited)
+    docs = [d for d in meta.get("documents", []) if d.get("doc") in cited]
+
+    title, subtitle = _titles(view, cluster, meta, units)
+    return Scene(view, tuple(extent), title, subtitle, polygons, lines, points, labels, members,
+                 member_units, docs, meta, meta.get("sectors", []), shading)
+
+
+def _sector_name(meta: dict, code: str, lang: str) -> str:
+    s = next((s for s in meta.get("sectors", []) if s["code"] == code), None)
+    if s is None:
+        return code
+    return s["name_zh"] if lang == "zh" else s["name_en"].split(" (")[0]
+
+
+def _titles(view: ExportView, cluster: dict | None, meta: dict, units: dict) -> tuple[str, str]:
+    lang = view.lang
+    if cluster is not None:
+        auto = _name(cluster, lang)
+    elif len(view.layers) == 1:
+        layer = LAYERS[view.layers[0]]
+        auto = layer.title_zh if lang == "zh" else layer.title_en
+    else:
+        auto = w("title", lang)
+    parts = []
+    if view.sector:
+        parts.append(_sector_name(meta, view.sector, lang))
+    if view.city is not None and view.city in units:
+        parts.append(_name(units[view.city], lang))
+    if view.kind:
+        parts.append(tr(KINDS, view.kind, lang))
+    if view.level:
+        parts.append(tr(LEVELS, view.level, lang))
+    sub = (w("filters", lang) + (" · ".join(parts))) if parts else ""
+    if cluster is not None and view.title:
+        sub = auto
+    if not view.title and parts and cluster is None:
+        auto = f"{auto} — {' · '.join(parts)}"
+        sub = ""
+    return (view.title or auto), sub
+
+
+# ---------------------------------------------------------------- drawing
+
+def projection(extent: tuple[float, ...]) -> CRS:
+    x0, y0, x1, y1 = extent
+    lon0, lat0 = (x0 + x1) / 2, (y0 + y1) / 2
+    span = max(y1 - y0, 0.5)
+    return CRS.from_proj4(f"+proj=lcc +lat_0={lat0:.4f} +lon_0={lon0:.4f} +lat_1={lat0 - span / 4:.4f} "
+                          f"+lat_2={lat0 + span / 4:.4f} +datum=WGS84 +units=m +no_defs")
+
+
+def _fit(ax_w: float, ax_h: float, bounds: tuple[float, ...]) -> tuple[float, ...]:
+    """Grow the projected box to the axes' aspect so the map fills its frame."""
+    x0, y0, x1, y1 = bounds
+    w_, h_ = x1 - x0, y1 - y0
+    want = ax_w / ax_h
+    if w_ / h_ < want:
+        grow = (h_ * want - w_) / 2
+        x0, x1 = x0 - grow, x1 + grow
+    else:
+        grow = (w_ / want - h_) / 2
+        y0, y1 = y0 - grow, y1 + grow
+    return x0, y0, x1, y1
+
+
+def _nice_length(max_m: float) -> float:
+    exp = 10 ** math.floor(math.log10(max_m))
+    for f in (5, 2, 1):
+        if f * exp <= max_m:
+            return f * exp
+    return exp
+
+
+def _read_hydro() -> dict[str, gpd.GeoDataFrame]:
+    out = {}
+    for name in ("rivers", "lakes"):
+        path = HYDRO_DIR / f"{name}.geojson"
+        if path.is_file():
+            out[name] = gpd.read_file(path)
+    return out
+
+
+_HYDRO: dict[str, gpd.GeoDataFrame] | None = None
+
+
+def hydro() -> dict[str, gpd.GeoDataFrame]:
+    global _HYDRO
+    if _HYDRO is None:
+        _HYDRO = _read_hydro()
+    return _HYDRO
+
+
+def _draw_polys(ax, frame: gpd.GeoDataFrame, **style) -> None:
+    if len(frame):
+        frame.plot(ax=ax, **style)
+
+
+def _marker(layer_id: str, level: str | None) -> str:
+    if layer_id == "projects":
+        return "s"
+    return {"national": "*", "provincial": "D"}.get(level or "", "o")
+
+
+def _precision(layer_id: str, rec: dict, park_prec: dict[str, str]) -> str:
+    p = rec.get("precision") or ""
+    if layer_id == "projects" and p == "park":
+        return park_prec.get(rec.get("park") or "", "park")
+    return p
+
+
+@dataclass
+class Drawn:
+    sectors: Counter = field(default_factory=Counter)
+    markers: set = field(default_factory=set)  # (layer, level)
+    exact: bool = False
+    approx: bool = False
+    stacks: bool = False
+    line_keys: list = field(default_factory=list)  # (colour, name)
+
+
+def _draw_points(ax, sc: Scene, to_map: Transformer, scale: float, drawn: Drawn) -> None:
+    sector_index = {s["code"]: i for i, s in enumerate(sc.sectors)}
+    parks = sc.points.get("parks")
+    park_prec = {r["id"]: r.get("precision") or "" for r in _records(parks)} if parks is not None else {}
+    # all parks are known to the projects' precision rule, drawn or not
+    stacks: dict[tuple[float, float], list] = defaultdict(list)
+    for lid in ("parks", "projects"):
+        f = sc.points.get(lid)
+        if f is None or not len(f):
+            continue
+        for r, g in zip(_records(f), f.geometry):
+            if g is None:
+                continue
+            stacks[(round(g.x, 5), round(g.y, 5))].append((lid, r))
+    for (lon, lat), items in stacks.items():
+        x, y = to_map.transform(lon, lat)
+        if len(items) == 1:
+            lid, r = items[0]
+            sectors = r.get("sectors") or []
+            colour = sector_colour(sectors[0], sector_index) if sectors else "#777777"
+            if sectors:
+                drawn.sectors[sectors[0]] += 1
+            approx = _precision(lid, r, park_prec) in APPROX
+            marker = _marker(lid, r.get("level"))
+            drawn.markers.add((lid, r.get("level") if lid == "parks" else None))
+            size = {"*": 150, "D": 55, "o": 60, "s": 42}[marker] * scale ** 2
+            if approx:
+                drawn.approx = True
+                ax.scatter([x], [y], s=size, marker=marker, facecolors="white", edgecolors=colour,
+                           linewidths=1.3 * scale, linestyles=(0, (2, 1.5)), zorder=6)
+            else:
+                drawn.exact = True
+                ax.scatter([x], [y], s=size, marker=marker, facecolors=colour, edgecolors="#222",
+                           linewidths=0.6 * scale, zorder=6)
+            continue
+        # several features on one point: one badge with the count, ringed in the commonest
+        # industry's colour; always hollow-style, since only representative points are shared
+        drawn.stacks = True
+        common = Counter(s for _, r in items for s in (r.get("sectors") or [])[:1])
+        colour = sector_colour(common.most_common(1)[0][0], sector_index) if common else "#777777"
+        for _, r in items:
+            if r.get("sectors"):
+                drawn.sectors[r["sectors"][0]] += 1
+        for lid, r in items:
+            drawn.markers.add((lid, r.get("level") if lid == "parks" else None))
+        drawn.approx = True
+        n = len(items)
+        radius = (7 + 3 * math.log10(n)) * scale
+        ax.scatter([x], [y], s=(2 * radius) ** 2, marker="o", facecolors="white", edgecolors=colour,
+                   linewidths=2.0 * scale, linestyles=(0, (2, 1.2)), zorder=7)
+        ax.text(x, y, str(n), ha="center", va="center", fontsize=(6 if n < 100 else 5) * scale,
+                fontweight="bold",
+                color="#222", zorder=8)
+
+
+def render_figure(sc: Scene, approval: str = "", size: tuple[float, float] | None = None,
+                  show_title: bool = True) -> Figure:
+    """The page; `size` (inches) overrides the paper and `show_title=False` leaves the title
+    to the slide that holds the picture."""
+    ensure_fonts()
+    view = sc.view
+    lang = view.lang
+    wi, hi = size or view.size_inches
+    scale = math.sqrt(wi * hi / (11.69 * 8.27))  # 1 on A4; text and symbols grow with the paper
+    fig = Figure(figsize=(wi, hi), dpi=view.dpi, facecolor="white")
+    FigureCanvasAgg(fig)
+    portrait = hi > wi
+    margin = 0.025 if not portrait else 0.035
+    footer_h = 0.085 if not portrait else 0.07
+    title_h = (0.10 if not portrait else 0.075) if show_title else 0.02
+    if portrait:
+        map_box = [margin, footer_h + 0.25, 1 - 2 * margin, 1 - title_h - footer_h - 0.26]
+        legend_box = [margin, footer_h + 0.005, 1 - 2 * margin, 0.24]
+    else:
+        map_box = [margin, footer_h, 0.70, 1 - title_h - footer_h]
+        legend_box = [margin + 0.71, footer_h, 1 - 2 * margin - 0.71, 1 - title_h - footer_h]
+    ax = fig.add_axes(map_box)
+    crs = projection(sc.extent)
+    to_map = Transformer.from_crs(4326, crs, always_xy=True)
+
+    # ground: provinces, cities (shaded if asked), counties, the cluster's member units
+    ext_poly = gpd.GeoSeries([shapely.box(*sc.extent)], crs=4326).to_crs(crs)
+    bx = ext_poly.total_bounds
+    ax_w, ax_h = map_box[2] * wi, map_box[3] * hi
+    x0, y0, x1, y1 = _fit(ax_w, ax_h, tuple(bx))
+    clip = shapely.box(*gpd.GeoSeries([shapely.box(x0, y0, x1, y1)], crs=crs).to_crs(4326).total_bounds)
+
+    def prep(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        if not len(frame):
+            return frame.to_crs(crs)
+        sub = frame[frame.intersects(clip)]
+        return sub.to_crs(crs)
+
+    ax.set_facecolor("#f4f8fb")  # outside the two provinces: pale, like paper under water
+    provinces = prep(sc.polygons["provinces"])
+    _draw_polys(ax, provinces, facecolor="#fbfaf6", edgecolor="none", zorder=1)
+    drawn = Drawn()
+    cities = prep(sc.polygons["cities"]) if "cities" in sc.polygons else None
+    if cities is not None and len(cities):
+        fills = ["none"] * len(cities)
+        if sc.shading:
+            if view.measure.startswith("sector:"):
+                fills = ["#f4a582" if sc.shading.get(int(a)) else "none" for a in cities.adcode]
+            else:
+                vals = [sc.shading.get(int(a), 0) for a in cities.adcode]
+                fills = [SHADES[min(5, int(math.log2(v)) + 1)] if v > 0 else "none" for v in vals]
+        cities.plot(ax=ax, facecolor=fills, edgecolor="#7a7a7a", linewidth=0.6 * scale, zorder=2)
+    if "counties" in sc.polygons:
+        _draw_polys(ax, prep(sc.polygons["counties"]), facecolor="none", edgecolor="#b5b5b5",
+                    linewidth=0.3 * scale, zorder=2)
+    if view.city is not None and cities is not None:
+        _draw_polys(ax, cities[cities.adcode.astype(int) == view.city], facecolor="none",
+                    edgecolor="#c51b7d", linewidth=1.8 * scale, zorder=4.5)
+    if sc.member_units:
+        for lid in ("cities", "counties"):
+            f = sc.polygons.get(lid)
+            if f is None:
+                continue
+            sel = f[f.adcode.astype(int).isin(sc.member_units)]
+            _draw_polys(ax, prep(sel), facecolor="#fddbc7", edgecolor="#b2182b",
+                        linewidth=1.1 * scale, alpha=0.85, zorder=3)
+    elif "clusters" in sc.polygons and len(sc.polygons["clusters"]):
+        cl = prep(sc.polygons["clusters"])
+        cl.plot(ax=ax, facecolor="#9ecae1", edgecolor="#3182bd", alpha=0.18, linewidth=0.8 * scale,
+                linestyle="--", zorder=3)
+    _draw_polys(ax, provinces, facecolor="none", edgecolor="#555555", linewidth=1.3 * scale, zorder=4)
+
+    hy = hydro()
+    if "lakes" in hy:
+        _draw_polys(ax, prep(hy["lakes"]), facecolor="#c6dbef", edgecolor="#6baed6",
+                    linewidth=0.3 * scale, zorder=2.5)
+    if "rivers" in hy:
+        _draw_polys(ax, prep(hy["rivers"]), color="#6baed6", linewidth=0.8 * scale, zorder=2.5)
+
+    if sc.lines is not None and len(sc.lines):
+        ln = prep(sc.lines) if len(sc.lines) else sc.lines
+        for i, (g, r) in enumerate(zip(ln.geometry, _records(ln))):
+            colour = LINE_COLOURS[i % len(LINE_COLOURS)] if not sc.members else "#b2182b"
+            xs, ys = g.xy
+            ax.plot(xs, ys, color=colour, linewidth=3.0 * scale, alpha=0.85, solid_capstyle="round",
+                    zorder=5)
+            drawn.line_keys.append((colour, _name(r, lang)))
+
+    _draw_points(ax, sc, to_map, scale, drawn)
+
+    halo = [withStroke(linewidth=2.6 * scale, foreground="white")]
+    for lon, lat, name, is_city in sc.labels:
+        if not clip.contains(shapely.Point(lon, lat)):
+            continue
+        x, y = to_map.transform(lon, lat)
+        ax.text(x, y, name, fontsize=(8.5 if is_city else 7) * scale, ha="center", va="top",
+                color="#333" if is_city else "#666",
+                path_effects=halo, zorder=9,
+                transform=ax.transData + matplotlib.transforms.ScaledTranslation(0, -9 * scale / 72,
+                                                                                  fig.dpi_scale_trans))
+    # member numbers sit up and left of the member's point, so a badge of features there stays legible
+    lift = ax.transData + matplotlib.transforms.ScaledTranslation(-12 * scale / 72, 12 * scale / 72,
+                                                                   fig.dpi_scale_trans)
+    city_codes = {int(a) for a in sc.polygons["cities"].adcode}
+    for m in sc.members:
+        if m["lon"] is None:
+            continue
+        x, y = to_map.transform(m["lon"], m["lat"])
+        ax.plot([x], [y], marker="o", markersize=17 * scale, markerfacecolor="#b2182b",
+                markeredgecolor="white", markeredgewidth=1.2 * scale, transform=lift, zorder=10)
+        ax.text(x, y, str(m["n"]), ha="center", va="center", color="white", fontsize=9 * scale,
+                fontweight="bold", transform=lift, zorder=11)
+        if m["adcode"] not in city_codes:  # a county member has no city label of its own
+            ax.text(x, y, f"  {m['name']}", ha="left", va="center", fontsize=8.5 * scale,
+                    path_effects=halo, transform=lift, zorder=11)
+
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    for spine in ax.spines.values():
+        spine.set_edgecolor("#444")
+        spine.set_linewidth(0.8)
+    _scale_bar(ax, x0, y0, x1, y1, scale, lang)
+    _north_arrow(ax, scale, lang)
+    if not any(len(f) for f in sc.points.values()) and sc.points:
+        ax.text(0.5, 0.5, w("none_drawn", lang), transform=ax.transAxes, ha="center",
+                fontsize=12 * scale, color="#a00", zorder=12)
+
+    # title, legend, footer
+    if show_title:
+        fig.text(margin, 1 - 0.035 * (1 if not portrait else 0.8), sc.title, fontsize=17 * scale,
+                 fontweight="bold", va="top", ha="left")
+    if sc.subtitle and show_title:
+        fig.text(margin, 1 - title_h + 0.012, sc.subtitle, fontsize=9.5 * scale, color="#444",
+                 va="bottom", ha="left")
+    _legend(fig, legend_box, sc, drawn, scale, portrait)
+    _footer(fig, sc, approval, scale, margin, footer_h, wi)
+    return fig
+
+
+def _scale_bar(ax, x0, y0, x1, y1, scale: float, lang: str) -> None:
+    length = _nice_length((x1 - x0) * 0.22)
+    bx = x0 + (x1 - x0) * 0.04
+    by = y0 + (y1 - y0) * 0.05
+    h = (y1 - y0) * 0.008
+    ax.add_patch(FancyBboxPatch((bx - (x1 - x0) * 0.012, by - (y1 - y0) * 0.02),
+                                length + (x1 - x0) * 0.024, (y1 - y0) * 0.075,
+                                boxstyle="round,pad=0", facecolor="white", edgecolor="none",
+                                alpha=0.85, zorder=12))
+    for i in range(4):
+        ax.add_patch(Rectangle((bx + i * length / 4, by), length / 4, h,
+                               facecolor="#222" if i % 2 == 0 else "white", edgecolor="#222",
+                               linewidth=0.6, zorder=13))
+    km = length / 1000
+    label = f"{km:g} {w('km', lang)}"
+    ax.text(bx, by + h * 1.6, "0", fontsize=7 * scale, ha="center", va="bottom", zorder=13)
+    ax.text(bx + length, by + h * 1.6, label, fontsize=7 * scale, ha="center", va="bottom", zorder=13)
+
+
+def _north_arrow(ax, scale: float, lang: str) -> None:
+    # at the centre of a conic projection centred on the map, grid north is true north
+    cx, cy = 0.95, 0.88
+    hw, hh = 0.018, 0.07
+    ax.add_patch(Polygon([(cx, cy + hh / 2), (cx - hw, cy - hh / 2), (cx, cy - hh / 4)],
+                         closed=True, transform=ax.transAxes, facecolor="#222", edgecolor="#222",
+                         linewidth=0.6, zorder=13))
+    ax.add_patch(Polygon([(cx, cy + hh / 2), (cx + hw, cy - hh / 2), (cx, cy - hh / 4)],
+                         closed=True, transform=ax.transAxes, facecolor="white", edgecolor="#222",
+                         linewidth=0.6, zorder=13))
+    ax.text(cx, cy + hh / 2 + 0.01, w("north", lang), transform=ax.transAxes, ha="center",
+            va="bottom", fontsize=9 * scale, fontweight="bold", zorder=13)
+
+
+def _legend(fig: Figure, box: list[float], sc: Scene, drawn: Drawn, scale: float, portrait: bool) -> None:
+    lang = sc.view.lang
+    lax = fig.add_axes(box)
+    lax.set_axis_off()
+    sections: list[tuple[str, list]] = []
+    sector_index = {s["code"]: i for i, s in enumerate(sc.sectors)}
+    if drawn.sectors:
+        items = [Patch(facecolor=sector_colour(code, sector_index), edgecolor="#333",
+                       label=_sector_name(sc.meta, code, lang))
+                 for code, _ in sorted(drawn.sectors.items(), key=lambda kv: sector_index.get(kv[0], 99))]
+        sections.append((w("industry", lang), items))
+    sym = []
+    grey = dict(color="none", markerfacecolor="#888", markeredgecolor="#222")
+    for (lid, level), key in ((("parks", "national"), "sym_national"),
+                              (("parks", "provincial"), "sym_provincial"),
+                              (("parks", None), "sym_other"), (("projects", None), "sym_project")):
+        present = (lid, level) in drawn.markers or (
+            key == "sym_other" and any(m[0] == "parks" and m[1] not in ("national", "provincial")
+                                       for m in drawn.markers))
+        if present:
+            sym.append(Line2D([], [], marker=_marker(lid, level), markersize=(11 if level == "national"
+                              else 7) * scale, label=w(key, lang), **grey))
+    if drawn.exact:
+        sym.append(Line2D([], [], marker="o", markersize=7 * scale, label=w("exact", lang), **grey))
+    if drawn.approx:
+        sym.append(Line2D([], [], marker="o", markersize=7 * scale, color="none", markerfacecolor="white",
+                          markeredgecolor="#555", markeredgewidth=1.3, linestyle="none",
+                          label=w("approx", lang)))
+    if drawn.stacks:
+        sym.append(Line2D([], [], marker="$n$", markersize=8 * scale, color="#222", linestyle="none",
+                          label=w("stack", lang)))
+    if sym:
+        sections.append((w("symbols", lang), sym))
+    areas = []
+    if sc.member_units:
+        areas.append(Patch(facecolor="#fddbc7", edgecolor="#b2182b", label=w("member_area", lang)))
+    elif "clusters" in sc.polygons and len(sc.polygons["clusters"]):
+        areas.append(Patch(facecolor="#d9ebf5", edgecolor="#3182bd", linestyle="--",
+                           label=w("clusters", lang)))
+    for colour, name in drawn.line_keys:
+        areas.append(Line2D([], [], color=colour, linewidth=3 * scale, label=name))
+    if sc.shading:
+        label = sc.view.measure
+        if label.startswith("sector:"):
+            areas.append(Patch(facecolor="#f4a582", edgecolor="#7a7a7a",
+                               label=w("shading", lang) + _sector_name(sc.meta, label[7:], lang)))
+        else:
+            top = max(sc.shading.values()) if sc.shading else 0
+            for k in range(min(6, int(math.log2(top)) + 2 if top else 1)):
+                lo = 1 if k == 0 else 2 ** k
+                hi = 2 ** (k + 1) - 1
+                areas.append(Patch(facecolor=SHADES[k], edgecolor="#7a7a7a",
+                                   label=f"{w('m_' + label, lang)} {lo}–{hi}" if lo != hi else
+                                   f"{w('m_' + label, lang)} {lo}"))
+    hy = hydro()
+    if hy:
+        areas.append(Line2D([], [], color="#6baed6", linewidth=1.2 * scale, label=w("rivers", lang)))
+    if areas:
+        sections.append((w("legend", lang) if not sections else "", areas))
+
+    fs = 7.4 * scale
+    limit = 30 if lang == "en" else 15  # characters per legend line before wrapping
+    for _, handles in sections:
+        for h in handles:
+            label = h.get_label()
+            if len(label) > limit:
+                h.set_label("\n".join(wrap(label, limit)))
+    lax.text(0, 1.0, w("legend", lang), fontsize=10 * scale, fontweight="bold", va="top",
+             transform=lax.transAxes)
+    renderer = fig.canvas.get_renderer()
+    # landscape: one column of sections down the side panel; portrait: the industries in two
+    # columns on the left, the other sections stacked on the right
+    columns = [0.0] if not portrait else [0.0, 0.62]
+    top = 1.0 - (0.06 if not portrait else 0.13)
+    y = {x: top for x in columns}
+    for head, handles in sections:
+        is_sectors = head == w("industry", lang)
+        x = columns[0] if (not portrait or is_sectors) else columns[-1]
+        ncol = 2 if portrait and is_sectors and len(handles) > 8 else 1
+        leg = lax.legend(handles=handles, loc="upper left", bbox_to_anchor=(x, y[x]), ncol=ncol,
+                         frameon=False, fontsize=fs, title=head or None, title_fontsize=fs * 1.1,
+                         alignment="left", handlelength=1.6, borderaxespad=0, labelspacing=0.45,
+                         columnspacing=1.0)
+        lax.add_artist(leg)
+        bb = leg.get_window_extent(renderer).transformed(lax.transAxes.inverted())
+        y[x] = bb.y0 - 0.03
+    if sc.members:
+        lines = []
+        for m in sc.members:
+            role = f" — {m['role']}" if m["role"] else ""
+            lines.append(f"{m['n']}. {m['name']}{role}")
+        text = "\n".join(textwrap.shorten(t, 60 if lang == "en" else 34, placeholder="…") for t in lines)
+        x = columns[-1]
+        lax.text(x, y[x], w("members", lang) + "\n" + text, fontsize=fs, va="top",
+                 transform=lax.transAxes, linespacing=1.4)
+
+
+def _footer(fig: Figure, sc: Scene, approval: str, scale: float, margin: float, footer_h: float,
+            width_in: float) -> None:
+    lang = sc.view.lang
+    docs = sc.docs or sc.meta.get("documents", [])[:0]
+    if lang == "zh":
+        doc_text = "；".join(f"{d['code']}《{d['title_zh']}》（{d.get('year', '')}）" for d in docs)
+    else:
+        doc_text = "; ".join(f"{d['code']} {d['title_en']} ({d.get('year', '')})" for d in docs)
+    b = sc.meta.get("boundaries") or {}
+    pkg = f"{b.get('package', '')} {b.get('version', '') or ''}".strip()
+    parts = [w("sources", lang) + ("：" if lang == "zh" else ": ") + (doc_text or "—"),
+             w("boundaries", lang, pkg=pkg)]
+    if hydro():
+        parts.append(w("hydro", lang))
+    built = str(sc.meta.get("built_at") or "")[:10]
+    parts.append(w("built", lang, date=built))
+    sep = "；" if lang == "zh" else "; "
+    text = sep.join(parts)
+    chars = int(width_in * (9 if lang == "zh" else 17) / scale)
+    lines = wrap(text, chars)[:4]
+    fig.text(margin, footer_h - 0.012, "\n".join(lines), fontsize=6.6 * scale, color="#333", va="top",
+             ha="left", linespacing=1.35)
+    if approval:
+        fig.text(1 - margin, 0.012, w("approval", lang, n=approval), fontsize=7.5 * scale, ha="right",
+                 va="bottom", color="#222")
+
+
+def render(store, view: ExportView, fmt: str, approval: str = "",
+           size: tuple[float, float] | None = None, show_title: bool = True) -> bytes:
+    """The view as a PNG, SVG or PDF document."""
+    sc = scene(store, view)
+    fig = render_figure(sc, approval, size, show_title)
+    buf = io.BytesIO()
+    meta: dict[str, Any] = {"Title": sc.title}
+    if fmt == "png":
+        meta["Software"] = SOFTWARE
+    elif fmt == "pdf":
+        meta.update({"Creator": SOFTWARE, "Subject": "; ".join(d["code"] for d in sc.docs)})
+    else:
+        meta = {"Title": sc.title}
+    fig.savefig(buf, format=fmt, dpi=view.dpi, metadata=meta, facecolor="white")
+    return buf.getvalue()
