@@ -241,3 +241,37 @@ def test_counts_by_document_are_in_the_build_metadata(built_atlas):
     for kind in ("parks", "clusters", "projects"):
         assert sum(meta["counts_by_doc"][kind].values()) >= meta["counts"][kind]
     assert pyogrio.read_info(built_atlas, layer="parks")["features"] == meta["counts"]["parks"]
+
+
+def test_target_years_are_quoted_or_flagged_inferred(sources):
+    """A target's year is in one of its quotes (as digits: 2020 年, 2018－2020 年) or is an
+    inferred value whose basis says where it comes from (“十三五”时期 → 2020)."""
+    unstated = [r.id for r in sources.of("targets")
+                if r.data.get("year") and "year" not in r.inferred
+                and not any(str(r.data["year"]) in c["quote"] for c in r.data["sources"])]
+    assert not unstated, unstated
+    assert any("year" in r.inferred for r in sources.of("targets"))
+
+
+def test_project_park_links_are_quoted_or_flagged_inferred(sources):
+    """A project's park is named in one of its quotes or flagged inferred; the 003 annex
+    table gives no site per project, so a zone taken from its block's 重点区域 is inferred."""
+    parks = sources.by_id("parks")
+    for rec in sources.of("projects"):
+        park = rec.data.get("park")
+        if not park:
+            continue
+        if (rec.data.get("block") or "").startswith("003 附件2"):
+            assert "park" in rec.inferred, rec.where("park")
+        if "park" in rec.inferred:
+            continue
+        names = [parks[park].data["name_zh"], *(parks[park].data.get("aliases") or [])]
+        assert any(n in c["quote"] for n in names for c in rec.data["sources"]), rec.where("park")
+
+
+def test_existing_status_is_not_read_from_a_plan(sources):
+    """「重点发展」 (develop as a focus) says nothing about whether a zone exists already."""
+    for rec in sources.of("parks") + sources.of("clusters"):
+        if rec.data.get("status") == "existing" and "status" not in rec.inferred:
+            quotes = "".join(c["quote"] for c in rec.data["sources"])
+            assert "重点发展" not in quotes, rec.where("status")
