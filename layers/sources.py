@@ -270,6 +270,10 @@ def _check_type(ctx: _Context, rec: Record, fld: str, typ: str, value: Any) -> N
             isinstance(value.get(k), str) and value[k].strip() for k in ("text", "reading")
         ):
             ctx.problems.append(f"{where}: needs text and reading")
+        elif set(value) - {"text", "reading", "note"} or not isinstance(value.get("note", ""), str):
+            ctx.problems.append(f"{where}: a defect is {{text, reading, note?}} (strings)")
+        elif value["text"] not in str(rec.data.get("value_text", "")):
+            ctx.problems.append(f"{where}: text {value['text']!r} is not part of value_text")
     else:  # pragma: no cover - a schema typo
         raise AssertionError(f"unknown type {typ}")
 

@@ -285,19 +285,38 @@ class Popups:
         return f"{head}<ul class='atl-src'>{''.join(items)}</ul>"
 
     def figures(self, figures: list | None) -> str:
+        """One line per figure: the value with its unit once. A damaged value (`defect`) is
+        shown as read, with the seed's own words and the reading's note beside it."""
         if not figures:
             return ""
+
+        def visible(text: str) -> str:  # private-use characters (000:279's U+E010) made visible
+            return re.sub(r"[\ue000-\uf8ff]", lambda m: f"<U+{ord(m.group()):04X}>", text)
+
         items = []
         for f in figures:
             metric = f.get("metric_zh") if self.lang == "zh" else \
                 (f.get("metric_en") or f.get("metric_zh"))
-            value = f.get("value_text") or f.get("value")
-            unit = f.get("unit") or ""
+            written = _str(f.get("value_text")) or _str(f.get("value"))
+            unit = _str(f.get("unit"))
+            defect = f.get("defect") if isinstance(f.get("defect"), dict) else {}
+            value = written
+            if defect.get("reading"):
+                damaged = _str(defect.get("text"))
+                value = written.replace(damaged, defect["reading"]) if damaged and damaged in written \
+                    else defect["reading"]
+            if unit and re.search(r"\d$", value.strip()):  # the unit only after a bare number
+                value = f"{value.strip()}{unit}"
             year = f.get("year")
             status = tr(FIGURE_STATUS, f.get("status"), self.lang) if f.get("status") else ""
-            text = f"{metric}: {value}{unit}" + (f" ({year}" + (f", {status})" if status else ")")
-                                                  if year else (f" ({status})" if status else ""))
-            items.append(f"<li>{escape(text)}</li>")
+            when = ", ".join(str(x) for x in (year, status) if x)
+            text = f"{escape(metric)}: <b>{escape(value)}</b>" + (f" ({escape(when)})" if when else "")
+            if defect.get("reading"):
+                label = "原文" if self.lang == "zh" else "the document has"
+                note = _str(defect.get("note"))
+                text += (f"<br><span class='atl-muted'>{escape(label)} 「{escape(visible(written))}」"
+                         + (f": {escape(note)}" if note else "") + "</span>")
+            items.append(f"<li>{text}</li>")
         return f"<div class='atl-h'>{escape(self.w('figures'))}</div><ul>{''.join(items)}</ul>"
 
     def roles(self, roles: list | None) -> str:

@@ -230,3 +230,28 @@ def test_vendor_subset_keeps_features_touching_the_area():
     ]}
     out = mod.subset(fc)
     assert [f["properties"] for f in out["features"]] == [{"name": "Han"}]
+
+
+def test_figures_show_the_unit_once_and_damaged_values_as_read(client):
+    """value_text that carries its unit is not followed by the unit again (37722亿元亿元), and a
+    damaged value is shown corrected, with the document's own words and the note beside it."""
+    _, html, _ = page(client, "/")
+    for doubled in ("达到1\ue0102万亿元万亿元", "万亿元万亿元", "75%左右%", "37722亿元亿元", "亿元亿元",
+                    "%左右%"):
+        assert doubled not in html, doubled
+    assert "<b>达到1.2万亿元<\\/b>" in html  # 000:279 read with its decimal point, unit once
+    assert "原文 「达到1&lt;U+E010&gt;2万亿元」" in html  # the seed's words, made visible, escaped
+    assert "<b>7.5%左右<\\/b>" in html and "原文 「75%左右」: the decimal point is lost" in html
+    assert "<b>37722亿元<\\/b>" in html
+
+
+def test_figure_units_are_appended_only_to_a_bare_number():
+    popups = mapview.Popups({}, "zh", lambda *_: [], {}, {})
+    html = popups.figures([
+        {"metric_zh": "A", "value_text": "实现规模工业总产值2000", "unit": "亿元"},
+        {"metric_zh": "B", "value_text": "过 10 亿元工业企业 30 家", "unit": "家"},
+        {"metric_zh": "C", "value_text": "<x>", "defect": {"text": "<x>", "reading": "1<2",
+                                                            "note": "<script>"}},
+    ])
+    assert "<b>实现规模工业总产值2000亿元</b>" in html and "<b>过 10 亿元工业企业 30 家</b>" in html
+    assert "<b>1&lt;2</b>" in html and "「&lt;x&gt;」: &lt;script&gt;" in html and "<script>" not in html

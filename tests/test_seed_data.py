@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pyogrio
 import pytest
 import shapely
 
-from layers.sources import DEFAULT_SOURCES, iter_citations, load_sources
+from layers.sources import DEFAULT_SOURCES, iter_citations, join_lines, load_seed_lines, load_sources
 from server.store import read_atlas
 from tests.conftest import seeds_dir
 
@@ -41,6 +43,50 @@ def test_every_quote_is_on_its_cited_seed_line(sources):
         assert sources.of(kind), f"no {kind} records"
         for rec in sources.of(kind):
             assert rec.data["sources"], rec.where()
+
+
+# A sentence may stop at the end of a line only after one of these.
+FINAL = tuple("。；，、）：！？”」》.;,:!?)")
+# Lines that open a new unit rather than continue the previous one: headings, numbered
+# items, attributions (——2016 年……报告), page numbers (- 158 -).
+OPENING = re.compile(r"^(——|[（(]?[一二三四五六七八九十\d]+[、.．）)]"
+                     r"|第[一二三四五六七八九十]+[章节篇条]|附件|专栏|-\s*\d+\s*-$)")
+
+
+def cut_at_line_break(lines: list[str], cite: dict) -> str | None:
+    """The seed line after which a citation's quote stops although its sentence continues:
+    the quote ends exactly where its (last) cited line ends, that line has no closing
+    punctuation and the next non-blank line goes on with the same sentence. None if whole."""
+    first, last = cite["line"], cite.get("to", cite["line"])
+    text = join_lines(lines, first, last)
+    heading = OPENING.match(text) and not re.search("[，。；]", text)
+    if not text or "\t" in text or heading or not text.endswith(cite["quote"].strip()):
+        return None  # table cells (003's annexes) and headings end without punctuation
+    if text.endswith(FINAL):
+        return None
+    nxt = next((n.strip() for n in lines[last:last + 4] if n.strip()), "")
+    if not nxt or "\t" in nxt or OPENING.match(nxt):
+        return None
+    return f"{cite['doc'][:3]}:{last} ends 「{text[-8:]}」, goes on 「{nxt[:8]}」"
+
+
+def test_no_role_is_quoted_cut_off_at_a_line_break(sources):
+    """A role quoted only up to a line break reads as cut-off Chinese (支持赤壁市重点发展纺织服装
+    for five industries): it must cite the range of lines (`to`) and quote the whole phrase."""
+    seeds = load_seed_lines(seeds_dir())
+    cut = []
+    for rec in sources.of("roles") + sources.of("clusters"):
+        cites = rec.data["sources"] if rec.kind == "roles" else \
+            [c for m in rec.data["members"] if isinstance(m, dict) for c in m.get("sources", [])]
+        for cite in cites:
+            where = cut_at_line_break(seeds[cite["doc"]], cite)
+            if where:
+                cut.append(f"{rec.id}: {where}")
+    assert not cut, "\n".join(cut)
+    assert cut_at_line_break(seeds["004_8b9e8b7d82a22611.txt"],
+                             {"doc": "004_8b9e8b7d82a22611.txt", "line": 6063, "quote": "纺织服装、应"})
+    for role in sources.of("roles"):
+        assert any(role.data["text_zh"] in c["quote"] for c in role.data["sources"]), role.id
 
 
 def test_inferred_facts_carry_their_basis(atlas):
@@ -195,3 +241,37 @@ def test_counts_by_document_are_in_the_build_metadata(built_atlas):
     for kind in ("parks", "clusters", "projects"):
         assert sum(meta["counts_by_doc"][kind].values()) >= meta["counts"][kind]
     assert pyogrio.read_info(built_atlas, layer="parks")["features"] == meta["counts"]["parks"]
+
+
+def test_target_years_are_quoted_or_flagged_inferred(sources):
+    """A target's year is in one of its quotes (as digits: 2020 年, 2018－2020 年) or is an
+    inferred value whose basis says where it comes from (“十三五”时期 → 2020)."""
+    unstated = [r.id for r in sources.of("targets")
+                if r.data.get("year") and "year" not in r.inferred
+                and not any(str(r.data["year"]) in c["quote"] for c in r.data["sources"])]
+    assert not unstated, unstated
+    assert any("year" in r.inferred for r in sources.of("targets"))
+
+
+def test_project_park_links_are_quoted_or_flagged_inferred(sources):
+    """A project's park is named in one of its quotes or flagged inferred; the 003 annex
+    table gives no site per project, so a zone taken from its block's 重点区域 is inferred."""
+    parks = sources.by_id("parks")
+    for rec in sources.of("projects"):
+        park = rec.data.get("park")
+        if not park:
+            continue
+        if (rec.data.get("block") or "").startswith("003 附件2"):
+            assert "park" in rec.inferred, rec.where("park")
+        if "park" in rec.inferred:
+            continue
+        names = [parks[park].data["name_zh"], *(parks[park].data.get("aliases") or [])]
+        assert any(n in c["quote"] for n in names for c in rec.data["sources"]), rec.where("park")
+
+
+def test_existing_status_is_not_read_from_a_plan(sources):
+    """「重点发展」 (develop as a focus) says nothing about whether a zone exists already."""
+    for rec in sources.of("parks") + sources.of("clusters"):
+        if rec.data.get("status") == "existing" and "status" not in rec.inferred:
+            quotes = "".join(c["quote"] for c in rec.data["sources"])
+            assert "重点发展" not in quotes, rec.where("status")
