@@ -23,6 +23,7 @@ import shapely
 from geo import validate
 from layers import features
 from layers.admin import admin_layer
+from layers.catalogue import DOCUMENT, load_catalogue
 from layers.registry import LAYERS, SIMPLIFY_TIERS, Layer
 from layers.sources import DEFAULT_SOURCES, Sources, default_seeds_dir, load_sources
 
@@ -59,11 +60,13 @@ def build_frames(sources_dir: Path = DEFAULT_SOURCES,
     all_units = pd.concat([admin["province"], admin["city"], admin["county"]], ignore_index=True)
     adcodes = dict(zip(all_units.adcode, all_units.parent_adcode))
     sources = load_sources(sources_dir, adcodes, seeds_dir)
+    catalogue = load_catalogue(sources_dir, sources, adcodes)
 
     placer = features.Placer(gpd.GeoDataFrame(all_units, crs="EPSG:4326"))
-    parks = features.parks_layer(sources, placer, LAYERS["parks"])
+    parks = features.parks_layer(sources, placer, LAYERS["parks"], catalogue)
     projects = features.projects_layer(sources, placer, parks, LAYERS["projects"])
     clusters = features.clusters_layer(sources, placer, LAYERS["clusters"])
+    clusters["zones"] = features.cluster_zones(clusters, parks, catalogue)
     frames = {
         "provinces": features.join_admin_facts(admin["province"], sources, parks, projects,
                                                clusters, LAYERS["provinces"]),
@@ -115,7 +118,7 @@ def _encode(frame: gpd.GeoDataFrame, layer: Layer) -> gpd.GeoDataFrame:
 
 
 def _meta(sources: Sources, counts: dict[str, int]) -> dict[str, object]:
-    docs = [r.data for r in sources.of("documents")]
+    docs = [r.data for r in sources.of("documents")] + [DOCUMENT]
     return {
         "built_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "atlas_version": _package_version("hubei-cluster-atlas"),
