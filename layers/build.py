@@ -117,7 +117,7 @@ def _encode(frame: gpd.GeoDataFrame, layer: Layer) -> gpd.GeoDataFrame:
     return out
 
 
-def _meta(sources: Sources, counts: dict[str, int]) -> dict[str, object]:
+def _meta(sources: Sources, counts: dict[str, int], catalogue_zones: int = 0) -> dict[str, object]:
     docs = [r.data for r in sources.of("documents")] + [DOCUMENT]
     return {
         "built_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -129,7 +129,9 @@ def _meta(sources: Sources, counts: dict[str, int]) -> dict[str, object]:
         "sector_terms": [{**r.data, "inferred": r.inferred or None}
                          for r in sources.of("sector_terms")],
         "counts": counts,
-        "counts_by_doc": {k: sources.count_by_doc(k) for k in ("parks", "clusters", "projects")},
+        "counts_by_doc": {k: sources.count_by_doc(k) for k in ("parks", "clusters", "projects")}
+        | ({"parks": {**sources.count_by_doc("parks"), DOCUMENT["doc"]: catalogue_zones}}
+           if catalogue_zones else {}),
         "seeds_checked": sources.seeds_checked,
     }
 
@@ -163,7 +165,8 @@ def build(out: Path = DEFAULT_OUT, sources_dir: Path = DEFAULT_SOURCES,
     tmp = out.with_name(f".{out.stem}.tmp-{os.getpid()}{out.suffix}")
     tmp.unlink(missing_ok=True)
     try:
-        write_gpkg(tmp, all_frames, _meta(sources, counts))
+        zones = int(frames["parks"].catalogue_code.notna().sum())
+        write_gpkg(tmp, all_frames, _meta(sources, counts, zones))
         written = {name: len(pyogrio.read_dataframe(tmp, layer=name, read_geometry=False))
                    for name in counts}
         if written != counts:

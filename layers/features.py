@@ -107,6 +107,7 @@ def parks_layer(sources: Sources, placer: Placer, layer: Layer,
         if d.get("park"):
             continue
         rows.append({
+            **dict.fromkeys(layer.field_names),  # absent, not NaN: JSON fields stay null
             "id": zone.feature_id, "name_zh": zone.name_zh, "name_en": d["name_en"],
             "kind": zone.kind, "status": "existing", "city_adcode": d["city_adcode"],
             "county_adcode": d.get("county_adcode"), "precision": d["precision"],
