@@ -97,7 +97,7 @@ T = {  # interface words used in popups (the rest of the interface is in static/
     "catalogue_code": ("开发区目录代码", "Catalogue code"), "approved": ("批准时间", "Approved"),
     "area_ha": ("核准面积", "Approved area"), "zone_type": ("目录类型", "Catalogue type"),
     "leading": ("主导产业（目录）", "Leading industries (catalogue)"),
-    "catalogue": ("开发区目录", "Catalogue of development zones"),
+    "catalogue": ("来源：国家开发区目录", "Source: national catalogue of development zones"),
     "catalogue_only": ("仅见于开发区目录，政策文件未提及",
                        "In the catalogue only; not named in the documents"),
     "seq": ("序号 {n}", "entry {n}"),
