@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 # Debian packages the tests use for real: a headless browser, its CJK font, the GDAL/OGR client.
 SYSTEM_PACKAGES ?= chromium fonts-noto-cjk gdal-bin
 
-SOURCES := $(shell find data/sources -name '*.yaml') $(wildcard geo/*.py layers/*.py)
+SOURCES := $(shell find data/sources -name '*.yaml' -o -name '*.csv') $(wildcard geo/*.py layers/*.py)
 
 .PHONY: setup system-deps build run test lint clean
 
