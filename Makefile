@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # LibreOffice (renders exported decks to PDF) and poppler (renders exported PDFs to PNG).
 SYSTEM_PACKAGES ?= chromium fonts-noto-cjk gdal-bin libreoffice-impress poppler-utils
 
-SOURCES := $(shell find data/sources -name '*.yaml') $(wildcard geo/*.py layers/*.py)
+SOURCES := $(shell find data/sources -name '*.yaml' -o -name '*.csv') $(wildcard geo/*.py layers/*.py)
 
 .PHONY: setup system-deps build run test lint clean
 

@@ -24,6 +24,7 @@ import shapely
 from geo import validate
 from layers import features
 from layers.admin import admin_layer
+from layers.catalogue import DOCUMENT, load_catalogue
 from layers.registry import LAYERS, SIMPLIFY_TIERS, Layer
 from layers.sources import DEFAULT_SOURCES, Sources, default_seeds_dir, load_sources
 
@@ -61,11 +62,13 @@ def build_frames(sources_dir: Path = DEFAULT_SOURCES,
     all_units = pd.concat([admin["province"], admin["city"], admin["county"]], ignore_index=True)
     adcodes = dict(zip(all_units.adcode, all_units.parent_adcode))
     sources = load_sources(sources_dir, adcodes, seeds_dir)
+    catalogue = load_catalogue(sources_dir, sources, adcodes)
 
     placer = features.Placer(gpd.GeoDataFrame(all_units, crs="EPSG:4326"))
-    parks = features.parks_layer(sources, placer, LAYERS["parks"])
+    parks = features.parks_layer(sources, placer, LAYERS["parks"], catalogue)
     projects = features.projects_layer(sources, placer, parks, LAYERS["projects"])
     clusters = features.clusters_layer(sources, placer, LAYERS["clusters"])
+    clusters["zones"] = features.cluster_zones(clusters, parks, catalogue)
     frames = {
         "provinces": features.join_admin_facts(admin["province"], sources, parks, projects,
                                                clusters, LAYERS["provinces"]),
@@ -116,8 +119,8 @@ def _encode(frame: gpd.GeoDataFrame, layer: Layer) -> gpd.GeoDataFrame:
     return out
 
 
-def _meta(sources: Sources, counts: dict[str, int]) -> dict[str, object]:
-    docs = [r.data for r in sources.of("documents")]
+def _meta(sources: Sources, counts: dict[str, int], catalogue_zones: int = 0) -> dict[str, object]:
+    docs = [r.data for r in sources.of("documents")] + [DOCUMENT]
     return {
         "built_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "atlas_version": _package_version("hubei-cluster-atlas"),
@@ -128,7 +131,9 @@ def _meta(sources: Sources, counts: dict[str, int]) -> dict[str, object]:
         "sector_terms": [{**r.data, "inferred": r.inferred or None}
                          for r in sources.of("sector_terms")],
         "counts": counts,
-        "counts_by_doc": {k: sources.count_by_doc(k) for k in ("parks", "clusters", "projects")},
+        "counts_by_doc": {k: sources.count_by_doc(k) for k in ("parks", "clusters", "projects")}
+        | ({"parks": {**sources.count_by_doc("parks"), DOCUMENT["doc"]: catalogue_zones}}
+           if catalogue_zones else {}),
         "seeds_checked": sources.seeds_checked,
     }
 
@@ -199,7 +204,8 @@ def build(out: Path = DEFAULT_OUT, sources_dir: Path = DEFAULT_SOURCES,
     tmp = out.with_name(f".{out.stem}.tmp-{os.getpid()}{out.suffix}")
     tmp.unlink(missing_ok=True)
     try:
-        write_gpkg(tmp, all_frames, _meta(sources, counts), document_texts(sources, seeds_dir))
+        zones = int(frames["parks"].catalogue_code.notna().sum())
+        write_gpkg(tmp, all_frames, _meta(sources, counts, zones), document_texts(sources, seeds_dir))
         written = {name: len(pyogrio.read_dataframe(tmp, layer=name, read_geometry=False))
                    for name in counts}
         if written != counts:

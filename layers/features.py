@@ -11,6 +11,7 @@ import geopandas as gpd
 import shapely
 from shapely.geometry import LineString
 
+from layers.catalogue import Catalogue, Zone
 from layers.registry import Layer
 from layers.sources import Record, Sources
 
@@ -71,15 +72,68 @@ def _figures_by(sources: Sources, key: str) -> dict:
     return out
 
 
-def parks_layer(sources: Sources, placer: Placer, layer: Layer) -> gpd.GeoDataFrame:
+def _catalogue_fields(cat: Catalogue, zone: Zone) -> dict:
+    return {"catalogue_code": zone.code, "zone_type_zh": zone.zone_type, "approved": zone.approved,
+            "area_ha": zone.area_ha, "leading_industries_zh": list(zone.leading),
+            "catalogue": cat.provenance(zone), "level": zone.level}
+
+
+def parks_layer(sources: Sources, placer: Placer, layer: Layer,
+                catalogue: Catalogue | None = None) -> gpd.GeoDataFrame:
+    """Seed parks, then the catalogue zones no seed names. A seed park that is a catalogue
+    zone stays one feature (its id, place and quotes) and takes the catalogue's code, dates,
+    area, leading industries (their sectors added to its own) and level."""
     figures = _figures_by(sources, "park")
+    zone_of = catalogue.by_park() if catalogue else {}
     rows = []
     for rec in sources.of("parks"):
         d = rec.data
         where = d.get("county_adcode") or d["city_adcode"]
-        rows.append({**{k: d.get(k) for k in layer.field_names}, **_provenance(rec),
-                     "figures": figures.get(d["id"]) or None, "geometry": placer.point(where)})
+        row = {**{k: d.get(k) for k in layer.field_names}, **_provenance(rec),
+               "figures": figures.get(d["id"]) or None, "named_in_documents": True,
+               "geometry": placer.point(where)}
+        zone = zone_of.get(d["id"])
+        if zone:
+            link = catalogue.places[zone.code]
+            inferred = {k: v for k, v in rec.inferred.items() if k != "level"}  # level now stated
+            inferred["catalogue_code"] = link.inferred["park"]
+            row.update(_catalogue_fields(catalogue, zone), inferred=inferred,
+                       status=d.get("status") or "existing",
+                       sectors=list(dict.fromkeys(d["sectors"] + catalogue.sectors(zone))))
+        rows.append(row)
+    for zone in catalogue.zones if catalogue else []:
+        rec = catalogue.places[zone.code]
+        d = rec.data
+        if d.get("park"):
+            continue
+        rows.append({
+            **dict.fromkeys(layer.field_names),  # absent, not NaN: JSON fields stay null
+            "id": zone.feature_id, "name_zh": zone.name_zh, "name_en": d["name_en"],
+            "kind": zone.kind, "status": "existing", "city_adcode": d["city_adcode"],
+            "county_adcode": d.get("county_adcode"), "precision": d["precision"],
+            "sectors": catalogue.sectors(zone), "note": d.get("note"), "sources": None,
+            "inferred": dict(rec.inferred), "named_in_documents": False,
+            **_catalogue_fields(catalogue, zone),
+            "geometry": placer.point(d.get("county_adcode") or d["city_adcode"]),
+        })
     return _frame(rows, layer)
+
+
+def cluster_zones(clusters: gpd.GeoDataFrame, parks: gpd.GeoDataFrame,
+                  catalogue: Catalogue) -> list[list[str] | None]:
+    """For each cluster, the catalogue zones in its member units (a member city holds the zones
+    of its counties) whose leading industries share a canonical sector with the cluster."""
+    zone_sectors = {z.code: set(catalogue.sectors(z)) for z in catalogue.zones}
+    zones = parks[parks.catalogue_code.notna()]
+    out = []
+    for members, sectors in zip(clusters.members, clusters.sectors):
+        units, wanted = set(members), set(sectors or [])
+        out.append([
+            pid for pid, code, city, county in zip(zones.id, zones.catalogue_code,
+                                                   zones.city_adcode, zones.county_adcode)
+            if (city in units or county in units) and zone_sectors[code] & wanted
+        ] or None)
+    return out
 
 
 def projects_layer(sources: Sources, placer: Placer, parks: gpd.GeoDataFrame,

@@ -133,10 +133,21 @@ PARKS = Layer(
         YEAR, FIGURES,
         F("note", "str", "Editor's note (text defects, ambiguities)", "说明"),
         *PROVENANCE,
+        F("named_in_documents", "bool", "Named in the seed documents (false: catalogue only)",
+          "文件提及", True),
+        F("catalogue_code", "str", "Code in the 2018 national catalogue of development zones",
+          "开发区目录代码", True),
+        F("zone_type_zh", "str", "Zone type in the catalogue's words", "开发区类型（目录）"),
+        F("approved", "str", "Approval date in the catalogue (YYYY.MM)", "批准时间"),
+        F("area_ha", "float", "Approved area in the catalogue (hectares)", "核准面积（公顷）"),
+        F("leading_industries_zh", "json", "Leading industries in the catalogue's words", "主导产业（目录）"),
+        F("catalogue", "json", "Catalogue source: {doc, file, line, seq, code, name_zh, approval_level, "
+          "zone_type}", "目录来源"),
     ),
     {"radius": 6, "weight": 2},
-    "Development zones, parks and bases named in the seeds; placed at county or city "
-    "precision where no site is known.",
+    "Development zones, parks and bases named in the seeds, and every Hubei zone of the 2018 "
+    "national catalogue of development zones; placed at county or city precision where no "
+    "site is known.",
 )
 CLUSTERS = Layer(
     "clusters", "集群与城市群", "Clusters, corridors and city groups", "Polygon", "clusters",
@@ -150,6 +161,8 @@ CLUSTERS = Layer(
         SECTORS, INDUSTRIES_ZH, STATUS, YEAR,
         F("note", "str", "Editor's note (lost text, ambiguities)", "说明"),
         *PROVENANCE,
+        F("zones", "json", "Catalogue zones in the member units whose leading industries share a "
+          "sector with the cluster (parks-layer ids)", "成员内主导产业相符的开发区"),
     ),
     {"weight": 2, "fillOpacity": 0.15, "dashArray": "6 4"},
     "Union of the member units of each cluster, corridor or city group.", simplified=True,

@@ -24,7 +24,8 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCES = REPO / "data" / "sources"
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
-KINDS = ("documents", "sectors", "sector_terms", "roles", "parks", "clusters", "projects", "targets")
+KINDS = ("documents", "sectors", "sector_terms", "roles", "parks", "clusters", "projects", "targets",
+         "zones", "catalogue_terms")
 
 STATUS = ("existing", "planned", "applying", "suggested")
 ENUMS: dict[str, tuple[str, ...]] = {
@@ -40,6 +41,7 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "project_precision": ("park", "county", "city", "province"),
     "cluster_kind": ("corridor", "cluster", "chain", "city_group", "belt"),
     "target_status": ("target", "achieved", "baseline"),
+    "zone_precision": ("county", "city"),
 }
 
 # field -> (type, required). Types: str int num bool adcode sector park doc, "enum:<name>",
@@ -93,6 +95,14 @@ SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
         "unit": ("str", False), "year": ("int", False), "status": ("enum:target_status", True),
         "defect": ("defect", False),
     },
+    # The catalogue of development zones (catalogue/): where each zone is placed and which
+    # seed park it is, and its leading-industry words; rows are checked in layers/catalogue.py.
+    "zones": {
+        "code": ("str", True), "name_zh": ("str", True), "name_en": ("str", False),
+        "city_adcode": ("adcode", True), "county_adcode": ("adcode", False),
+        "precision": ("enum:zone_precision", True), "park": ("park", False), "note": ("str", False),
+    },
+    "catalogue_terms": {"term": ("str", True), "sectors": ("[sector]", True), "note": ("str", False)},
 }
 # Fields whose value is a translation or the project's own wording: never need a basis.
 FREE_FIELDS = {"name_en", "text_en", "metric_en", "note", "id"}
@@ -117,7 +127,8 @@ class Record:
 
     @property
     def id(self) -> str:
-        return str(self.data.get("id") or self.data.get("code") or self.data.get("doc"))
+        d = self.data
+        return str(d.get("id") or d.get("code") or d.get("term") or d.get("doc"))
 
     def where(self, fld: str | None = None) -> str:
         line = self.field_lines.get(fld, self.line) if fld else self.line

@@ -94,6 +94,14 @@ T = {  # interface words used in popups (the rest of the interface is in static/
     "enterprise": ("企业", "Enterprise"), "n_parks": ("园区", "Parks"), "n_projects": ("项目", "Projects"),
     "more": ("另有 {n} 条", "{n} more"), "line": ("第 {n} 行", "line {n}"),
     "groups": ("所属集群", "Clusters"),
+    "catalogue_code": ("开发区目录代码", "Catalogue code"), "approved": ("批准时间", "Approved"),
+    "area_ha": ("核准面积", "Approved area"), "zone_type": ("目录类型", "Catalogue type"),
+    "leading": ("主导产业（目录）", "Leading industries (catalogue)"),
+    "catalogue": ("来源：国家开发区目录", "Source: national catalogue of development zones"),
+    "catalogue_only": ("仅见于开发区目录，政策文件未提及",
+                       "In the catalogue only; not named in the documents"),
+    "seq": ("序号 {n}", "entry {n}"),
+    "zones": ("成员内主导产业相符的开发区", "Zones in the members with matching industries"),
 }
 UI = {  # interface words for the page chrome and static/atlas.js
     "title": ("湖北产业集群地图", "Hubei Cluster Atlas"),
@@ -112,6 +120,11 @@ UI = {  # interface words for the page chrome and static/atlas.js
     "sym_provincial": ("省级园区", "Provincial-level park"),
     "sym_other": ("市级或级别未明的园区", "Municipal park or level not stated"),
     "sym_project": ("重点项目", "Project"),
+    "named": ("来源", "Source"), "named_doc": ("文件提及", "Named in the documents"),
+    "named_cat": ("仅目录", "Catalogue only"),
+    "sym_catalogue": ("淡色：仅见于国家开发区目录（2018），政策文件未提及",
+                      "Faded: only in the national catalogue of development zones (2018), "
+                      "not named in the documents"),
     "solid": ("实心：位置到园区或场址", "Solid: placed at a park or site"),
     "hollow": ("空心虚线：仅知所在县或市，画在其代表点（非实际位置，多个要素可能重叠）",
                "Hollow, dashed: only the county or city is known; drawn at its representative point "
@@ -142,6 +155,7 @@ KINDS = {
     "industrial_park": ("产业园区", "Industrial park"), "base": ("基地", "Base"),
     "demonstration_zone": ("示范区", "Demonstration zone"), "chemical_zone": ("化工园区", "Chemical zone"),
     "town": ("特色小镇", "Town"), "other": ("其他", "Other"),
+    "customs_zone": ("海关特殊监管区域", "Customs special supervision zone"),
     "corridor": ("走廊", "Corridor"), "cluster": ("集群", "Cluster"), "chain": ("产业链", "Chain"),
     "city_group": ("城市群", "City group"), "belt": ("产业带", "Belt"),
     "province": ("省", "Province"), "city": ("市（州）", "City"), "county": ("县（市、区）", "County"),
@@ -338,6 +352,29 @@ class Popups:
         return (f"<details><summary>{escape(self.w('inferred'))}</summary>"
                 f"<ul class='atl-src'>{items}</ul></details>")
 
+    def catalogue_rows(self, row: dict) -> list[str]:
+        rows = [self._row("catalogue_code", escape(row["catalogue_code"]))]
+        for key, fld in (("zone_type", "zone_type_zh"), ("approved", "approved")):
+            if _present(row.get(fld)):
+                rows.append(self._row(key, escape(row[fld])))
+        if _present(row.get("area_ha")):
+            rows.append(self._row("area_ha", escape(f"{float(row['area_ha']):,.2f} ha")))
+        if _present(row.get("leading_industries_zh")):
+            rows.append(self._row("leading", self._list(row["leading_industries_zh"])))
+        return rows
+
+    def catalogue(self, cat: dict | None) -> str:
+        """The catalogue entry a zone comes from (title, code, running number)."""
+        if not cat:
+            return ""
+        doc = self.docs.get(cat.get("doc"), {})
+        title = doc.get("title_zh" if self.lang == "zh" else "title_en") or cat.get("doc", "")
+        line = (f"<q>{escape(cat.get('name_zh', ''))}</q><br><span class='atl-muted'>{escape(title)} · "
+                f"{escape(cat.get('code', ''))} · {escape(self.w('seq').format(n=cat.get('seq', '?')))}"
+                "</span>")
+        head = f"<div class='atl-h'>{escape(self.w('catalogue'))}</div>"
+        return f"{head}<ul class='atl-src'><li>{line}</li></ul>"
+
     def downloads(self, layer_id: str, fid: Any) -> str:
         links = self.download(layer_id, fid)
         if not links:
@@ -350,6 +387,8 @@ class Popups:
         head = f"<div class='atl-title'>{escape(first)}</div>"
         if second and second != first:
             head += f"<div class='atl-en'>{escape(second)}</div>"
+        if layer_id == "parks" and row.get("named_in_documents") is False:
+            head += f"<div class='atl-muted'>{escape(self.w('catalogue_only'))}</div>"
         rows = []
         kind = row.get("kind") or (row.get("level") if layer_id in ("provinces", "cities", "counties")
                                    else None)
@@ -373,6 +412,12 @@ class Popups:
             rows.append(self._row("sectors", self._list(self.sector_name(s) for s in row["sectors"])))
         if _present(row.get("industries_zh")):
             rows.append(self._row("industries", self._list(row["industries_zh"])))
+        if layer_id == "parks" and _present(row.get("catalogue_code")):
+            rows += self.catalogue_rows(row)
+        if layer_id == "clusters" and _present(row.get("zones")):
+            names = [self.name(self.park_names.get(z, {}).get("name_zh") or z,
+                               self.park_names.get(z, {}).get("name_en"))[0] for z in row["zones"]]
+            rows.append(self._row("zones", self._list(names)))
         if layer_id in ("cities", "counties"):
             rows.append(self._row("n_parks", escape(str(row.get("n_parks", 0)))))
             rows.append(self._row("n_projects", escape(str(row.get("n_projects", 0)))))
@@ -396,7 +441,8 @@ class Popups:
         note = f"<div class='atl-note'>{escape(row['note'])}</div>" if _present(row.get("note")) else ""
         table = f"<table class='atl-t'>{''.join(rows)}</table>" if rows else ""
         body = (head + table + members + self.roles(row.get("roles")) + self.figures(row.get("figures"))
-                + self.sources(row.get("sources")) + self.inferred(row.get("inferred")) + note
+                + self.sources(row.get("sources")) + self.catalogue(row.get("catalogue"))
+                + self.inferred(row.get("inferred")) + note
                 + self.downloads(layer_id, fid))
         return f"<div class='atl-pop'>{body}</div>"
 
@@ -565,6 +611,7 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
             if lid == "parks":
                 p["kind"] = _str(rec.get("kind"))
                 p["level"] = _str(rec.get("level"))
+                p["doc"] = rec.get("named_in_documents") is not False  # False: catalogue only
             if lid in ("clusters", "cluster_lines"):
                 p["kind"] = _str(rec.get("kind"))
                 members = [int(a) for a in rec.get("members") or []]

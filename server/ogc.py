@@ -102,7 +102,7 @@ def _pinyin(text: str) -> str:
 
 
 def _cited_docs(value, out: set[str]) -> None:
-    """Every `doc` named in a (nested) sources/roles/figures value."""
+    """Every `doc` named in a (nested) sources/roles/figures/catalogue value."""
     if isinstance(value, dict):
         doc = value.get("doc")
         if isinstance(doc, str):
@@ -180,7 +180,7 @@ def prepare(layer: Layer, frame, meta: dict) -> Prepared:
                   DECIMALS), round(float(np.nanmax(bounds[:, 2])), DECIMALS),
                   round(float(np.nanmax(bounds[:, 3])), DECIMALS)]
     cited: set[str] = set()
-    for name in ("sources", "roles", "figures"):
+    for name in ("sources", "roles", "figures", "catalogue"):
         _cited_docs(columns.get(name), cited)
     return Prepared(layer, frame, geoms, ids, {str(v): i for i, v in enumerate(ids)}, features,
                     columns, bounds, haystack, extent, provenance(meta, cited),

@@ -17,7 +17,7 @@
   var geoms = {};       // "layer/tier" -> payload from /map/geometry
   var drawn = {};       // polygon layer id -> L.geoJSON currently drawn
   var pending = 0;
-  var QUERY_KEYS = ["lang", "base", "c", "z", "l", "sector", "city", "kind", "level", "measure", "sel"];
+  var QUERY_KEYS = ["lang", "base", "c", "z", "l", "sector", "city", "kind", "level", "named", "measure", "sel"];
   var SHADES = ["#fff7bc", "#fee391", "#fec44f", "#fe9929", "#d95f0e", "#993404"];
   var HEX = /^#[0-9a-fA-F]{6}$/;
 
@@ -42,7 +42,7 @@
       lang: D.lang, base: D.base,
       l: q.has("l") ? q.get("l").split(",").filter(function (x) { return !!layerById(x); }) : D.visible.slice(),
       sector: q.get("sector") || "", city: q.get("city") || "", kind: q.get("kind") || "",
-      level: q.get("level") || "", measure: q.get("measure") || "none", sel: q.get("sel") || "",
+      level: q.get("level") || "", named: q.get("named") || "", measure: q.get("measure") || "none", sel: q.get("sel") || "",
       c: null, z: null
     };
     var c = (q.get("c") || "").split(",").map(Number);
@@ -85,6 +85,7 @@
     if (lid === "parks") {
       if (state.kind && p.kind !== state.kind) return false;
       if (state.level && p.level !== state.level) return false;
+      if (state.named && (state.named === "doc") !== p.doc) return false;  // doc | cat
     }
     return true;
   }
@@ -167,7 +168,9 @@
       size = 16;
       shape = '<circle cx="8" cy="8" r="6" fill="' + fill + '" stroke="' + stroke + '" stroke-width="' + sw + '"' + dash + "/>";
     }
-    var svg = '<svg xmlns="http://www.w3.org/2000/svg" width="' + size + '" height="' + size + '" viewBox="0 0 ' + size + " " + size + '">' + shape + "</svg>";
+    // a zone found only in the national catalogue is drawn faded (p.doc is false)
+    var faded = lid === "parks" && p.doc === false ? ' opacity="0.55"' : "";
+    var svg = '<svg xmlns="http://www.w3.org/2000/svg" width="' + size + '" height="' + size + '" viewBox="0 0 ' + size + " " + size + '"' + faded + ">" + shape + "</svg>";
     return L.divIcon({ className: "atl-mk atl-mk-" + lid + (hollow ? " atl-hollow" : ""), html: svg, iconSize: [size, size] });
   }
 
@@ -414,8 +417,8 @@
   }
 
   function clearFilters() {
-    state.sector = state.city = state.kind = state.level = "";
-    ["sector", "city", "kind", "level"].forEach(function (k) { var s = $("atl-f-" + k); if (s) s.value = ""; });
+    state.sector = state.city = state.kind = state.level = state.named = "";
+    ["sector", "city", "kind", "level", "named"].forEach(function (k) { var s = $("atl-f-" + k); if (s) s.value = ""; });
     filtersChanged();
   }
 
@@ -436,6 +439,8 @@
       state.kind, function (v) { state.kind = v; filtersChanged(); }));
     box.appendChild(selectBox("atl-f-level", U.level, [all].concat(D.levels.map(function (k) { return [k.id, k.name]; })),
       state.level, function (v) { state.level = v; filtersChanged(); }));
+    box.appendChild(selectBox("atl-f-named", U.named, [all, ["doc", U.named_doc], ["cat", U.named_cat]],
+      state.named, function (v) { state.named = v; filtersChanged(); }));
     var reset = el("button", { type: "button", class: "atl-btn" }, U.reset);
     reset.addEventListener("click", clearFilters);
     box.appendChild(reset);
@@ -584,6 +589,7 @@
     row(swatch(symbol("parks", Object.assign({ level: "national" }, grey)).options.html), U.sym_national);
     row(swatch(symbol("parks", Object.assign({ level: "provincial" }, grey)).options.html), U.sym_provincial);
     row(swatch(symbol("parks", Object.assign({ level: "" }, grey)).options.html), U.sym_other);
+    row(swatch(symbol("parks", Object.assign({ level: "provincial", doc: false }, grey)).options.html), U.sym_catalogue);
     row(swatch(symbol("projects", grey).options.html), U.sym_project);
     row(swatch(symbol("parks", { level: "", color: "#444444", approx: false }).options.html), U.solid);
     row(swatch(symbol("parks", { level: "", color: "#444444", approx: true }).options.html), U.hollow);
