@@ -27,7 +27,7 @@ MAX_PIXELS = 40_000_000  # about A4 at 600 dpi; A3 at 600 dpi would be 70 MP
 CHINA = (73.0, 17.0, 135.5, 54.0)
 HUBEI_ADCODE = 420000
 NOMINAL_VIEWPORT_PX = 1280  # `c`/`z` are the interactive map's centre and zoom at this width
-PARAMS = ("l", "sector", "city", "kind", "level", "measure", "lang", "c", "z", "cluster", "bbox",
+PARAMS = ("l", "sector", "city", "kind", "level", "named", "measure", "lang", "c", "z", "cluster", "bbox",
           "paper", "orient", "dpi", "title")
 _TITLE_MAX = 120
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -44,6 +44,7 @@ class ExportView:
     city: int | None = None
     kind: str = ""
     level: str = ""
+    named: str = ""  # doc | cat: zones the documents name, or catalogue-only zones
     measure: str = "none"
     lang: str = "zh"
     center: tuple[float, float] | None = None  # lon, lat
@@ -70,7 +71,8 @@ class ExportView:
 
     def key(self) -> tuple:
         """Everything that changes the picture (for caching)."""
-        return (self.layers, self.sector, self.city, self.kind, self.level, self.measure, self.lang,
+        return (self.layers, self.sector, self.city, self.kind, self.level, self.named, self.measure,
+                self.lang,
                 self.center, self.zoom, self.cluster, self.bbox, self.paper, self.orient, self.dpi,
                 self.title)
 
@@ -146,6 +148,10 @@ def parse_export(args: Mapping[str, Sequence[str]], known: Known, *,
         if text not in ("national", "provincial", "municipal"):
             raise ExportError("level must be national, provincial or municipal")
         v["level"] = text
+    if text := _one(args, "named"):
+        if text not in ("doc", "cat"):
+            raise ExportError("named must be doc (named in the documents) or cat (catalogue only)")
+        v["named"] = text
     if text := _one(args, "measure"):
         ok = text in MEASURES or (text.startswith("sector:") and text[7:] in known.sectors)
         if not ok:

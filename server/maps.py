@@ -57,6 +57,7 @@ def _render(view: str, *, layer: str | None = None, cluster: str | None = None, 
         "lakes": url_for("static", filename="vendor/hydro/lakes.geojson"),
         "about": request.script_root + "/about", "download": request.script_root + "/download/",
         "api": request.script_root + "/api/", "root": request.script_root,
+        "export": request.script_root + "/export/",
     }
     try:
         data = mapview.page_data(_store(), opts, urls=urls, download=_download_links, tianditu_key=key)

@@ -30,6 +30,7 @@ from pypinyin import lazy_pinyin
 
 from geo.datum import transform_frame
 from layers.registry import LAYERS
+from server.sourceline import source_line
 
 LANGS = ("zh", "en")
 GROUPS = [  # the layer control's groups, in order
@@ -113,7 +114,11 @@ UI = {  # interface words for the page chrome and static/atlas.js
     "shading": ("城市着色", "Shade cities by"), "m_none": ("不着色", "Nothing"),
     "m_n_parks": ("园区数量", "Number of parks"), "m_n_projects": ("项目数量", "Number of projects"),
     "m_sector": ("有该行业：", "Has industry: "),
-    "base": ("底图", "Base map"), "legend": ("图例", "Legend"), "share": ("分享", "Share"),
+    "base": ("底图", "Base map"), "legend": ("图例", "Legend"), "share": ("分享与导出", "Share and export"),
+    "export": ("导出当前视图（含图例、比例尺、来源）", "Export this view (with legend, scale and sources)"),
+    "dl_png": ("图片 PNG", "Image (PNG)"), "dl_pdf": ("PDF", "PDF"),
+    "dl_pptx": ("幻灯片 PPTX", "Slides (PPTX)"),
+    "dl_html": ("离线地图 HTML", "Offline map (HTML)"),
     "link": ("本视图链接", "Link to this view"), "iframe": ("嵌入代码（iframe）", "Embed code (iframe)"),
     "copy": ("复制", "Copy"), "copied": ("已复制", "Copied"),
     "sym_national": ("国家级园区", "National-level park"),
@@ -700,6 +705,7 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
         "levels": [{"id": k, "name": tr(LEVELS, k, lang)} for k in ("national", "provincial", "municipal")],
         "measures": list(MEASURES), "search": search, "cluster": cluster, "urls": urls,
         "built_at": meta.get("built_at"), "ui": ui_strings(lang),
+        "print_sources": source_line(meta, meta.get("documents", []), lang),
     }
 
 

@@ -101,17 +101,17 @@ def _pinyin(text: str) -> str:
     return " ".join(["".join(full), "".join(lazy_pinyin(text, style=Style.FIRST_LETTER))])
 
 
-def _cited_docs(value, out: set[str]) -> None:
+def cited_docs(value, out: set[str]) -> None:
     """Every `doc` named in a (nested) sources/roles/figures/catalogue value."""
     if isinstance(value, dict):
         doc = value.get("doc")
         if isinstance(doc, str):
             out.add(doc)
         for v in value.values():
-            _cited_docs(v, out)
+            cited_docs(v, out)
     elif isinstance(value, list):
         for v in value:
-            _cited_docs(v, out)
+            cited_docs(v, out)
 
 
 def provenance(meta: dict, cited: set[str] | None = None) -> dict:
@@ -181,7 +181,7 @@ def prepare(layer: Layer, frame, meta: dict) -> Prepared:
                   round(float(np.nanmax(bounds[:, 3])), DECIMALS)]
     cited: set[str] = set()
     for name in ("sources", "roles", "figures", "catalogue"):
-        _cited_docs(columns.get(name), cited)
+        cited_docs(columns.get(name), cited)
     return Prepared(layer, frame, geoms, ids, {str(v): i for i, v in enumerate(ids)}, features,
                     columns, bounds, haystack, extent, provenance(meta, cited),
                     meta.get("built_at") or "")

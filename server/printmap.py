@@ -40,6 +40,8 @@ from layers.registry import LAYERS
 from server import viewrules
 from server.exportview import HUBEI_ADCODE, ExportView, zoom_extent
 from server.mapview import KINDS, LEVELS, UI, sector_colour, tr
+from server.ogc import cited_docs
+from server.sourceline import source_line
 
 REPO = Path(__file__).resolve().parent.parent
 FONT_DIR = REPO / "static" / "vendor" / "fonts"
@@ -55,8 +57,6 @@ W = {  # words on the page that the interactive map does not have
     "title": ("湖北产业集群地图", "Hubei Cluster Atlas"),
     "legend": ("图例", "Legend"),
     "sources": ("资料来源", "Sources"),
-    "boundaries": ("行政区划边界：{pkg}（GCJ-02 转 WGS84）", "Boundaries: {pkg} (GCJ-02 converted to WGS84)"),
-    "hydro": ("河流湖泊：Natural Earth", "Rivers and lakes: Natural Earth"),
     "built": ("数据构建于 {date}", "Data built {date}"),
     "approval": ("审图号：{n}", "Map approval No.: {n}"),
     "precision": ("定位精度", "Location precision"),
@@ -144,18 +144,6 @@ def _name(rec: dict, lang: str) -> str:
     return zh if lang == "zh" else (en or zh)
 
 
-def _cited(value: Any, out: set[str]) -> None:
-    if isinstance(value, list):
-        for v in value:
-            _cited(v, out)
-    elif isinstance(value, dict):
-        if "doc" in value and "quote" in value:
-            out.add(value["doc"])
-        for k in ("sources", "roles", "figures"):
-            if k in value:
-                _cited(value[k], out)
-
-
 def wrap(text: str, limit: int) -> list[str]:
     """Lines of at most `limit` characters, broken after a space, a dash or a Chinese
     separator where possible (place-name chains like 武汉–孝感–随州 break at their dashes)."""
@@ -164,6 +152,10 @@ def wrap(text: str, limit: int) -> list[str]:
     for tok in tokens:
         while len(tok) > limit:  # a run with no break point (Chinese text): cut it
             room = limit - len(line)
+            while 0 < room < len(tok) and (tok[room - 1] + tok[room]).isascii() and \
+                    (tok[room - 1] + tok[room]).isalnum():
+                room -= 1  # never inside a number or a Latin word
+            room = room or limit - len(line)
             line, tok = line + tok[:room], tok[room:]
             lines.append(line.rstrip())
             line = ""
@@ -245,7 +237,8 @@ def scene(store, view: ExportView) -> Scene:
             keep = [viewrules.along_cluster(r, cluster) for r in recs]
         else:
             keep = [viewrules.point_visible(lid, r, sector=view.sector, city=view.city,
-                                            kind=view.kind, level=view.level) for r in recs]
+                                            kind=view.kind, level=view.level, named=view.named)
+                    for r in recs]
         points[lid] = f[keep]
 
     # extent: bbox, else the cluster's members, else centre/zoom, else the city, else Hubei
@@ -304,9 +297,9 @@ def scene(store, view: ExportView) -> Scene:
     for f in list(points.values()) + ([lines] if lines is not None else []) + \
             ([polygons["clusters"]] if "clusters" in polygons else []):
         for r in _records(f):
-            _cited(r, cited)
+            cited_docs(r, cited)
     for m in members:
-        _cited(m["sources"], cited)
+        cited_docs(m["sources"], cited)
     shading: dict[int, int | bool] = {}
     if view.measure in ("n_parks", "n_projects"):
         cities = frames["cities"]
@@ -326,7 +319,7 @@ def scene(store, view: ExportView) -> Scene:
         shading = {int(a): int(a) in has for a in frames["cities"].adcode}
         for r in _records(frames["cities"]):
             if int(r["adcode"]) in has:
-                _cited(r.get("roles"), cited)
+                cited_docs(r.get("roles"), cited)
     docs = [d for d in meta.get("documents", []) if d.get("doc") in cited]
 
     title, subtitle = _titles(view, cluster, meta, units)
@@ -359,6 +352,8 @@ def _titles(view: ExportView, cluster: dict | None, meta: dict, units: dict) -> 
         parts.append(tr(KINDS, view.kind, lang))
     if view.level:
         parts.append(tr(LEVELS, view.level, lang))
+    if view.named:
+        parts.append(w("named_" + view.named, lang))
     sub = (w("filters", lang) + (" · ".join(parts))) if parts else ""
     if cluster is not None and view.title:
         sub = auto
@@ -444,6 +439,7 @@ class Drawn:
     exact: bool = False
     approx: bool = False
     stacks: bool = False
+    catalogue_only: bool = False
     line_keys: list = field(default_factory=list)  # (colour, name)
 
 
@@ -473,14 +469,17 @@ def _draw_points(ax, sc: Scene, to_map: Transformer, scale: float, drawn: Drawn)
             marker = _marker(lid, r.get("level"))
             drawn.markers.add((lid, r.get("level") if lid == "parks" else None))
             size = {"*": 150, "D": 55, "o": 60, "s": 42}[marker] * scale ** 2
+            # zones only in the national catalogue are faded, as on the live map
+            alpha = 0.45 if r.get("named_in_documents") is False else 1.0
+            drawn.catalogue_only |= alpha < 1
             if approx:
                 drawn.approx = True
                 ax.scatter([x], [y], s=size, marker=marker, facecolors="white", edgecolors=colour,
-                           linewidths=1.3 * scale, linestyles=(0, (2, 1.5)), zorder=6)
+                           linewidths=1.3 * scale, linestyles=(0, (2, 1.5)), alpha=alpha, zorder=6)
             else:
                 drawn.exact = True
                 ax.scatter([x], [y], s=size, marker=marker, facecolors=colour, edgecolors="#222",
-                           linewidths=0.6 * scale, zorder=6)
+                           linewidths=0.6 * scale, alpha=alpha, zorder=6)
             continue
         # several features on one point: one badge with the count, ringed in the commonest
         # industry's colour; always hollow-style, since only representative points are shared
@@ -706,6 +705,10 @@ def _legend(fig: Figure, box: list[float], sc: Scene, drawn: Drawn, scale: float
         sym.append(Line2D([], [], marker="o", markersize=7 * scale, color="none", markerfacecolor="white",
                           markeredgecolor="#555", markeredgewidth=1.3, linestyle="none",
                           label=w("approx", lang)))
+    if drawn.catalogue_only:
+        sym.append(Line2D([], [], marker="D", markersize=7 * scale, color="none", markerfacecolor="white",
+                          markeredgecolor="#555", markeredgewidth=1.3, alpha=0.45, linestyle="none",
+                          label=w("sym_catalogue", lang)))
     if drawn.stacks:
         sym.append(Line2D([], [], marker="$n$", markersize=8 * scale, color="#222", linestyle="none",
                           label=w("stack", lang)))
@@ -778,21 +781,7 @@ def _legend(fig: Figure, box: list[float], sc: Scene, drawn: Drawn, scale: float
 def _footer(fig: Figure, sc: Scene, approval: str, scale: float, margin: float, footer_h: float,
             width_in: float) -> None:
     lang = sc.view.lang
-    docs = sc.docs or sc.meta.get("documents", [])[:0]
-    if lang == "zh":
-        doc_text = "；".join(f"{d['code']}《{d['title_zh']}》（{d.get('year', '')}）" for d in docs)
-    else:
-        doc_text = "; ".join(f"{d['code']} {d['title_en']} ({d.get('year', '')})" for d in docs)
-    b = sc.meta.get("boundaries") or {}
-    pkg = f"{b.get('package', '')} {b.get('version', '') or ''}".strip()
-    parts = [w("sources", lang) + ("：" if lang == "zh" else ": ") + (doc_text or "—"),
-             w("boundaries", lang, pkg=pkg)]
-    if hydro():
-        parts.append(w("hydro", lang))
-    built = str(sc.meta.get("built_at") or "")[:10]
-    parts.append(w("built", lang, date=built))
-    sep = "；" if lang == "zh" else "; "
-    text = sep.join(parts)
+    text = source_line(sc.meta, sc.docs, lang, rivers=bool(hydro()))
     chars = int(width_in * (9 if lang == "zh" else 17) / scale)
     lines = wrap(text, chars)[:4]
     fig.text(margin, footer_h - 0.012, "\n".join(lines), fontsize=6.6 * scale, color="#333", va="top",

@@ -15,8 +15,9 @@ def _ints(values: Iterable[Any]) -> set[int]:
 
 
 def point_visible(layer_id: str, rec: dict, *, sector: str = "", city: int | None = None,
-                  kind: str = "", level: str = "") -> bool:
-    """A park or project under the industry, city, kind and level filters."""
+                  kind: str = "", level: str = "", named: str = "") -> bool:
+    """A park or project under the industry, city, kind, level and named-in filters
+    (`named`: "doc" zones the documents name, "cat" zones only in the national catalogue)."""
     if sector and sector not in (rec.get("sectors") or []):
         return False
     if city is not None and rec.get("city_adcode") != city:
@@ -25,6 +26,8 @@ def point_visible(layer_id: str, rec: dict, *, sector: str = "", city: int | Non
         if kind and rec.get("kind") != kind:
             return False
         if level and (rec.get("level") or "") != level:
+            return False
+        if named and (named == "doc") != (rec.get("named_in_documents") is not False):
             return False
     return True
 

@@ -518,6 +518,24 @@
     };
   };
 
+  // Exports of what is on screen: the print map takes the view's own parameters (not the
+  // base map or the selection); the deck takes the cluster, else the city filter, else all.
+  var EXPORT_KEYS = ["lang", "l", "sector", "city", "kind", "level", "named", "measure", "c", "z"];
+  A.exportLinks = function () {
+    var q = new URLSearchParams(query()), e = new URLSearchParams();
+    EXPORT_KEYS.forEach(function (k) { if (q.has(k)) e.set(k, q.get(k)); });
+    if (e.has("z")) e.set("z", String(Math.max(4, Math.min(14, Number(e.get("z"))))));
+    if (D.view === "layer") e.set("l", D.layer);
+    if (D.view === "cluster") { e.set("cluster", D.cluster_id); e.delete("c"); e.delete("z"); }
+    var deck = new URLSearchParams();
+    if (state.lang === "en") deck.set("lang", "en");
+    if (D.view === "cluster") deck.set("cluster", D.cluster_id);
+    else if (state.city) deck.set("city", state.city);
+    var s = e.toString() ? "?" + e.toString() : "", d = deck.toString() ? "?" + deck.toString() : "";
+    return { png: D.urls.export + "map.png" + s, pdf: D.urls.export + "map.pdf" + s,
+             pptx: D.urls.export + "briefing.pptx" + d, html: D.urls.export + "map.html" + s };
+  };
+
   function copyButton(target) {
     var b = el("button", { type: "button", class: "atl-btn" }, U.copy);
     b.addEventListener("click", function () {
@@ -539,6 +557,12 @@
     var code = el("textarea", { id: "atl-share-iframe", rows: "4", readonly: "readonly" });
     box.appendChild(code);
     box.appendChild(copyButton(code));
+    box.appendChild(el("label", {}, U.export));
+    var row = el("div", { class: "atl-exports" });
+    [["png", U.dl_png], ["pdf", U.dl_pdf], ["pptx", U.dl_pptx], ["html", U.dl_html]].forEach(function (f) {
+      row.appendChild(el("a", { id: "atl-export-" + f[0], class: "atl-btn", href: "#", download: "" }, f[1]));
+    });
+    box.appendChild(row);
   }
 
   function updateShare() {
@@ -547,6 +571,8 @@
     if (link) link.value = links.link;
     if (code) code.value = links.iframe;
     if (full) full.href = links.link;
+    var ex = A.exportLinks();
+    Object.keys(ex).forEach(function (k) { var a = $("atl-export-" + k); if (a) a.href = ex[k]; });
   }
 
   function embedControls() {
@@ -793,7 +819,27 @@
       if (key !== null && key !== undefined) A._restore = [lid, key];
     }
     writeState();
+    setupPrint();
     A._initialised = true;
     checkReady();
   };
+
+  // The browser's print: the stylesheet leaves the map, the legend, a title and the source
+  // line; the map is resized to the page and keeps showing what was on screen.
+  function setupPrint() {
+    var screen = map.getBounds(), printing = false;
+    map.on("moveend", function () { if (!printing) screen = map.getBounds(); });
+    function refit(toPrint) {
+      printing = toPrint;
+      var legend = $("atl-legend");
+      if (toPrint && legend) legend.open = true;
+      map.invalidateSize({ animate: false });
+      map.fitBounds(screen, { animate: false });
+    }
+    // the media query changes once the print layout applies; beforeprint may come earlier
+    var mq = window.matchMedia("print");
+    if (mq.addEventListener) mq.addEventListener("change", function (e) { refit(e.matches); });
+    window.addEventListener("beforeprint", function () { refit(true); });
+    window.addEventListener("afterprint", function () { refit(false); });
+  }
 })();

@@ -167,3 +167,50 @@ def test_corridor_view(open_page):
     p.page.wait_for_timeout(300)
     p.page.screenshot(path=str(ARTIFACTS / "corridor.png"))
     assert p.outside == []
+
+
+def test_share_panel_exports_the_current_view(open_page):
+    import urllib.request
+
+    p = open_page("/?lang=en&sector=auto&city=420100&base=osm")
+    p.page.click("#atl-share-box summary")
+    png = p.page.get_attribute("#atl-export-png", "href")
+    pdf = p.page.get_attribute("#atl-export-pdf", "href")
+    pptx = p.page.get_attribute("#atl-export-pptx", "href")
+    html = p.page.get_attribute("#atl-export-html", "href")
+    for href in (png, pdf, html):
+        q = parse_qs(urlparse(href).query)
+        assert q["sector"] == ["auto"] and q["city"] == ["420100"] and q["lang"] == ["en"]
+        assert "base" not in q and "sel" not in q  # what the export does not take stays out
+    assert parse_qs(urlparse(pptx).query) == {"lang": ["en"], "city": ["420100"]}
+    with urllib.request.urlopen(p.base + png + "&dpi=72") as r:
+        assert r.status == 200 and r.headers["Content-Type"] == "image/png"
+    with urllib.request.urlopen(p.base + pdf + "&dpi=72") as r:
+        assert r.read(5) == b"%PDF-"
+
+
+def test_print_gives_the_map_alone_with_title_legend_and_sources(open_page, tmp_path):
+    p = open_page(f"/cluster/{CORRIDOR}")
+    page = p.page
+    page.emulate_media(media="print")
+    page.wait_for_timeout(300)
+    for hidden in ("#atl-q", "#atl-layers", "#atl-filters", ".leaflet-control-zoom", "#atl-share-box"):
+        assert not page.locator(hidden).first.is_visible(), hidden
+    assert page.locator(".atl-print-head").is_visible()
+    assert "测试汽车走廊" in page.locator(".atl-print-head").inner_text()
+    assert page.locator("#atl-legend").is_visible()
+    foot = page.locator(".atl-print-foot")
+    assert foot.is_visible() and "资料来源" in foot.inner_text() and "数据构建于" in foot.inner_text()
+    # the whole corridor stays in view on the page
+    inside = page.evaluate("""() => { const m = AtlasMap.map(), b = m.getBounds();
+        return AtlasMap.drawnCounts && document.querySelectorAll('.atl-badge').length > 0 &&
+               [...document.querySelectorAll('.atl-badge')].every(el => {
+                 const r = el.getBoundingClientRect(), c = m.getContainer().getBoundingClientRect();
+                 return r.left >= c.left - 20 && r.right <= c.right + 20 && r.top >= c.top - 20 &&
+                        r.bottom <= c.bottom + 20; }); }""")
+    assert inside
+    pdf = tmp_path / "print.pdf"
+    page.pdf(path=str(pdf), landscape=True, format="A4", print_background=True)
+    from pypdf import PdfReader
+
+    assert len(PdfReader(pdf).pages) == 1
