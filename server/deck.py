@@ -21,7 +21,7 @@ from pptx.util import Inches, Pt
 
 from server import printmap
 from server.exportview import ExportView
-from server.mapview import FIGURE_STATUS, KINDS, LEVELS, tr
+from server.mapview import FIGURE_STATUS, KINDS, LEVELS, present, tr
 
 MAP_DPI = 150  # slide resolution: 13.33 in × 150 dpi = 2000 px across
 SLIDE_W, SLIDE_H = Inches(13.333), Inches(7.5)
@@ -170,8 +170,9 @@ class Deck:
         sl = self.slide()
         _title(sl, title, subtitle)
         size = (12.9, 6.1)
+        # text a little larger than on paper: a slide is read from across a room
         png = printmap.render(self.store, replace(view, dpi=MAP_DPI), "png", self.approval, size=size,
-                              show_title=False)
+                              show_title=False, text_scale=1.25)
         sl.shapes.add_picture(io.BytesIO(png), Inches(0.2), Inches(1.3), Inches(size[0]), Inches(size[1]))
 
     def table_slides(self, title: str, header: list[str], rows: list[list[str]], widths: list[float]) -> None:
@@ -208,7 +209,8 @@ class Deck:
         self.map_slide(ExportView(city=adcode, lang=lang, paper="16:9"), name, "")
         parks = [r for r in _records(self.store.layer("parks")) if r.get("city_adcode") == adcode]
         rows = [[_name(r, lang),
-                 tr(KINDS, r.get("kind"), lang) + " · " + tr(LEVELS, r.get("level") or "", lang),
+                 " · ".join(tr(table, r[key], lang) for key, table in (("kind", KINDS), ("level", LEVELS))
+                            if present(r.get(key))),
                  "、".join(self._sector(c) for c in r.get("sectors") or []),
                  self._where(r), _cite(r.get("sources"), self.codes, lang)] for r in parks]
         head = [s("name", lang), s("kind", lang), s("sectors", lang), s("where", lang), s("cite", lang)]

@@ -206,7 +206,7 @@ def tr(table: dict, key: Any, lang: str) -> str:
     return pair[0] if lang == "zh" else pair[1]
 
 
-def _present(value: Any) -> bool:
+def present(value: Any) -> bool:
     if value is None:
         return False
     if isinstance(value, float) and math.isnan(value):
@@ -215,11 +215,11 @@ def _present(value: Any) -> bool:
 
 
 def _int(value: Any) -> int | None:
-    return int(value) if _present(value) else None
+    return int(value) if present(value) else None
 
 
 def _str(value: Any) -> str:
-    return str(value) if _present(value) else ""
+    return str(value) if present(value) else ""
 
 
 def json_for_script(data: Any) -> str:
@@ -360,11 +360,11 @@ class Popups:
     def catalogue_rows(self, row: dict) -> list[str]:
         rows = [self._row("catalogue_code", escape(row["catalogue_code"]))]
         for key, fld in (("zone_type", "zone_type_zh"), ("approved", "approved")):
-            if _present(row.get(fld)):
+            if present(row.get(fld)):
                 rows.append(self._row(key, escape(row[fld])))
-        if _present(row.get("area_ha")):
+        if present(row.get("area_ha")):
             rows.append(self._row("area_ha", escape(f"{float(row['area_ha']):,.2f} ha")))
-        if _present(row.get("leading_industries_zh")):
+        if present(row.get("leading_industries_zh")):
             rows.append(self._row("leading", self._list(row["leading_industries_zh"])))
         return rows
 
@@ -397,29 +397,29 @@ class Popups:
         rows = []
         kind = row.get("kind") or (row.get("level") if layer_id in ("provinces", "cities", "counties")
                                    else None)
-        if _present(kind):
+        if present(kind):
             rows.append(self._row("kind", escape(tr(KINDS, kind, self.lang))))
         if layer_id == "parks":
             rows.append(self._row("level", escape(tr(LEVELS, _str(row.get("level")), self.lang))))
-        if _present(row.get("status")):
+        if present(row.get("status")):
             rows.append(self._row("status", escape(tr(STATUSES, row["status"], self.lang))))
-        if _present(row.get("aliases")):
+        if present(row.get("aliases")):
             rows.append(self._row("aliases", self._list(row["aliases"])))
-        if _present(row.get("designations")):
+        if present(row.get("designations")):
             rows.append(self._row("designations", self._list(row["designations"])))
-        if _present(row.get("enterprise")):
+        if present(row.get("enterprise")):
             rows.append(self._row("enterprise", escape(row["enterprise"])))
-        if _present(row.get("park")):
+        if present(row.get("park")):
             p = self.park_names.get(row["park"], {})
             rows.append(self._row("park", escape(self.name(p.get("name_zh") or row["park"],
                                                              p.get("name_en"))[0])))
-        if _present(row.get("sectors")):
+        if present(row.get("sectors")):
             rows.append(self._row("sectors", self._list(self.sector_name(s) for s in row["sectors"])))
-        if _present(row.get("industries_zh")):
+        if present(row.get("industries_zh")):
             rows.append(self._row("industries", self._list(row["industries_zh"])))
-        if layer_id == "parks" and _present(row.get("catalogue_code")):
+        if layer_id == "parks" and present(row.get("catalogue_code")):
             rows += self.catalogue_rows(row)
-        if layer_id == "clusters" and _present(row.get("zones")):
+        if layer_id == "clusters" and present(row.get("zones")):
             names = [self.name(self.park_names.get(z, {}).get("name_zh") or z,
                                self.park_names.get(z, {}).get("name_en"))[0] for z in row["zones"]]
             rows.append(self._row("zones", self._list(names)))
@@ -431,7 +431,7 @@ class Popups:
             rows.append(self._row("precision", f"<span class='{cls}'>"
                                   f"{escape(tr(PRECISIONS, precision, self.lang))}</span>"))
         members = ""
-        if layer_id in ("clusters", "cluster_lines") and _present(row.get("members")):
+        if layer_id in ("clusters", "cluster_lines") and present(row.get("members")):
             roles = {m["adcode"]: m for m in (row.get("member_roles") or [])}
             items = []
             for a in row["members"]:
@@ -443,7 +443,7 @@ class Popups:
                 items.append(f"<li>{escape(self.unit_name(a))}{role}</li>")
             tag = "ol" if row.get("ordered") else "ul"
             members = f"<div class='atl-h'>{escape(self.w('members'))}</div><{tag}>{''.join(items)}</{tag}>"
-        note = f"<div class='atl-note'>{escape(row['note'])}</div>" if _present(row.get("note")) else ""
+        note = f"<div class='atl-note'>{escape(row['note'])}</div>" if present(row.get("note")) else ""
         table = f"<table class='atl-t'>{''.join(rows)}</table>" if rows else ""
         body = (head + table + members + self.roles(row.get("roles")) + self.figures(row.get("figures"))
                 + self.sources(row.get("sources")) + self.catalogue(row.get("catalogue"))

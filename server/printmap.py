@@ -502,14 +502,15 @@ def _draw_points(ax, sc: Scene, to_map: Transformer, scale: float, drawn: Drawn)
 
 
 def render_figure(sc: Scene, approval: str = "", size: tuple[float, float] | None = None,
-                  show_title: bool = True) -> Figure:
-    """The page; `size` (inches) overrides the paper and `show_title=False` leaves the title
-    to the slide that holds the picture."""
+                  show_title: bool = True, text_scale: float = 1.0) -> Figure:
+    """The page; `size` (inches) overrides the paper, `show_title=False` leaves the title to
+    the slide that holds the picture, `text_scale` enlarges text and symbols (slides)."""
     ensure_fonts()
     view = sc.view
     lang = view.lang
     wi, hi = size or view.size_inches
-    scale = math.sqrt(wi * hi / (11.69 * 8.27))  # 1 on A4; text and symbols grow with the paper
+    # 1 on A4; text and symbols grow with the paper
+    scale = math.sqrt(wi * hi / (11.69 * 8.27)) * text_scale
     fig = Figure(figsize=(wi, hi), dpi=view.dpi, facecolor="white")
     FigureCanvasAgg(fig)
     portrait = hi > wi
@@ -759,7 +760,8 @@ def _legend(fig: Figure, box: list[float], sc: Scene, drawn: Drawn, scale: float
     for head, handles in sections:
         is_sectors = head == w("industry", lang)
         x = columns[0] if (not portrait or is_sectors) else columns[-1]
-        ncol = 2 if portrait and is_sectors and len(handles) > 8 else 1
+        short = max(len(h.get_label()) for h in handles) <= 12
+        ncol = 2 if is_sectors and ((portrait and len(handles) > 8) or (short and len(handles) > 12)) else 1
         leg = lax.legend(handles=handles, loc="upper left", bbox_to_anchor=(x, y[x]), ncol=ncol,
                          frameon=False, fontsize=fs, title=head or None, title_fontsize=fs * 1.1,
                          alignment="left", handlelength=1.6, borderaxespad=0, labelspacing=0.45,
@@ -792,10 +794,11 @@ def _footer(fig: Figure, sc: Scene, approval: str, scale: float, margin: float, 
 
 
 def render(store, view: ExportView, fmt: str, approval: str = "",
-           size: tuple[float, float] | None = None, show_title: bool = True) -> bytes:
+           size: tuple[float, float] | None = None, show_title: bool = True,
+           text_scale: float = 1.0) -> bytes:
     """The view as a PNG, SVG or PDF document."""
     sc = scene(store, view)
-    fig = render_figure(sc, approval, size, show_title)
+    fig = render_figure(sc, approval, size, show_title, text_scale)
     buf = io.BytesIO()
     meta: dict[str, Any] = {"Title": sc.title}
     if fmt == "png":
