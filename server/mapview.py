@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import folium
 import orjson
@@ -30,6 +31,7 @@ from pypinyin import lazy_pinyin
 
 from geo.datum import transform_frame
 from layers.registry import LAYERS
+from server import viewrules
 from server.sourceline import source_line
 
 LANGS = ("zh", "en")
@@ -95,6 +97,8 @@ T = {  # interface words used in popups (the rest of the interface is in static/
     "enterprise": ("企业", "Enterprise"), "n_parks": ("园区", "Parks"), "n_projects": ("项目", "Projects"),
     "more": ("另有 {n} 条", "{n} more"), "line": ("第 {n} 行", "line {n}"),
     "groups": ("所属集群", "Clusters"),
+    "open_cluster": ("打开集群视图（成员、定位、园区与项目）",
+                     "Open the cluster view (members, roles, parks, projects)"),
     "catalogue_code": ("开发区目录代码", "Catalogue code"), "approved": ("批准时间", "Approved"),
     "area_ha": ("核准面积", "Approved area"), "zone_type": ("目录类型", "Catalogue type"),
     "leading": ("主导产业（目录）", "Leading industries (catalogue)"),
@@ -184,9 +188,11 @@ ROLE_TYPES = {"role": ("定位", "role"), "leading_industry": ("主导产业", "
               "designation": ("称号", "designation")}
 FIGURE_STATUS = {"target": ("目标", "target"), "achieved": ("实绩", "achieved"),
                  "baseline": ("基数", "baseline")}
-SECTOR_COLOURS = [  # qualitative, in sectors.yaml order; grey for anything past the list
+# qualitative, in sectors.yaml order; grey for anything past the list. Metallurgy (15th) is
+# near-black: the blue it had could not be told from automotive's.
+SECTOR_COLOURS = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-    "#bcbd22", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d",
+    "#bcbd22", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#252525", "#e6550d",
     "#31a354", "#756bb1", "#636363", "#9c9ede", "#cedb9c", "#e7ba52", "#ad494a", "#de9ed6",
     "#6baed6",
 ]
@@ -443,6 +449,11 @@ class Popups:
                 items.append(f"<li>{escape(self.unit_name(a))}{role}</li>")
             tag = "ol" if row.get("ordered") else "ul"
             members = f"<div class='atl-h'>{escape(self.w('members'))}</div><{tag}>{''.join(items)}</{tag}>"
+            if self.root is not None:  # the cluster's own view: members, roles, its parks and projects
+                href = f"{self.root}/cluster/{quote(str(row.get('id', '')))}"
+                href += "?lang=en" if self.lang == "en" else ""
+                members += (f"<div class='atl-dl'><a class='atl-open-cluster' href='{escape(href)}'>"
+                            f"{escape(self.w('open_cluster'))} →</a></div>")
         note = f"<div class='atl-note'>{escape(row['note'])}</div>" if present(row.get("note")) else ""
         table = f"<table class='atl-t'>{''.join(rows)}</table>" if rows else ""
         body = (head + table + members + self.roles(row.get("roles")) + self.figures(row.get("figures"))
@@ -585,6 +596,7 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
         return n["parent"] if n and n["level"] == "county" else adcode
 
     shift = base.datum != "wgs84"
+    label_points = unit_points(frames, [{"adcode": int(a)} for a in frames["cities"].adcode], base.datum)
     layers_out = []
     city_sectors: dict[int, set] = {}
     for lid, layer in LAYERS.items():
@@ -618,10 +630,14 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
                 p["level"] = _str(rec.get("level"))
                 p["doc"] = rec.get("named_in_documents") is not False  # False: catalogue only
             if lid in ("clusters", "cluster_lines"):
+                p["name"] = popups.name(rec.get("name_zh"), rec.get("name_en"))[0]
                 p["kind"] = _str(rec.get("kind"))
                 members = [int(a) for a in rec.get("members") or []]
                 p["members"] = members
                 p["cities"] = sorted({c for c in (city_of(a) for a in members) if c})
+            if lid == "cities":  # where the city's name label goes
+                p["name"] = popups.unit_name(int(rec["adcode"]))
+                p["lxy"] = label_points.get(int(rec["adcode"]))
             if lid in ("cities", "counties"):
                 p["np"] = int(rec.get("n_parks") or 0)
                 p["nj"] = int(rec.get("n_projects") or 0)
@@ -677,7 +693,7 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
     if opts.view == "cluster":
         rec = next(r for r in _records(frames["clusters"]) if r["id"] == opts.cluster)
         cluster = cluster_focus(rec, popups, layers_out, city_of)
-        points = member_points(frames, cluster["members"], base.datum)
+        points = unit_points(frames, cluster["members"], base.datum)
         for m in cluster["members"]:
             m["xy"] = points.get(m["adcode"])
 
@@ -714,8 +730,9 @@ def sector_colour(code: str, index: dict[str, int]) -> str:
     return SECTOR_COLOURS[i] if i is not None and i < len(SECTOR_COLOURS) else "#777777"
 
 
-def member_points(frames: dict, members: list[dict], datum: str) -> dict[int, list[float]]:
-    """Each member unit's representative point (where the corridor line passes), [lat, lon]."""
+def unit_points(frames: dict, members: list[dict], datum: str) -> dict[int, list[float]]:
+    """Each unit's representative point, [lat, lon]: where a corridor line passes through a
+    member, where a city's label goes."""
     import geopandas as gpd
 
     wanted = {m["adcode"] for m in members}
@@ -734,7 +751,8 @@ def member_points(frames: dict, members: list[dict], datum: str) -> dict[int, li
 
 
 def cluster_focus(rec: dict, popups: Popups, layers_out: list[dict], city_of: Callable) -> dict:
-    """The corridor view: members in order with their stated roles, parks and projects in them."""
+    """The corridor view: members in order with their stated roles, and the parks and projects
+    in them that share the cluster's industries."""
     members = [int(a) for a in rec.get("members") or []]
     roles = {m["adcode"]: m for m in (rec.get("member_roles") or [])}
     out_members = []
@@ -745,12 +763,11 @@ def cluster_focus(rec: dict, popups: Popups, layers_out: list[dict], city_of: Ca
         url = popups.root + cite["url"] if cite.get("url") else ""
         out_members.append({"n": i, "adcode": a, "name": popups.unit_name(a), "role": role,
                             "quote": cite.get("quote", ""), "cite_url": url})
-    units = set(members)
     along = {}
     for lay in layers_out:
-        if lay["id"] in POINT_LAYERS:
-            along[lay["id"]] = [p["id"] for p in lay["features"]
-                                if p.get("city") in units or p.get("county") in units]
+        if lay["id"] in POINT_LAYERS:  # in a member unit and in one of the cluster's industries
+            along[lay["id"]] = [p["id"] for p in lay["features"] if viewrules.along_cluster(
+                {"city_adcode": p.get("city"), "county_adcode": p.get("county"), "sectors": p["sec"]}, rec)]
     first, second = popups.name(rec.get("name_zh"), rec.get("name_en"))
     return {"id": rec["id"], "name": first, "name2": second,
             "kind": tr(KINDS, rec.get("kind"), popups.lang), "ordered": bool(rec.get("ordered")),

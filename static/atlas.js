@@ -17,6 +17,8 @@
   var geoms = {};       // "layer/tier" -> payload from /map/geometry
   var drawn = {};       // polygon layer id -> L.geoJSON currently drawn
   var pending = 0;
+  var redrawing = false;  // a polygon layer is being replaced: its popups reopen on the new one
+  var labels = null;      // city name labels (a layer group), shown with the cities
   var QUERY_KEYS = ["lang", "base", "c", "z", "l", "sector", "city", "kind", "level", "named", "measure", "sel"];
   var SHADES = ["#fff7bc", "#fee391", "#fec44f", "#fe9929", "#d95f0e", "#993404"];
   var HEX = /^#[0-9a-fA-F]{6}$/;
@@ -247,10 +249,19 @@
           layer.on("popupclose", function () { unselect(lid, f.properties.id); });
         }
       });
+      // a popup open on the old drawing (a city picked from search, a shared link) moves to
+      // the same feature of the new drawing instead of closing with it
+      var open = null;
+      if (drawn[lid]) drawn[lid].eachLayer(function (l) {
+        if (l.isPopupOpen && l.isPopupOpen()) open = { id: l.feature.properties.id, at: l.getPopup().getLatLng() };
+      });
       var group = groups[lid];
+      redrawing = true;
       group.clearLayers();
+      redrawing = false;
       group.addLayer(gj);
       drawn[lid] = gj;
+      if (open) gj.eachLayer(function (l) { if (l.feature.properties.id === open.id) l.openPopup(open.at); });
       gj.eachLayer(function (l) { var e = l.getElement && l.getElement(); if (e) e.classList.add("atl-f-" + lid); });
       orderLayers();
     });
@@ -267,18 +278,43 @@
       if (!on && map.hasLayer(g)) map.removeLayer(g);
       if (on && lay.geom !== "point") drawArea(lay.id);
     });
+    syncLabels();
     orderLayers();
+    renderLegend();
   }
 
+  function syncLabels() {
+    var show = labels && state.l.indexOf("cities") >= 0 && map.getZoom() >= 6;
+    if (show && !map.hasLayer(labels)) map.addLayer(labels);
+    if (!show && labels && map.hasLayer(labels)) map.removeLayer(labels);
+  }
+
+  // City names at their label point, below it (a point there may carry the city's features).
+  function buildLabels() {
+    labels = L.layerGroup();
+    layerById("cities").features.forEach(function (p) {
+      if (!p.lxy || !p.name) return;
+      var span = el("span", {}, p.name);
+      L.marker(p.lxy, { interactive: false, keyboard: false,
+        icon: L.divIcon({ className: "atl-city-label", html: span.outerHTML, iconSize: null, iconAnchor: [0, -12] })
+      }).addTo(labels);
+    });
+  }
+
+  // Bottom to top. The province outline lies under the cities, so a click inside Hubei reaches
+  // a city (or a county, or a cluster when those are switched on), never the province.
   function orderLayers() {
-    ["cities", "counties", "clusters", "provinces", "cluster_lines"].forEach(function (lid) {
+    ["provinces", "cities", "counties", "clusters", "cluster_lines"].forEach(function (lid) {
       if (map.hasLayer(groups[lid]) && drawn[lid]) drawn[lid].bringToFront();
     });
   }
 
   // ------------------------------------------------------------------ selection, search
   function select(lid, id) { state.sel = lid + ":" + id; writeState(); }
-  function unselect(lid, id) { if (state.sel === lid + ":" + id) { state.sel = ""; writeState(); } }
+  function unselect(lid, id) {
+    if (redrawing) return;  // the popup is about to reopen on the redrawn feature
+    if (state.sel === lid + ":" + id) { state.sel = ""; writeState(); }
+  }
 
   function openFeature(lid, id, move) {
     var lay = layerById(lid), p = props[lid][id];
@@ -413,6 +449,7 @@
     drawArea("clusters");
     drawArea("cluster_lines");
     restyle("cities");
+    renderLegend();
     writeState();
   }
 
@@ -619,7 +656,24 @@
     row(swatch(symbol("projects", grey).options.html), U.sym_project);
     row(swatch(symbol("parks", { level: "", color: "#444444", approx: false }).options.html), U.solid);
     row(swatch(symbol("parks", { level: "", color: "#444444", approx: true }).options.html), U.hollow);
-    row(swatch('<svg width="22" height="10"><line x1="1" y1="5" x2="21" y2="5" stroke="#d62728" stroke-width="4"/></svg>'), U.corridor);
+    // each corridor line drawn, in its own colour; the cluster areas when they are switched on
+    [["cluster_lines", U.corridor, 4], ["clusters", U.cluster_area, 0]].forEach(function (spec) {
+      var lid = spec[0];
+      if (state.l.indexOf(lid) < 0) return;
+      var shown = layerById(lid).features.filter(function (p) { return areaVisible(lid, p); });
+      if (!shown.length) return;
+      box.appendChild(el("div", { class: "atl-lh" }, spec[1]));
+      shown.forEach(function (p) {
+        var c = colour(p.color);
+        var svg = spec[2] ? '<svg width="22" height="10"><line x1="1" y1="5" x2="21" y2="5" stroke="' + c + '" stroke-width="4"/></svg>'
+          : '<svg width="18" height="12"><rect x="1" y="1" width="16" height="10" fill="' + c + '" fill-opacity=".2" stroke="' + c +
+            '" stroke-dasharray="3 2"/></svg>';
+        var r = el("div", { class: "atl-lrow" });
+        r.appendChild(swatch(svg));
+        r.appendChild(el("span", {}, p.name || ""));
+        box.appendChild(r);
+      });
+    });
     if (state.base === "none") row(swatch('<svg width="22" height="10"><line x1="1" y1="5" x2="21" y2="5" stroke="#6baed6" stroke-width="2"/></svg>'), U.rivers);
     if (state.measure !== "none") {
       box.appendChild(el("div", { class: "atl-lh" }, U.shading + " · " + measureTitle()));
@@ -771,6 +825,8 @@
     return out;
   };
   A.map = function () { return map; };
+  A.clusterAlong = function () { return D.cluster ? { parks: D.cluster.parks, projects: D.cluster.projects } : null; };
+  A.layerFeatures = function (lid) { return layerById(lid).features; };
   A.state = function () { return state; };
 
   // ------------------------------------------------------------------ start
@@ -791,6 +847,8 @@
     else if (state.z) map.setZoom(state.z);
     setBreaks();
     setupBase();
+    map.attributionControl.setPrefix("Leaflet");  // the default prefix carries a national flag
+    buildLabels();
     D.layers.forEach(function (lay) {
       if (lay.geom === "point") buildPoints(lay);
       else groups[lay.id] = L.featureGroup();
@@ -808,7 +866,7 @@
     var lastTier = null;
     map.on("zoomend", function () {
       var tier = map.getZoom() >= D.tierMinZoom.mid ? "mid" : "lo";
-      if (tier !== lastTier) { lastTier = tier; applyVisibility(); }
+      if (tier !== lastTier) { lastTier = tier; applyVisibility(); } else syncLabels();
     });
     lastTier = map.getZoom() >= D.tierMinZoom.mid ? "mid" : "lo";
     map.on("moveend", writeState);

@@ -214,3 +214,64 @@ def test_print_gives_the_map_alone_with_title_legend_and_sources(open_page, tmp_
     from pypdf import PdfReader
 
     assert len(PdfReader(pdf).pages) == 1
+
+
+def _click_at(page, lat: float, lon: float) -> None:
+    box = page.locator("#atl-main").bounding_box()
+    x, y = page.evaluate(f"() => {{ const p = AtlasMap.map().latLngToContainerPoint([{lat}, {lon}]);"
+                         " return [p.x, p.y]; }")
+    page.mouse.click(box["x"] + x, box["y"] + y)
+
+
+def test_a_click_inside_hubei_opens_the_city_not_the_province(open_page):
+    p = open_page("/")
+    _click_at(p.page, 32.2, 110.3)  # 十堰, away from any marker
+    title = p.page.locator(".leaflet-popup-content .atl-title")
+    title.wait_for()
+    assert title.inner_text() == "十堰市"
+
+
+def test_a_city_from_search_keeps_its_popup(open_page):
+    p = open_page("/")
+    p.page.fill("#atl-q", "宜昌")
+    p.page.locator("#atl-results li").first.click()
+    p.page.wait_for_timeout(1500)  # the zoom redraws the cities at a finer tier meanwhile
+    assert p.page.locator(".leaflet-popup-content .atl-title").inner_text() == "宜昌市"
+    assert "sel=cities%3A420500" in p.page.url
+
+
+def test_a_shared_link_to_a_city_reopens_its_popup(open_page):
+    p = open_page("/?c=30.7,111.2&z=9&sel=cities:420500")
+    p.page.wait_for_timeout(1200)
+    assert p.page.locator(".leaflet-popup-content .atl-title").inner_text() == "宜昌市"
+
+
+def test_cities_are_labelled_and_the_legend_keys_each_line_in_its_colour(open_page):
+    p = open_page("/")
+    labels = p.page.locator(".atl-city-label").all_inner_texts()
+    assert "武汉市" in labels and "十堰市" in labels
+    drawn = p.page.evaluate("""() => [...document.querySelectorAll('path.leaflet-interactive')]
+        .filter(e => e.getAttribute('fill') === 'none').map(e => e.getAttribute('stroke'))""")
+    legend = p.page.evaluate("""() => [...document.querySelectorAll('#atl-legend-body svg line')]
+        .map(e => e.getAttribute('stroke'))""")
+    corridor_colours = {c for c in legend if c != "#6baed6"}  # minus the rivers' key
+    assert corridor_colours and corridor_colours <= set(drawn)
+    assert "测试汽车走廊" in p.page.inner_text("#atl-legend-body")
+    attribution = p.page.locator(".leaflet-control-attribution")
+    assert attribution.inner_text().startswith("Leaflet")
+    assert attribution.locator("svg, img").count() == 0  # no flag in screenshots and prints
+
+
+def test_cluster_popup_links_the_cluster_view_which_lists_its_own_industry(open_page):
+    p = open_page(f"/?l=cities,cluster_lines&sel=cluster_lines:{CORRIDOR}")
+    # .last: a popup that was just replaced fades out for 200 ms before it leaves the page
+    link = p.page.locator(".leaflet-popup-content a.atl-open-cluster").last
+    link.wait_for()
+    assert link.get_attribute("href") == f"/cluster/{CORRIDOR}"
+    view = open_page(link.get_attribute("href"))
+    along = view.page.evaluate("() => AtlasMap.clusterAlong()")
+    sectors = view.page.evaluate("""() => { const out = {}; ['parks', 'projects'].forEach(l =>
+        AtlasMap.layerFeatures(l).forEach(f => { out[l + ':' + f.id] = f.sec; })); return out; }""")
+    assert along["parks"] or along["projects"]
+    for lid in ("parks", "projects"):
+        assert all("auto" in sectors[f"{lid}:{i}"] for i in along[lid])
