@@ -66,6 +66,8 @@ def build_frames(sources_dir: Path = DEFAULT_SOURCES,
 
     placer = features.Placer(gpd.GeoDataFrame(all_units, crs="EPSG:4326"))
     parks = features.parks_layer(sources, placer, LAYERS["parks"], catalogue)
+    linked = features.linked_projects(sources)
+    parks["projects"] = [linked.get(pid) or None for pid in parks.id]
     projects = features.projects_layer(sources, placer, parks, LAYERS["projects"])
     clusters = features.clusters_layer(sources, placer, LAYERS["clusters"])
     clusters["zones"] = features.cluster_zones(clusters, parks, catalogue)
