@@ -132,6 +132,7 @@ PARKS = Layer(
         *PLACED,
         SECTORS, INDUSTRIES_ZH,
         F("parent_park", "str", "The park this one lies in", "所属园区"),
+        F("geonameid", "int", "GeoNames id of the town point (precision town)", "GeoNames 地名编号"),
         YEAR, FIGURES,
         F("note", "str", "Editor's note (text defects, ambiguities)", "说明"),
         *PROVENANCE,
