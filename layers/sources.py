@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from layers import places
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCES = REPO / "data" / "sources"
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -37,11 +39,12 @@ ENUMS: dict[str, tuple[str, ...]] = {
     ),
     "level": ("national", "provincial", "municipal"),
     "status": STATUS,
-    "park_precision": ("county", "city", "province"),
-    "project_precision": ("park", "county", "city", "province"),
+    # What the point is (layers/places.py); a record placed at its park leaves precision out.
+    "park_precision": ("town", "district", "county", "city", "province"),
+    "project_precision": ("town", "district", "county", "city", "province"),
     "cluster_kind": ("corridor", "cluster", "chain", "city_group", "belt"),
     "target_status": ("target", "achieved", "baseline"),
-    "zone_precision": ("county", "city"),
+    "zone_precision": ("town", "district", "county", "city"),
 }
 
 # field -> (type, required). Types: str int num bool adcode sector park doc, "enum:<name>",
@@ -71,8 +74,8 @@ SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
         "designations": ("[str]", False), "status": ("enum:status", False),
         "city_adcode": ("adcode", True), "county_adcode": ("adcode", False),
         "sectors": ("[sector]", True), "industries_zh": ("[str]", False),
-        "parent_park": ("park", False), "precision": ("enum:park_precision", True),
-        "year": ("int", False),
+        "parent_park": ("park", False), "precision": ("enum:park_precision", False),
+        "geonameid": ("int", False), "year": ("int", False),
     },
     "clusters": {
         **COMMON, "name_zh": ("str", True), "name_en": ("str", True), "aliases": ("[str]", False),
@@ -86,7 +89,8 @@ SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
         "enterprise": ("str", False), "sectors": ("[sector]", True),
         "industries_zh": ("[str]", False), "park": ("park", False), "alt_parks": ("[park]", False),
         "city_adcode": ("adcode", True), "county_adcode": ("adcode", False),
-        "precision": ("enum:project_precision", True), "compound": ("bool", False),
+        "precision": ("enum:project_precision", False), "same_as_park": ("bool", False),
+        "compound": ("bool", False),
         "block": ("str", False), "year": ("int", False),
     },
     "targets": {
@@ -100,7 +104,8 @@ SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
     "zones": {
         "code": ("str", True), "name_zh": ("str", True), "name_en": ("str", False),
         "city_adcode": ("adcode", True), "county_adcode": ("adcode", False),
-        "precision": ("enum:zone_precision", True), "park": ("park", False), "note": ("str", False),
+        "precision": ("enum:zone_precision", True), "geonameid": ("int", False), "park": ("park", False),
+        "note": ("str", False),
     },
     "catalogue_terms": {"term": ("str", True), "sectors": ("[sector]", True), "note": ("str", False)},
 }
@@ -225,6 +230,7 @@ class _Context:
     docs: set[str]
     seeds: dict[str, list[str]] | None
     problems: list[str]
+    streets: dict[str, tuple[str, int]] = field(default_factory=dict)  # street code -> (name, county)
 
 
 def _check_type(ctx: _Context, rec: Record, fld: str, typ: str, value: Any) -> None:
@@ -401,18 +407,63 @@ def _cross_check(ctx: _Context, sources: Sources) -> None:
             county, city = d.get("county_adcode"), d.get("city_adcode")
             if county and ctx.adcodes and ctx.adcodes.get(county) != city and county != city:
                 ctx.problems.append(f"{rec.where('county_adcode')}: {county} is not in city {city}")
-            want = "county" if county else "city"
-            if isinstance(city, int) and city % 10000 == 0:
-                want = "province"  # a province code (xx0000): the seed names no city
-            if kind == "projects" and d.get("park"):
-                want = "park"
-            if d.get("precision") != want:
-                ctx.problems.append(f"{rec.where('precision')}: is {d.get('precision')!r}; "
-                                    f"with the fields given it must be {want!r}")
+            if d.get("same_as_park") and not d.get("park"):
+                ctx.problems.append(f"{rec.where('same_as_park')}: a project that is a park names that park")
+            ctx.problems.extend(placement_problems(rec, ctx.streets))
     for rec in sources.of("targets"):
         ref = rec.data.get("subject", {}).get("park")
         if ref and ref not in parks:
             ctx.problems.append(f"{rec.where('subject')}: park {ref!r} is not a park id")
+
+
+def at_park(rec: Record) -> str | None:
+    """The park whose point a record takes: a project's park; a park's parent park when the
+    park gives no county of its own."""
+    d = rec.data
+    if rec.kind == "projects":
+        return d.get("park")
+    if rec.kind == "parks" and not d.get("county_adcode"):
+        return d.get("parent_park")
+    return None
+
+
+def placement_problems(rec: Record, streets: dict[str, tuple[str, int]]) -> list[str]:
+    """The precision a record may claim with the fields it gives (layers/places.py)."""
+    d = rec.data
+    if at_park(rec):
+        if "precision" in d:
+            return [f"{rec.where('precision')}: a record placed at its park takes the park's point "
+                    "and precision: leave precision out"]
+        return []
+    county, city, given = d.get("county_adcode"), d.get("city_adcode"), d.get("precision")
+    if given is None:
+        return [f"{rec.where()}: precision: required field is missing"]
+    if isinstance(city, int) and city % 10000 == 0:
+        wants = ("province",)  # a province code (xx0000): the seed names no city
+    elif d.get("geonameid"):
+        wants = ("town",)
+    elif county:
+        wants = ("county", "district")
+    else:
+        wants = ("city",)
+    if given not in wants:
+        return [f"{rec.where('precision')}: is {given!r}; with the fields given it must be "
+                f"{' or '.join(repr(w) for w in wants)}"]
+    out = []
+    if given == "town":
+        if not county:
+            out.append(f"{rec.where('geonameid')}: a town point needs the county it must lie in")
+        if "geonameid" not in rec.inferred:
+            out.append(f"{rec.where('geonameid')}: a GeoNames place is identified by name: write "
+                       "{value, inferred: true, basis}")
+        problem = places.town_problem(d["geonameid"], d.get("name_zh") or "")
+        if problem:
+            out.append(f"{rec.where('geonameid')}: {problem}")
+    if given == "district":
+        problem = places.district_problem(rec.inferred.get("county_adcode"), county, streets)
+        if problem:
+            out.append(f"{rec.where('county_adcode')}: {problem}")
+    return out
 
 
 def _read_files(root: Path, problems: list[str]) -> list[Record]:
@@ -474,6 +525,7 @@ def load_sources(
         docs={r.data.get("doc") for r in by_kind["documents"]},
         seeds=seeds,
         problems=problems,
+        streets=places.load_streets(root),
     )
     for kind in KINDS:
         seen: dict[str, Record] = {}

@@ -174,7 +174,11 @@ LEVELS = {"national": ("国家级", "National"), "provincial": ("省级", "Provi
 STATUSES = {"existing": ("已有", "existing"), "planned": ("规划", "planned"),
             "applying": ("申报中", "applying"), "suggested": ("建议", "suggested")}
 PRECISIONS = {
-    "site": ("实测位置", "surveyed site"), "town": ("乡镇", "town"),
+    "site": ("实测位置", "surveyed site"),
+    "town": ("仅到乡镇：GeoNames 地名点，非实际位置",
+             "town only: drawn at the town's GeoNames point, not the real site"),
+    "district": ("仅到区级：区代表点，非实际位置",
+                 "district only: drawn at the district's representative point, not the real site"),
     "park": ("园区位置", "at its park's point"),
     "county": ("仅到县级：县（市、区）代表点，非实际位置",
                "county only: drawn at the county's representative point, not the real site"),
@@ -433,7 +437,7 @@ class Popups:
             rows.append(self._row("n_parks", escape(str(row.get("n_parks", 0)))))
             rows.append(self._row("n_projects", escape(str(row.get("n_projects", 0)))))
         if precision:
-            cls = "atl-approx" if precision in ("county", "city", "province") else ""
+            cls = "atl-approx" if precision in ("town", "district", "county", "city", "province") else ""
             rows.append(self._row("precision", f"<span class='{cls}'>"
                                   f"{escape(tr(PRECISIONS, precision, self.lang))}</span>"))
         members = ""
@@ -614,7 +618,7 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
             extra = ""
             if lid in POINT_LAYERS:
                 p["prec"] = precision
-                p["approx"] = precision in ("county", "city", "province")
+                p["approx"] = precision in ("town", "district", "county", "city", "province")
                 city = _int(rec.get("city_adcode"))
                 p["city"] = city
                 p["county"] = _int(rec.get("county_adcode"))

@@ -50,7 +50,7 @@ FONT_FAMILY = "Noto Sans SC"
 HYDRO_DIR = REPO / "static" / "vendor" / "hydro"
 LINE_COLOURS = ["#2166ac", "#1b9e77", "#e66101", "#7570b3", "#a6761d"]
 SHADES = ["#fee8c8", "#fdd49e", "#fdbb84", "#fc8d59", "#e34a33", "#b30000"]
-APPROX = ("county", "city", "province")
+APPROX = ("town", "district", "county", "city", "province")
 SOFTWARE = "Hubei Cluster Atlas"
 
 W = {  # words on the page that the interactive map does not have

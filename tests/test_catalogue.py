@@ -4,12 +4,14 @@ parks linked, honest places, sectors, and a malformed row failing the build as a
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 from layers.catalogue import CATALOGUE_FILE, DOCUMENT, load_catalogue
+from layers.places import load_streets
 from layers.sources import DEFAULT_SOURCES, SourceError, load_sources
 from server.store import read_atlas
 from tests.test_build import atlas as run_atlas
@@ -93,9 +95,10 @@ def test_every_park_point_lies_in_its_county_and_city(layers):
 def test_no_zone_is_placed_finer_than_its_basis(layers, zones):
     names = {int(a): n for lay in ("cities", "counties") for a, n in
              zip(layers[0][lay].adcode, layers[0][lay].name_zh)}
+    streets = load_streets(DEFAULT_SOURCES)
     for _, z in zones.iterrows():
         has_county = z.county_adcode == z.county_adcode and z.county_adcode is not None
-        assert z.precision == ("county" if has_county else "city"), z.id
+        assert z.precision in (("town", "district", "county") if has_county else ("city",)), z.id
         if z.named_in_documents:
             if has_county:  # the seed park's own county, with its own basis
                 assert "county_adcode" in (z.inferred or {}), z.id
@@ -104,7 +107,12 @@ def test_no_zone_is_placed_finer_than_its_basis(layers, zones):
         basis = z.inferred[field]
         words, _, rest = basis.partition(" in the name is ")
         assert words and words in z.name_zh, (z.id, basis)
-        assert rest.startswith(names[int(z[field])]), (z.id, basis)
+        if z.precision in ("district", "town"):  # the words name a street or town of the district
+            codes = re.findall(r"\d{9}", rest)
+            assert codes and all(streets[c][1] == int(z.county_adcode) for c in codes), (z.id, basis)
+            assert streets[codes[0]][0].startswith(words) or words in streets[codes[0]][0], (z.id, basis)
+        else:
+            assert rest.startswith(names[int(z[field])]), (z.id, basis)
 
 
 def test_leading_industries_map_to_sectors_everywhere(layers, zones, client):
