@@ -263,7 +263,7 @@ class Deck:
         return sec["name_zh"] if self.lang == "zh" else sec["name_en"].split(" (")[0]
 
     def _where(self, rec: dict) -> str:
-        return tr({"park": ("园区", "park"), "county": ("县级", "county"), "city": ("市级", "city"),
+        return tr({"county": ("县级", "county"), "city": ("市级", "city"),
                    "province": ("省级", "province"), "site": ("场址", "site"), "town": ("乡镇", "town"),
                    "district": ("区级", "district")}, rec.get("precision") or "", self.lang)
 

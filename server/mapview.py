@@ -97,6 +97,7 @@ T = {  # interface words used in popups (the rest of the interface is in static/
     "enterprise": ("企业", "Enterprise"), "n_parks": ("园区", "Parks"), "n_projects": ("项目", "Projects"),
     "more": ("另有 {n} 条", "{n} more"), "line": ("第 {n} 行", "line {n}"),
     "groups": ("所属集群", "Clusters"),
+    "as_projects": ("文件也将其列为重点项目", "Also listed as a project in the documents"),
     "open_cluster": ("打开集群视图（成员、定位、园区与项目）",
                      "Open the cluster view (members, roles, parks, projects)"),
     "catalogue_code": ("开发区目录代码", "Catalogue code"), "approved": ("批准时间", "Approved"),
@@ -179,7 +180,6 @@ PRECISIONS = {
              "town only: drawn at the town's GeoNames point, not the real site"),
     "district": ("仅到区级：区代表点，非实际位置",
                  "district only: drawn at the district's representative point, not the real site"),
-    "park": ("园区位置", "at its park's point"),
     "county": ("仅到县级：县（市、区）代表点，非实际位置",
                "county only: drawn at the county's representative point, not the real site"),
     "city": ("仅到市级：市（州）代表点，非实际位置",
@@ -312,6 +312,15 @@ class Popups:
             items.append(f"<li class='atl-muted'>{escape(self.w('more').format(n=more))}</li>")
         head = f"<div class='atl-h'>{escape(self.w('sources'))}</div>"
         return f"{head}<ul class='atl-src'>{''.join(items)}</ul>"
+
+    def as_projects(self, projects: list | None) -> str:
+        """A park that a document also lists as a project: drawn once, the project named here."""
+        if not projects:
+            return ""
+        items = "".join(f"<li>{escape(self.name(p.get('name_zh'), p.get('name_en'))[0])}"
+                        f"{' (' + escape(str(p['year'])) + ')' if p.get('year') else ''}</li>"
+                        for p in projects)
+        return f"<div class='atl-h'>{escape(self.w('as_projects'))}</div><ul>{items}</ul>"
 
     def figures(self, figures: list | None) -> str:
         """One line per figure: the value with its unit once. A damaged value (`defect`) is
@@ -460,7 +469,8 @@ class Popups:
                             f"{escape(self.w('open_cluster'))} →</a></div>")
         note = f"<div class='atl-note'>{escape(row['note'])}</div>" if present(row.get("note")) else ""
         table = f"<table class='atl-t'>{''.join(rows)}</table>" if rows else ""
-        body = (head + table + members + self.roles(row.get("roles")) + self.figures(row.get("figures"))
+        body = (head + table + members + self.as_projects(row.get("projects"))
+                + self.roles(row.get("roles")) + self.figures(row.get("figures"))
                 + self.sources(row.get("sources")) + self.catalogue(row.get("catalogue"))
                 + self.inferred(row.get("inferred")) + note
                 + self.downloads(layer_id, fid))
@@ -612,9 +622,6 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
             fid = fid_of(lid, rec)
             p: dict[str, Any] = {"id": fid}
             precision = _str(rec.get("precision")) or None
-            if lid == "projects" and precision == "park" and rec.get("park") in park_names:
-                # a project at its park is only as precise as the park's own point
-                precision = _str(park_names[rec["park"]].get("precision")) or "park"
             extra = ""
             if lid in POINT_LAYERS:
                 p["prec"] = precision

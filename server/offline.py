@@ -55,14 +55,12 @@ def _polygons(frame, lang: str, style: dict, tooltip: bool = True) -> folium.Geo
                           tooltip=folium.GeoJsonTooltip(["tip"], labels=False) if tooltip else None)
 
 
-def _points(frame, layer_id: str, popups: Popups, sector_index: dict, park_prec: dict) -> folium.GeoJson:
+def _points(frame, layer_id: str, popups: Popups, sector_index: dict) -> folium.GeoJson:
     feats = []
     for rec, geom in zip(frame.drop(columns="geometry").to_dict("records"), frame.geometry):
         if geom is None:
             continue
         precision = rec.get("precision") or ""
-        if layer_id == "projects" and precision == "park":
-            precision = park_prec.get(rec.get("park") or "", "park")
         approx = precision in printmap.APPROX
         sectors = rec.get("sectors") or []
         fid = fid_of(layer_id, rec)
@@ -146,7 +144,6 @@ def build_map(store, view: ExportView) -> tuple[folium.Map, printmap.Scene]:
             names[int(r["adcode"])] = {"name_zh": r["name_zh"], "name_en": r["name_en"]}
     parks_all = store.layer("parks").drop(columns="geometry").to_dict("records")
     park_names = {r["id"]: r for r in parks_all}
-    park_prec = {r["id"]: r.get("precision") or "" for r in parks_all}
     # no download links or reader links: the file must not point at a server it cannot reach
     popups = Popups(meta, lang, lambda *_: [], names, park_names, root=None)
     sector_index = {s["code"]: i for i, s in enumerate(meta.get("sectors", []))}
@@ -182,7 +179,7 @@ def build_map(store, view: ExportView) -> tuple[folium.Map, printmap.Scene]:
         frame = sc.points.get(lid)
         if frame is not None and len(frame):
             group = folium.FeatureGroup(f"{_w(lid, lang)} ({len(frame)})")
-            _points(frame, lid, popups, sector_index, park_prec).add_to(group)
+            _points(frame, lid, popups, sector_index).add_to(group)
             group.add_to(m)
     if sc.members:
         group = folium.FeatureGroup(_w("members", lang))

@@ -425,13 +425,6 @@ def _marker(layer_id: str, level: str | None) -> str:
     return {"national": "*", "provincial": "D"}.get(level or "", "o")
 
 
-def _precision(layer_id: str, rec: dict, park_prec: dict[str, str]) -> str:
-    p = rec.get("precision") or ""
-    if layer_id == "projects" and p == "park":
-        return park_prec.get(rec.get("park") or "", "park")
-    return p
-
-
 @dataclass
 class Drawn:
     sectors: Counter = field(default_factory=Counter)
@@ -445,9 +438,6 @@ class Drawn:
 
 def _draw_points(ax, sc: Scene, to_map: Transformer, scale: float, drawn: Drawn) -> None:
     sector_index = {s["code"]: i for i, s in enumerate(sc.sectors)}
-    parks = sc.points.get("parks")
-    park_prec = {r["id"]: r.get("precision") or "" for r in _records(parks)} if parks is not None else {}
-    # all parks are known to the projects' precision rule, drawn or not
     stacks: dict[tuple[float, float], list] = defaultdict(list)
     for lid in ("parks", "projects"):
         f = sc.points.get(lid)
@@ -465,7 +455,7 @@ def _draw_points(ax, sc: Scene, to_map: Transformer, scale: float, drawn: Drawn)
             colour = sector_colour(sectors[0], sector_index) if sectors else "#777777"
             if sectors:
                 drawn.sectors[sectors[0]] += 1
-            approx = _precision(lid, r, park_prec) in APPROX
+            approx = (r.get("precision") or "") in APPROX  # precision describes the point
             marker = _marker(lid, r.get("level"))
             drawn.markers.add((lid, r.get("level") if lid == "parks" else None))
             size = {"*": 150, "D": 55, "o": 60, "s": 42}[marker] * scale ** 2
