@@ -269,6 +269,21 @@ def test_project_park_links_are_quoted_or_flagged_inferred(sources):
         assert any(n in c["quote"] for n in names for c in rec.data["sources"]), rec.where("park")
 
 
+def test_project_alt_park_links_are_quoted_or_flagged_inferred(sources):
+    """`alt_parks` are the zones a seed names for a project's block or list, not for the
+    project: each is named in one of the project's quotes, and unless the quotes tie the
+    project itself to them (never, in 003's annex table), the link is flagged inferred."""
+    parks = sources.by_id("parks")
+    with_alt = [r for r in sources.of("projects") if r.data.get("alt_parks")]
+    assert with_alt
+    for rec in with_alt:
+        if (rec.data.get("block") or "").startswith("003 附件2"):
+            assert "alt_parks" in rec.inferred, rec.where("alt_parks")
+        for park in rec.data["alt_parks"]:
+            names = [parks[park].data["name_zh"], *(parks[park].data.get("aliases") or [])]
+            assert any(n in c["quote"] for n in names for c in rec.data["sources"]), (rec.id, park)
+
+
 def test_existing_status_is_not_read_from_a_plan(sources):
     """「重点发展」 (develop as a focus) says nothing about whether a zone exists already."""
     for rec in sources.of("parks") + sources.of("clusters"):
