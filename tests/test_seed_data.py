@@ -89,6 +89,16 @@ def test_no_role_is_quoted_cut_off_at_a_line_break(sources):
         assert any(role.data["text_zh"] in c["quote"] for c in role.data["sources"]), role.id
 
 
+@pytest.mark.parametrize("kind", ["parks", "clusters", "projects"])
+def test_no_name_is_quoted_cut_off_at_a_line_break(sources, kind):
+    """A park, cluster or project quoted in pieces, one per line (将咸宁生 | 命健康园…, 崇阳钒业钒 |
+    电池研发项目), reads as cut-off names: the pieces are one citation over the lines (`to`)."""
+    seeds = load_seed_lines(seeds_dir())
+    cut = [f"{rec.id}: {where}" for rec in sources.of(kind) for cite in rec.data["sources"]
+           if (where := cut_at_line_break(seeds[cite["doc"]], cite))]
+    assert not cut, "\n".join(cut)
+
+
 def test_inferred_facts_carry_their_basis(atlas):
     layers, _ = atlas
     parks = layers["parks"]
