@@ -89,6 +89,16 @@ def test_no_role_is_quoted_cut_off_at_a_line_break(sources):
         assert any(role.data["text_zh"] in c["quote"] for c in role.data["sources"]), role.id
 
 
+@pytest.mark.parametrize("kind", ["parks", "clusters", "projects"])
+def test_no_name_is_quoted_cut_off_at_a_line_break(sources, kind):
+    """A park, cluster or project quoted in pieces, one per line (将咸宁生 | 命健康园…, 崇阳钒业钒 |
+    电池研发项目), reads as cut-off names: the pieces are one citation over the lines (`to`)."""
+    seeds = load_seed_lines(seeds_dir())
+    cut = [f"{rec.id}: {where}" for rec in sources.of(kind) for cite in rec.data["sources"]
+           if (where := cut_at_line_break(seeds[cite["doc"]], cite))]
+    assert not cut, "\n".join(cut)
+
+
 def test_inferred_facts_carry_their_basis(atlas):
     layers, _ = atlas
     parks = layers["parks"]
@@ -279,9 +289,87 @@ def test_project_park_links_are_quoted_or_flagged_inferred(sources):
         assert any(n in c["quote"] for n in names for c in rec.data["sources"]), rec.where("park")
 
 
+def test_project_alt_park_links_are_quoted_or_flagged_inferred(sources):
+    """`alt_parks` are the zones a seed names for a project's block or list, not for the
+    project: each is named in one of the project's quotes, and unless the quotes tie the
+    project itself to them (never, in 003's annex table), the link is flagged inferred."""
+    parks = sources.by_id("parks")
+    with_alt = [r for r in sources.of("projects") if r.data.get("alt_parks")]
+    assert with_alt
+    for rec in with_alt:
+        if (rec.data.get("block") or "").startswith("003 附件2"):
+            assert "alt_parks" in rec.inferred, rec.where("alt_parks")
+        for park in rec.data["alt_parks"]:
+            names = [parks[park].data["name_zh"], *(parks[park].data.get("aliases") or [])]
+            assert any(n in c["quote"] for n in names for c in rec.data["sources"]), (rec.id, park)
+
+
 def test_existing_status_is_not_read_from_a_plan(sources):
     """「重点发展」 (develop as a focus) says nothing about whether a zone exists already."""
     for rec in sources.of("parks") + sources.of("clusters"):
         if rec.data.get("status") == "existing" and "status" not in rec.inferred:
             quotes = "".join(c["quote"] for c in rec.data["sources"])
             assert "重点发展" not in quotes, rec.where("status")
+
+
+SEED_004 = "004_8b9e8b7d82a22611.txt"
+XIANNING_PART = 5854  # 004's 第四篇 and 第五篇 (Xianning) start here
+
+
+def _cites(rec, doc: str, line: int) -> bool:
+    return any(c["doc"] == doc and c["line"] <= line <= c.get("to", c["line"])
+               for c in iter_citations(rec))
+
+
+def _outside_xianning(rec) -> bool:
+    """A record of 004's Hubei content: cites 004 before its Xianning part, and is not of Xianning."""
+    adcode = rec.data.get("city_adcode") or rec.data.get("adcode")
+    return (not str(adcode).startswith("4212")
+            and any(c["doc"] == SEED_004 and c["line"] < XIANNING_PART for c in iter_citations(rec)))
+
+
+@pytest.mark.parametrize(("name_zh", "line"), [
+    ("大冶湖高新技术开发区", 5732),
+    ("武汉国家智能网联汽车示范区", 4960),
+    ("仙桃彭场镇无纺布产业密集区", 4207),
+    ("武汉蔡甸车用纺织基地", 4217),
+    ("国家新能源汽车和智能网联汽车产业基地", 3182),
+])
+def test_seed_004_hubei_sites_are_parks_citing_their_line(sources, name_zh, line):
+    parks = [r for r in sources.of("parks") if r.data["name_zh"] == name_zh]
+    assert len(parks) == 1, name_zh
+    assert _cites(parks[0], SEED_004, line), parks[0].where("sources")
+
+
+def test_seed_004_hubei_geography_outside_xianning(sources):
+    """004's reprinted Hubei documents and its 襄阳/黄石 cases name sites and roles across the
+    province; before, none of the sites and three of the roles were records."""
+    parks = [r for r in sources.of("parks") if _outside_xianning(r)]
+    assert len(parks) >= 20, len(parks)
+    assert len({r.data["city_adcode"] for r in parks}) >= 7  # 武汉 襄阳 宜昌 荆门 黄冈 仙桃 黄石 孝感
+    roles = [r for r in sources.of("roles") if _outside_xianning(r)]
+    assert len(roles) >= 30, len(roles)
+    demo = {r.data["adcode"] for r in roles
+            if "国家级示范区" in r.data["text_zh"] and _cites(r, SEED_004, 3186)}
+    assert demo == {420600, 420500}  # 支持襄阳、宜昌创建“中国制造 2025”国家级示范区
+    by_id = sources.by_id("parks")
+    for park in ("wuhan-donghu-hitech", "wuhan-national-memory-base", "xiangyang-hitech",
+                 "yichang-hitech", "xiaogan-hitech"):  # already in the atlas: cited, not duplicated
+        assert any(c["doc"] == SEED_004 for c in iter_citations(by_id[park])), park
+
+
+def test_hubei_province_positionings_are_roles(sources, atlas):
+    roles = [r for r in sources.of("roles") if r.data["adcode"] == 420000]
+    lines = {c["line"] for r in roles for c in iter_citations(r) if c["doc"].startswith("000")}
+    assert {134, 136, 138, 140} <= lines  # the four dashes of 000's 发展定位
+    hubei = atlas[0]["provinces"].set_index("adcode").loc[420000]
+    texts = [r["text_zh"] for r in hubei.roles]
+    assert "先进制造业集群核心区" in texts and "智能制造先行区" in texts
+
+
+def test_seed_004_zone_linked_to_its_catalogue_entry_is_one_feature(atlas):
+    parks = atlas[0]["parks"]
+    dayehu = _by_name(parks, "大冶湖高新技术开发区")
+    assert dayehu.catalogue_code == "S428054"
+    assert "zone-s428054" not in set(parks.id)
+    assert "国家级高新技术开发区" in dayehu.designations
