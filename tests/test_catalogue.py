@@ -21,7 +21,8 @@ CSV = DEFAULT_SOURCES / CATALOGUE_FILE
 LINKED = {
     "wuhan-donghu-hitech": "G422031", "wuhan-etdz": "G421032", "wuhan-linkonggang-etdz": "G421170",
     "xiangyang-hitech": "G422032", "yichang-hitech": "G422118", "xiaogan-hitech": "G422120",
-    "xn-park-xianning-gxq": "G422122",
+    "xn-park-xianning-gxq": "G422122", "jingmen-hitech": "G422119", "huanggang-hitech": "G422121",
+    "huangshi-dayehu-hitech": "S428054",
 }
 
 
@@ -61,7 +62,8 @@ def test_each_seed_zone_in_the_catalogue_carries_its_code_and_level(layers):
         assert park.approved == rows[code]["approved"]
         assert park.area_ha == pytest.approx(float(rows[code]["area_ha"]))
         assert park.leading_industries_zh == rows[code]["leading_industries"].split("、")
-        assert park.level == "national"  # from the catalogue, no longer inferred
+        # the level is the catalogue's (S… codes are provincial), no longer inferred
+        assert park.level == ("national" if code.startswith("G") else "provincial")
         assert "level" not in (park.inferred or {}) and "catalogue_code" in park.inferred
     others = parks[parks.named_in_documents.astype(bool) & ~parks.index.isin(list(LINKED))]
     assert others.catalogue_code.isna().all()
