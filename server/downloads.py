@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, render_template, request
 
 from server import http, ogc
 from server.formats import FORMATS, Selection
@@ -49,8 +49,11 @@ def filename(layer_id: str, query: ogc.Query, built_at: str | None, ext: str) ->
 @bp.get("")
 @bp.get("/")
 def index():
-    """Every download link, for scripts that want to fetch them all."""
-    ogc.check_args(request.args.to_dict(flat=False), allowed=())
+    """Every download link: JSON for scripts, `?f=html` a page for people."""
+    if ogc.check_args(request.args.to_dict(flat=False)) == "html":
+        return http.respond(200, {"Content-Type": "text/html; charset=utf-8"},
+                            render_template("downloads.html", layers=ogc.LAYERS.values(),
+                                            formats=FORMATS.values(), meta=_store().meta).encode())
     root = request.host_url.rstrip("/") + request.script_root
     doc = {"downloads": [{"layer": lid, "format": f.name, "media_type": f.media_type,
                           "title": f.title, "href": f"{root}/download/{lid}.{f.name}"}
@@ -69,7 +72,11 @@ def download(name: str):
                             f"layer from /api/collections and a format of {', '.join(FORMATS)}")
     store = _store()
     snap = store.snapshot()
-    query = ogc.parse_query(layer, request.args.to_dict(flat=False), default_limit=None,
+    args = request.args.to_dict(flat=False)
+    headers_arg = args.pop("headers", ["codes"])
+    if headers_arg not in (["codes"], ["zh"]) or (headers_arg == ["zh"] and fmt.name != "csv"):
+        raise ogc.bad("headers is zh or codes, once, and only for csv")
+    query = ogc.parse_query(layer, args, default_limit=None,
                             max_limit=None,
                             standard=DOWNLOAD_PARAMS)
     built_at = snap.meta.get("built_at")
@@ -85,5 +92,5 @@ def download(name: str):
     }
     if http.matches(request.headers.get("If-None-Match"), tag):
         return http.respond(200, headers, b"", tag)  # answers 304 without rendering
-    selection = Selection(prep, ogc.page(ogc.select(prep, query), query), query)
+    selection = Selection(prep, ogc.page(ogc.select(prep, query), query), query, headers_arg[0])
     return http.respond(200, headers, fmt.render(selection), tag)

@@ -30,6 +30,7 @@ class Selection:
     prep: ogc.Prepared
     indices: np.ndarray
     query: ogc.Query
+    headers: str = "codes"  # CSV column names: field codes, or "zh" (the registry's Chinese titles)
 
     @property
     def layer(self):
@@ -91,7 +92,10 @@ def csv_(sel: Selection) -> bytes:
     points = sel.layer.geometry_type == "Point"
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([f.name for f in fields] + (["lon", "lat"] if points else []) + ["wkt"])
+    if sel.headers == "zh":  # for Excel users: 名称, 行业, 来源 …
+        writer.writerow([f.title_zh for f in fields] + (["经度", "纬度"] if points else []) + ["几何（WKT）"])
+    else:
+        writer.writerow([f.name for f in fields] + (["lon", "lat"] if points else []) + ["wkt"])
     columns = [sel.column(f.name) for f in fields]
     geoms = sel.geometries
     wkt = shapely.to_wkt(geoms, rounding_precision=ogc.DECIMALS, trim=True) if len(geoms) else []

@@ -40,9 +40,11 @@ def _store() -> AtlasStore:
 def _download_links(layer_id: str, fid) -> list[tuple[str, str]]:
     root = request.script_root
     key = "adcode" if layer_id in ("provinces", "cities", "counties") else "id"
-    links = [("GeoJSON", f"{root}/api/collections/{layer_id}/items/{fid}?f=json")]
-    links += [(fmt.upper(), f"{root}/download/{layer_id}.{fmt}?{key}={quote(str(fid))}")
-              for fmt in ("csv", "kml", "gpkg")]
+    # every link is a file download named for what it holds (…_id-….geojson), not an API answer
+    links = [(fmt.upper() if fmt != "geojson" else "GeoJSON",
+              f"{root}/download/{layer_id}.{fmt}?{key}={quote(str(fid))}")
+             for fmt in ("geojson", "csv", "kml", "gpkg")]
+    links.insert(2, ("CSV（中文表头）", f"{root}/download/{layer_id}.csv?{key}={quote(str(fid))}&headers=zh"))
     return links
 
 
@@ -56,6 +58,7 @@ def _render(view: str, *, layer: str | None = None, cluster: str | None = None, 
         "rivers": url_for("static", filename="vendor/hydro/rivers.geojson"),
         "lakes": url_for("static", filename="vendor/hydro/lakes.geojson"),
         "about": request.script_root + "/about", "download": request.script_root + "/download/",
+        "downloads_page": request.script_root + "/download?f=html",
         "api": request.script_root + "/api/", "root": request.script_root,
         "export": request.script_root + "/export/",
     }

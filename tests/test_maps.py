@@ -147,7 +147,7 @@ def test_popups_show_precision_sources_and_downloads(client, app):
     assert {p["id"] for p in parks if p["approx"]} == approx
     for p in parks:
         assert "定位精度" in p["pop"] and "来源" in p["pop"]
-        assert f"/api/collections/parks/items/{p['id']}?f=json" in p["pop"]
+        assert f"/download/parks.geojson?id={p['id']}" in p["pop"]
         if p["approx"]:
             assert "非实际位置" in p["pop"] and "atl-approx" in p["pop"]
     cities = next(lay for lay in data["layers"] if lay["id"] == "cities")["features"]
@@ -255,3 +255,32 @@ def test_figure_units_are_appended_only_to_a_bare_number():
     ])
     assert "<b>实现规模工业总产值2000亿元</b>" in html and "<b>过 10 亿元工业企业 30 家</b>" in html
     assert "<b>1&lt;2</b>" in html and "「&lt;x&gt;」: &lt;script&gt;" in html and "<script>" not in html
+
+
+def test_a_popup_geojson_link_saves_a_file_with_its_extension(client):
+    _, _, data = page(client, "/")
+    park = next(lay for lay in data["layers"] if lay["id"] == "parks")["features"][0]
+    href = re.search(r"href='([^']*/download/parks\.geojson\?id=[^']*)'", park["pop"]).group(1)
+    r = client.get(href.replace("&amp;", "&"))
+    assert r.status_code == 200
+    assert re.search(r'attachment; filename="[^"]+\.geojson"', r.headers["Content-Disposition"])
+    assert len(r.get_json()["features"]) == 1
+
+
+def test_csv_with_chinese_headers_for_excel(client):
+    r = client.get("/download/parks.csv?headers=zh&sector=auto")
+    head = r.data.decode("utf-8-sig").splitlines()[0].split(",")
+    assert head[:3] == ["编号", "名称", "英文名称"] and head[-3:] == ["经度", "纬度", "几何（WKT）"]
+    codes = client.get("/download/parks.csv?sector=auto").data.decode("utf-8-sig").splitlines()
+    assert codes[0].startswith("id,name_zh") and len(codes) == len(r.data.decode("utf-8-sig").splitlines())
+    for bad in ("headers=en", "headers=zh&headers=zh"):
+        assert client.get(f"/download/parks.csv?{bad}").status_code == 400
+    assert client.get("/download/parks.kml?headers=zh").status_code == 400
+
+
+def test_downloads_page_for_people(client):
+    r = client.get("/download?f=html")
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    html = r.get_data(as_text=True)
+    assert "/download/parks.csv?headers=zh" in html and "/download/counties.gpkg" in html
+    assert "/download?f=html" in client.get("/").get_data(as_text=True)
