@@ -17,7 +17,9 @@ log = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, Any] = {
     "DATA": str(DEFAULT_OUT),  # the built GeoPackage
-    "FRAME_ANCESTORS": "'self'",  # hosts allowed to frame /embed (space-separated)
+    # who may frame /embed*: any site by default (the embeds are read-only and hold no session);
+    # e.g. "'self' https://intranet.example" restricts it. Every other page is never framed.
+    "FRAME_ANCESTORS": "*",
     "JSON_AS_ASCII": False,
     "API_DEFAULT_LIMIT": 100,  # OGC API items per page when no limit is asked
     "API_MAX_LIMIT": 10000,  # larger limits are clamped to this

@@ -4,8 +4,8 @@
     /map/<layer>         one layer on its own
     /cluster/<id>        one cluster or corridor: members in order, roles, parks and projects
     /embed               the same views without page chrome (?layer=... or ?cluster=...;
-                         also /embed/map/<layer>, /embed/cluster/<id>); framable by the hosts
-                         in FRAME_ANCESTORS, every other page by none
+                         also /embed/map/<layer>, /embed/cluster/<id>); framable from any
+                         site by default (FRAME_ANCESTORS restricts it), every other page by none
     /map/geometry/<layer>/<tier>.json   polygon geometries the pages fetch per zoom tier
 
 The rest of the view (centre, zoom, layers, filters, shading, selection) is read and written
@@ -66,6 +66,8 @@ def _render(view: str, *, layer: str | None = None, cluster: str | None = None, 
         data = mapview.page_data(_store(), opts, urls=urls, download=_download_links, tianditu_key=key)
     except KeyError:
         abort(404, description=f"no such {opts.view}: {opts.layer or opts.cluster}")
+    ancestors = current_app.config.get("FRAME_ANCESTORS", "*")
+    data["frame_ancestors"], data["frame_any"] = ancestors, ancestors.strip() == "*"
     page = mapview.render_map(data, lambda path: url_for("static", filename=path))
     nonce = secrets.token_urlsafe(16)
     html = render_template("map.html", page=page, data=data, nonce=nonce,
@@ -78,9 +80,8 @@ def _render(view: str, *, layer: str | None = None, cluster: str | None = None, 
         body = gzip.compress(body, 6)
         response.headers["Content-Encoding"] = "gzip"
     response.set_data(body)
-    ancestors = current_app.config.get("FRAME_ANCESTORS", "'self'") if embed else "'none'"
     response.headers["Content-Security-Policy"] = mapview.content_security_policy(
-        nonce, opts.base, ancestors)
+        nonce, opts.base, ancestors if embed else "'none'")
     if not embed:
         response.headers["X-Frame-Options"] = "DENY"
     response.headers["Cache-Control"] = "no-cache"

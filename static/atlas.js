@@ -19,7 +19,8 @@
   var pending = 0;
   var redrawing = false;  // a polygon layer is being replaced: its popups reopen on the new one
   var labels = null;      // city name labels (a layer group), shown with the cities
-  var QUERY_KEYS = ["lang", "base", "c", "z", "l", "sector", "city", "kind", "level", "named", "measure", "sel"];
+  var QUERY_KEYS = ["lang", "base", "c", "z", "l", "sector", "city", "kind", "level", "named", "measure", "sel",
+                    "legend", "filters"];
   var SHADES = ["#fff7bc", "#fee391", "#fec44f", "#fe9929", "#d95f0e", "#993404"];
   var HEX = /^#[0-9a-fA-F]{6}$/;
 
@@ -45,6 +46,7 @@
       l: q.has("l") ? q.get("l").split(",").filter(function (x) { return !!layerById(x); }) : D.visible.slice(),
       sector: q.get("sector") || "", city: q.get("city") || "", kind: q.get("kind") || "",
       level: q.get("level") || "", named: q.get("named") || "", measure: q.get("measure") || "none", sel: q.get("sel") || "",
+      legend: q.get("legend") || "", filters: q.get("filters") || "",  // embeds: legend open, filter line shown
       c: null, z: null
     };
     var c = (q.get("c") || "").split(",").map(Number);
@@ -544,8 +546,10 @@
     return D.urls.atlas;
   }
   A.shareLinks = function () {
-    var origin = window.location.origin, q = "?" + query();
-    var embed = origin + embedPath() + q;
+    var opts = {};
+    ["legend", "filters"].forEach(function (k) { var cb = $("atl-embed-opt-" + k); if (cb && cb.checked) opts[k] = "1"; });
+    var origin = window.location.origin, q = "?" + query(), eq = "?" + query(opts);
+    var embed = origin + embedPath() + eq;
     var title = document.title.replace(/"/g, "");
     return {
       link: origin + fullPath() + q,
@@ -594,6 +598,16 @@
     var code = el("textarea", { id: "atl-share-iframe", rows: "4", readonly: "readonly" });
     box.appendChild(code);
     box.appendChild(copyButton(code));
+    [["legend", U.embed_legend], ["filters", U.embed_filters]].forEach(function (o) {
+      var lab = el("label", { class: "atl-check" });
+      var cb = el("input", { type: "checkbox", id: "atl-embed-opt-" + o[0] });
+      cb.addEventListener("change", updateShare);
+      lab.appendChild(cb);
+      lab.appendChild(document.createTextNode(" " + o[1]));
+      box.appendChild(lab);
+    });
+    box.appendChild(el("p", { class: "atl-muted", id: "atl-embed-note" },
+      D.frame_any ? U.embed_any : U.embed_some + " " + D.frame_ancestors));
     box.appendChild(el("label", {}, U.export));
     var row = el("div", { class: "atl-exports" });
     [["png", U.dl_png], ["pdf", U.dl_pdf], ["pptx", U.dl_pptx], ["html", U.dl_html]].forEach(function (f) {
@@ -612,6 +626,18 @@
     Object.keys(ex).forEach(function (k) { var a = $("atl-export-" + k); if (a) a.href = ex[k]; });
   }
 
+  // The active filters in words: 行业：汽车 · 城市：武汉市 (for an embed that asks to show them).
+  function filterSummary() {
+    var parts = [];
+    function nameOf(list, id) { var x = list.filter(function (o) { return String(o.id || o.code) === String(id); })[0]; return x ? x.name : id; }
+    if (state.sector) parts.push(U.industry + "：" + nameOf(D.sectors, state.sector));
+    if (state.city) parts.push(U.city + "：" + nameOf(D.cities, state.city));
+    if (state.kind) parts.push(U.kind + "：" + nameOf(D.kinds, state.kind));
+    if (state.level) parts.push(U.level + "：" + nameOf(D.levels, state.level));
+    if (state.named) parts.push(U.named + "：" + (state.named === "doc" ? U.named_doc : U.named_cat));
+    return parts.length ? U.filters + " · " + parts.join(" · ") : U.no_filters;
+  }
+
   function embedControls() {
     var Share = L.Control.extend({
       options: { position: "topright" },
@@ -621,6 +647,7 @@
           (D.cluster ? D.cluster.name + " · " : "") + U.title + " ↗");
         title.title = U.open_full;
         div.appendChild(title);
+        if (state.filters) div.appendChild(el("div", { id: "atl-embed-filters", class: "atl-muted" }, filterSummary()));
         var details = el("details", { id: "atl-share-box" });
         details.appendChild(el("summary", {}, U.share));
         var inner = el("div", { id: "atl-share" });
@@ -713,7 +740,7 @@
       options: { position: "bottomright" },
       onAdd: function () {
         var d = el("details", { class: "atl-legend leaflet-bar", id: "atl-legend" });
-        if (window.innerWidth > 900) d.open = true;
+        if (window.innerWidth > 900 || state.legend) d.open = true;
         d.appendChild(el("summary", {}, U.legend));
         d.appendChild(el("div", { id: "atl-legend-body" }));
         L.DomEvent.disableClickPropagation(d);
@@ -859,7 +886,7 @@
     setupFilters();
     setupMeasure();
     setupBases();
-    setupShare($("atl-share"));
+    if (!D.embed) setupShare($("atl-share"));  // an embed built its own in embedControls()
     setupLegend();
     setupCluster();
     applyVisibility();

@@ -275,3 +275,41 @@ def test_cluster_popup_links_the_cluster_view_which_lists_its_own_industry(open_
     assert along["parks"] or along["projects"]
     for lid in ("parks", "projects"):
         assert all("auto" in sectors[f"{lid}:{i}"] for i in along[lid])
+
+
+def test_embed_works_on_another_site_with_legend_and_filters_on_request(browser, server, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import _free_port
+
+    port = _free_port()
+    (tmp_path / "index.html").write_text(
+        f'<!doctype html><title>intranet</title><iframe id="f" src="{server}/embed?sector=auto'
+        '&legend=1&filters=1" width="900" height="600"></iframe>', encoding="utf-8")
+    other = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+                             cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        page = browser.new_page()
+        for _ in range(50):
+            try:
+                page.goto(f"http://127.0.0.1:{port}/")
+                break
+            except Exception:
+                page.wait_for_timeout(100)
+        frame = page.frame_locator("#f")
+        frame.locator("body[data-ready='1']").wait_for(state="attached", timeout=30000)
+        assert "汽车" in frame.locator("#atl-embed-filters").inner_text()
+        assert frame.locator("#atl-legend[open]").count() == 1
+        page.close()
+    finally:
+        other.terminate()
+        other.wait(timeout=10)
+
+
+def test_share_panel_says_where_the_embed_works(open_page):
+    p = open_page("/")
+    p.page.click("#atl-share-box summary")
+    assert "任何网站" in p.page.inner_text("#atl-embed-note")
+    p.page.check("#atl-embed-opt-legend")
+    assert "legend=1" in p.page.input_value("#atl-share-iframe")

@@ -284,3 +284,10 @@ def test_downloads_page_for_people(client):
     html = r.get_data(as_text=True)
     assert "/download/parks.csv?headers=zh" in html and "/download/counties.gpkg" in html
     assert "/download?f=html" in client.get("/").get_data(as_text=True)
+
+
+def test_embeds_may_be_framed_by_any_site_by_default_other_pages_by_none(client):
+    assert "frame-ancestors *" in client.get("/embed").headers["Content-Security-Policy"]
+    for url in ("/", "/map/parks", "/about"):
+        csp = client.get(url).headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in csp, url
