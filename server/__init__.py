@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request, send_from_directory
 from werkzeug.exceptions import HTTPException
 
 from layers.build import DEFAULT_OUT
@@ -66,6 +66,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         store: AtlasStore = app.extensions["atlas_store"]
         counts = store.counts()
         return jsonify(status="ok", built_at=store.meta.get("built_at"), layers=counts)
+
+    @app.get("/favicon.ico")  # browsers ask for it on every site; a 404 here fills logs
+    def favicon():
+        return send_from_directory(app.static_folder, "favicon.ico", max_age=86400,
+                                   mimetype="image/vnd.microsoft.icon")
 
     @app.get("/about")  # layers, counts and sources; the atlas map itself is at / (server.maps)
     def index():

@@ -224,8 +224,34 @@
     var url = D.urls.geometry + lid + "/" + tier + ".json" + (D.datum !== "wgs84" ? "?datum=" + D.datum : "");
     return fetch(url, { credentials: "same-origin" })
       .then(function (r) { if (!r.ok) throw new Error(url + ": " + r.status); return r.json(); })
-      .then(function (payload) { geoms[key] = payload; return payload; })
+      .then(function (payload) { geoms[key] = payload; clearFailure(lid); return payload; })
+      .catch(function (err) { showFailure(lid); throw err; })
       .finally(function () { pending--; checkReady(); });
+  }
+
+  // A layer whose geometry could not be fetched says so, with a retry, instead of staying blank.
+  var failed = {};
+  function showFailure(lid) {
+    failed[lid] = true;
+    var box = $("atl-fail");
+    if (!box) {
+      box = el("div", { id: "atl-fail", role: "alert", class: "atl-fail" });
+      map.getContainer().appendChild(box);
+      L.DomEvent.disableClickPropagation(box);
+    }
+    box.textContent = "";
+    var names = Object.keys(failed).map(function (id) { return layerById(id).title; });
+    box.appendChild(el("span", {}, U.fetch_failed + "：" + names.join("、")));
+    var retry = el("button", { type: "button", class: "atl-btn", id: "atl-retry" }, U.retry);
+    retry.addEventListener("click", function () {
+      Object.keys(failed).forEach(function (id) { drawArea(id).catch(function () {}); });
+    });
+    box.appendChild(retry);
+  }
+  function clearFailure(lid) {
+    delete failed[lid];
+    var box = $("atl-fail");
+    if (box && !Object.keys(failed).length) box.remove();
   }
 
   function drawArea(lid) {
@@ -266,7 +292,7 @@
       if (open) gj.eachLayer(function (l) { if (l.feature.properties.id === open.id) l.openPopup(open.at); });
       gj.eachLayer(function (l) { var e = l.getElement && l.getElement(); if (e) e.classList.add("atl-f-" + lid); });
       orderLayers();
-    });
+    }).catch(function () { /* showFailure() has told the user and offers a retry */ });
   }
 
   function restyle(lid) { if (drawn[lid]) drawn[lid].setStyle(polygonStyle(lid)); }
@@ -369,31 +395,67 @@
     return out.slice(0, 12);
   };
 
+  // A combobox (WAI-ARIA): the arrow keys move through the results, Enter opens the active
+  // one (or the first), Escape closes the list; the mouse works as before.
   function setupSearch() {
     var input = $("atl-q"), list = $("atl-results");
     if (!input) return;
-    var results = [];
+    var results = [], active = -1;
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-controls", "atl-results");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false");
+    list.setAttribute("role", "listbox");
     function show() {
       results = A.search(input.value);
+      active = -1;
       list.textContent = "";
       list.hidden = !input.value;
+      input.setAttribute("aria-expanded", String(!list.hidden));
+      input.removeAttribute("aria-activedescendant");
       if (input.value && !results.length) list.appendChild(el("li", { class: "atl-muted" }, U.no_match));
       results.forEach(function (r, i) {
-        var li = el("li", { "data-layer": r.layer, "data-id": String(r.id), tabindex: "0" });
+        var li = el("li", { id: "atl-r-" + i, role: "option", "aria-selected": "false",
+                            "data-layer": r.layer, "data-id": String(r.id) });
         li.appendChild(el("span", { class: "atl-r-name" }, r.label));
         li.appendChild(el("span", { class: "atl-r-sub" }, r.sub));
         li.addEventListener("click", function () { go(i); });
         list.appendChild(li);
       });
     }
+    function highlight(i) {
+      var items = list.querySelectorAll("li[role=option]");
+      if (!items.length) return;
+      active = (i + items.length) % items.length;
+      items.forEach(function (li, j) {
+        li.classList.toggle("atl-active", j === active);
+        li.setAttribute("aria-selected", String(j === active));
+      });
+      input.setAttribute("aria-activedescendant", items[active].id);
+      items[active].scrollIntoView({ block: "nearest" });
+    }
     function go(i) {
       var r = results[i];
       if (!r) return;
       list.hidden = true;
+      input.setAttribute("aria-expanded", "false");
       openFeature(r.layer, r.id, true);
     }
     input.addEventListener("input", show);
-    input.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); show(); go(0); } });
+    input.addEventListener("keydown", function (e) {
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        if (list.hidden && input.value) show();
+        highlight(active + (e.key === "ArrowDown" ? 1 : -1) + (active < 0 && e.key === "ArrowUp" ? 1 : 0));
+      } else if (e.key === "Enter") {
+        e.preventDefault();
+        if (!results.length) show();
+        go(active >= 0 ? active : 0);
+      } else if (e.key === "Escape") {
+        list.hidden = true;
+        input.setAttribute("aria-expanded", "false");
+      }
+    });
   }
 
   // ------------------------------------------------------------------ the panel

@@ -313,3 +313,42 @@ def test_share_panel_says_where_the_embed_works(open_page):
     assert "任何网站" in p.page.inner_text("#atl-embed-note")
     p.page.check("#atl-embed-opt-legend")
     assert "legend=1" in p.page.input_value("#atl-share-iframe")
+
+
+def test_search_results_work_from_the_keyboard(open_page):
+    p = open_page("/")
+    p.page.click("#atl-q")
+    p.page.keyboard.type("xianning")
+    p.page.keyboard.press("ArrowDown")
+    p.page.keyboard.press("ArrowDown")
+    second = p.page.locator("#atl-results li[role=option]").nth(1)
+    assert second.get_attribute("aria-selected") == "true"
+    assert p.page.get_attribute("#atl-q", "aria-activedescendant") == second.get_attribute("id")
+    label = second.locator(".atl-r-name").inner_text()
+    p.page.keyboard.press("Enter")
+    p.page.wait_for_timeout(1200)
+    assert label in p.page.locator(".leaflet-popup-content").last.inner_text()
+    p.page.fill("#atl-q", "武汉")
+    p.page.keyboard.press("Escape")
+    assert p.page.locator("#atl-results").is_hidden()
+
+
+def test_a_failed_geometry_fetch_says_so_and_retries(browser, server):
+    page = Page(browser, server)
+    broken = {"on": True}
+
+    def geometry(route):
+        if broken["on"]:
+            route.fulfill(status=503, body="unavailable")
+        else:
+            route.continue_()
+    page.page.route("**/map/geometry/cities/**", geometry)
+    page.open("/")
+    alert = page.page.locator("#atl-fail")
+    alert.wait_for()
+    assert "市（州）" in alert.inner_text()
+    broken["on"] = False
+    page.page.click("#atl-retry")
+    alert.wait_for(state="detached")
+    assert page.counts()["cities"] > 0
+    page.close()

@@ -291,3 +291,9 @@ def test_embeds_may_be_framed_by_any_site_by_default_other_pages_by_none(client)
     for url in ("/", "/map/parks", "/about"):
         csp = client.get(url).headers["Content-Security-Policy"]
         assert "frame-ancestors 'none'" in csp, url
+
+
+def test_favicon_is_served(client):
+    r = client.get("/favicon.ico")
+    assert r.status_code == 200 and r.mimetype == "image/vnd.microsoft.icon"
+    assert r.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
