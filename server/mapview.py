@@ -731,7 +731,8 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
     return {
         "lang": lang, "view": opts.view, "layer": opts.layer, "cluster_id": opts.cluster,
         "embed": opts.embed, "base": opts.base, "datum": base.datum, "bases": bases,
-        "home": HOME, "visible": visible, "tierMinZoom": TIER_MIN_ZOOM,
+        "home": {**HOME, "bounds": hubei_bounds(frames["provinces"])},
+        "visible": visible, "tierMinZoom": TIER_MIN_ZOOM,
         "groups": [{"id": g, "title": zh if lang == "zh" else en, "layers": ids}
                    for g, zh, en, ids in GROUPS],
         "layers": layers_out, "sectors": sectors, "cities": cities,
@@ -741,6 +742,13 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
         "built_at": meta.get("built_at"), "ui": ui_strings(lang),
         "print_sources": source_line(meta, meta.get("documents", []), lang),
     }
+
+
+def hubei_bounds(provinces) -> list[list[float]]:
+    """[[south, west], [north, east]] of Hubei, for a default view that must show all of it."""
+    hubei = provinces[provinces.adcode.astype(int) == 420000]
+    x0, y0, x1, y1 = hubei.total_bounds if len(hubei) else (108.3, 29.0, 116.2, 33.3)
+    return [[round(float(y0), 3), round(float(x0), 3)], [round(float(y1), 3), round(float(x1), 3)]]
 
 
 def sector_colour(code: str, index: dict[str, int]) -> str:

@@ -152,6 +152,14 @@
     };
   }
 
+  // Popups fit the map: on a phone they are narrower than the screen, so the close button stays
+  // on it (the content box is the width plus 44 px of margins), and autopan keeps them clear of the edges.
+  function popupOptions() {
+    var size = map.getSize();
+    return { maxWidth: Math.max(160, Math.min(380, size.x - 120)), minWidth: Math.min(220, size.x - 120),
+             maxHeight: Math.max(160, Math.min(440, size.y - 90)), autoPanPadding: [12, 12] };
+  }
+
   // ------------------------------------------------------------------ point markers
   function symbol(lid, p) {
     var c = colour(p.color), hollow = p.approx;
@@ -192,7 +200,7 @@
     lay.features.forEach(function (p) {
       if (!p.xy) return;
       var m = L.marker(p.xy, { icon: symbol(lay.id, p), keyboard: true, title: "" });
-      m.bindPopup(p.pop, { maxWidth: 380, maxHeight: 440 });
+      m.bindPopup(p.pop, popupOptions());
       m.bindTooltip(p.tip, { direction: "top", offset: [0, -8] });
       m.feature = { properties: p };
       m.on("popupopen", function () { select(lay.id, p.id); });
@@ -271,7 +279,7 @@
         style: polygonStyle(lid), interactive: interactive,
         onEachFeature: function (f, layer) {
           if (!interactive) return;
-          layer.bindPopup(f.properties.pop, { maxWidth: 380, maxHeight: 440 });
+          layer.bindPopup(f.properties.pop, popupOptions());
           layer.bindTooltip(f.properties.tip, { sticky: true });
           layer.on("popupopen", function () { select(lid, f.properties.id); });
           layer.on("popupclose", function () { unselect(lid, f.properties.id); });
@@ -353,7 +361,14 @@
       if (!m) return;
       if (!pointVisible(lid, p)) { clearFilters(); }
       if (move) groups[lid].zoomToShowLayer(m, function () { m.openPopup(); });
-      else L.popup({ autoPan: false, maxWidth: 380, maxHeight: 440 }).setLatLng(m.getLatLng()).setContent(p.pop).openOn(map);
+      // a shared link keeps its view, unless the popup would not fit on a phone's screen
+      else {
+        var small = map.getSize().x < 700;
+        var pop = L.popup(Object.assign(popupOptions(), { autoPan: small, keepInView: small }))
+          .setLatLng(m.getLatLng()).setContent(p.pop).openOn(map);
+        // the first pan can be lost to the opening view's own move: pan once the map is still
+        if (small) setTimeout(function () { if (pop.isOpen()) pop._adjustPan(); }, 400);
+      }
       return;
     }
     drawArea(lid).then(function () {
@@ -934,6 +949,7 @@
     });
     if (state.c) map.setView(state.c, state.z || D.home.zoom);
     else if (state.z) map.setZoom(state.z);
+    else if (map.getSize().x < 700) map.fitBounds(D.home.bounds);  // a phone: all of Hubei, Wuhan too
     setBreaks();
     setupBase();
     map.attributionControl.setPrefix("Leaflet");  // the default prefix carries a national flag

@@ -352,3 +352,19 @@ def test_a_failed_geometry_fetch_says_so_and_retries(browser, server):
     alert.wait_for(state="detached")
     assert page.counts()["cities"] > 0
     page.close()
+
+
+def test_on_a_phone_hubei_fits_and_popups_stay_on_screen(browser, server):
+    page = Page(browser, server)
+    page.page.close()
+    page.page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page.page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.page.route("**/*", page._route)
+    page.open(f"/?sel=parks:{XSS_PARK}")
+    assert page.page.evaluate("() => AtlasMap.map().getBounds().contains([30.59, 114.30])")  # Wuhan
+    page.page.wait_for_timeout(1200)
+    popup = page.page.locator(".leaflet-popup").last.bounding_box()
+    close = page.page.locator(".leaflet-popup-close-button").last.bounding_box()
+    assert popup["x"] >= 0 and popup["x"] + popup["width"] <= 390
+    assert close["x"] >= 0 and close["x"] + close["width"] <= 390 and close["y"] >= 0
+    page.close()
