@@ -129,6 +129,8 @@ UI = {  # interface words for the page chrome and static/atlas.js
     "embed_any": ("嵌入代码可用于任何网站。", "The embed code works on any website."),
     "embed_some": ("管理员已限制可嵌入的网站：", "The administrator allows embedding only on:"),
     "no_filters": ("未筛选", "No filters"),
+    "data_links": ("下载当前数据（可见图层与筛选）",
+                   "Download what you see (visible layers, active filters)"),
     "fetch_failed": ("以下图层的边界未能加载", "Could not load the outlines of"),
     "retry": ("重试", "Retry"),
     "link": ("本视图链接", "Link to this view"), "iframe": ("嵌入代码（iframe）", "Embed code (iframe)"),

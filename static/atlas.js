@@ -654,6 +654,57 @@
              pptx: D.urls.export + "briefing.pptx" + d, html: D.urls.export + "map.html" + s };
   };
 
+  // "Download what I see": each visible layer, under the active filters, in every format.
+  var DATA_FORMATS = [["geojson", "GeoJSON"], ["csv", "CSV"], ["csvzh", "CSV（中文表头）"], ["gpkg", "GeoPackage"],
+                      ["kml", "KML"]];
+  A.dataLinks = function () {
+    var out = [];
+    state.l.forEach(function (lid) {
+      var q = new URLSearchParams(), lay = layerById(lid);
+      if (!lay) return;
+      if (D.cluster && (lid === "parks" || lid === "projects")) {
+        var ids = lid === "parks" ? D.cluster.parks : D.cluster.projects;
+        if (!ids.length) return;
+        q.set("id", ids.join(","));
+      } else if (D.cluster && (lid === "clusters" || lid === "cluster_lines")) {
+        q.set("id", D.cluster.id);
+      } else if (lid === "parks" || lid === "projects") {
+        if (state.sector) q.set("sector", state.sector);
+        if (state.city) q.set("city_adcode", state.city);
+        if (lid === "parks") {
+          if (state.kind) q.set("kind", state.kind);
+          if (state.level) q.set("level", state.level);
+          if (state.named) q.set("named_in_documents", state.named === "doc" ? "true" : "false");
+        }
+      } else if ((lid === "clusters" || lid === "cluster_lines") && state.sector) {
+        q.set("sector", state.sector);
+      }
+      var links = DATA_FORMATS.map(function (f) {
+        var fq = new URLSearchParams(q);
+        if (f[0] === "csvzh") fq.set("headers", "zh");
+        var ext = f[0] === "csvzh" ? "csv" : f[0], s = fq.toString();
+        return { label: f[1], href: D.urls.download + lid + "." + ext + (s ? "?" + s : "") };
+      });
+      out.push({ layer: lid, title: lay.title, links: links });
+    });
+    return out;
+  };
+
+  function renderDataLinks() {
+    var box = $("atl-data-links");
+    if (!box) return;
+    box.textContent = "";
+    A.dataLinks().forEach(function (d) {
+      var row = el("div", { class: "atl-data-row", "data-layer": d.layer });
+      row.appendChild(el("span", {}, d.title + "："));
+      d.links.forEach(function (l, i) {
+        if (i) row.appendChild(document.createTextNode(" · "));
+        row.appendChild(el("a", { href: l.href, download: "" }, l.label));
+      });
+      box.appendChild(row);
+    });
+  }
+
   function copyButton(target) {
     var b = el("button", { type: "button", class: "atl-btn" }, U.copy);
     b.addEventListener("click", function () {
@@ -691,6 +742,8 @@
       row.appendChild(el("a", { id: "atl-export-" + f[0], class: "atl-btn", href: "#", download: "" }, f[1]));
     });
     box.appendChild(row);
+    box.appendChild(el("label", {}, U.data_links));
+    box.appendChild(el("div", { id: "atl-data-links" }));
   }
 
   function updateShare() {
@@ -701,6 +754,7 @@
     if (full) full.href = links.link;
     var ex = A.exportLinks();
     Object.keys(ex).forEach(function (k) { var a = $("atl-export-" + k); if (a) a.href = ex[k]; });
+    renderDataLinks();
   }
 
   // The active filters in words: 行业：汽车 · 城市：武汉市 (for an embed that asks to show them).

@@ -368,3 +368,26 @@ def test_on_a_phone_hubei_fits_and_popups_stay_on_screen(browser, server):
     assert popup["x"] >= 0 and popup["x"] + popup["width"] <= 390
     assert close["x"] >= 0 and close["x"] + close["width"] <= 390 and close["y"] >= 0
     page.close()
+
+
+def test_download_what_i_see(open_page):
+    import json
+    import urllib.request
+
+    p = open_page("/?sector=auto&city=420300&l=cities,parks,projects")
+    p.page.click("#atl-share-box summary")
+    rows = p.page.evaluate("() => AtlasMap.dataLinks()")
+    assert [r["layer"] for r in rows] == ["cities", "parks", "projects"]
+    parks = next(r for r in rows if r["layer"] == "parks")
+    labels = {link["label"] for link in parks["links"]}
+    assert labels == {"GeoJSON", "CSV", "CSV（中文表头）", "GeoPackage", "KML"}
+    for link in parks["links"]:
+        with urllib.request.urlopen(p.base + link["href"]) as r:
+            assert r.status == 200, link
+    geojson = next(link["href"] for link in parks["links"] if link["label"] == "GeoJSON")
+    with urllib.request.urlopen(p.base + geojson) as r:
+        feats = json.load(r)["features"]
+    shown = p.page.evaluate("""() => AtlasMap.layerFeatures('parks').filter(f =>
+        f.sec.indexOf('auto') >= 0 && String(f.city) === '420300').map(f => f.id)""")
+    assert sorted(f["properties"]["id"] for f in feats) == sorted(shown)
+    assert p.page.locator("#atl-data-links a").count() == 15
