@@ -129,6 +129,13 @@ UI = {  # interface words for the page chrome and static/atlas.js
     "embed_any": ("嵌入代码可用于任何网站。", "The embed code works on any website."),
     "embed_some": ("管理员已限制可嵌入的网站：", "The administrator allows embedding only on:"),
     "no_filters": ("未筛选", "No filters"),
+    "here": ("此处 {n} 个园区与项目", "{n} parks and projects at this point"),
+    "here_note": ("它们只知道所在县/市，共用其代表点；点击名称查看详情。",
+                  "Only their county or city is known, so they share its point; pick one to open it."),
+    "kind_park": ("园区", "Park"), "kind_project": ("项目", "Project"),
+    "prec_town": ("乡镇点", "town point"), "prec_district": ("区代表点", "district point"),
+    "prec_county": ("县代表点", "county point"), "prec_city": ("市代表点", "city point"),
+    "prec_province": ("省代表点", "province point"), "prec_site": ("场址", "site"),
     "data_links": ("下载当前数据（可见图层与筛选）",
                    "Download what you see (visible layers, active filters)"),
     "fetch_failed": ("以下图层的边界未能加载", "Could not load the outlines of"),
@@ -633,6 +640,7 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
             precision = _str(rec.get("precision")) or None
             extra = ""
             if lid in POINT_LAYERS:
+                p["name"] = popups.name(rec.get("name_zh"), rec.get("name_en"))[0]
                 p["prec"] = precision
                 p["approx"] = precision in ("town", "district", "county", "city", "province")
                 city = _int(rec.get("city_adcode"))

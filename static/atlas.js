@@ -186,21 +186,81 @@
     return L.divIcon({ className: "atl-mk atl-mk-" + lid + (hollow ? " atl-hollow" : ""), html: svg, iconSize: [size, size] });
   }
 
+  // Features that share one point (a county's or city's representative point) open as one
+  // list — name, kind, industry, precision — each entry opening its own popup, instead of a
+  // spider of spokes. Parks are drawn in a pane above projects, so neither hides the other's
+  // list, and a click on any of them lists both.
+  function colocated(latlng) {
+    var out = [];
+    ["parks", "projects"].forEach(function (lid) {
+      if (state.l.indexOf(lid) < 0) return;
+      layerById(lid).features.forEach(function (p) {
+        var m = markers[lid] && markers[lid][p.id];
+        if (m && pointVisible(lid, p) && m.getLatLng().equals(latlng, 1e-6)) out.push([lid, p]);
+      });
+    });
+    return out;
+  }
+
+  function openList(latlng, items) {
+    var box = el("div", { class: "atl-list" });
+    box.appendChild(el("div", { class: "atl-title" }, U.here.replace("{n}", items.length)));
+    var approx = items.some(function (it) { return it[1].approx; });
+    if (approx) box.appendChild(el("div", { class: "atl-muted" }, U.here_note));
+    var ol = el("ol", {});
+    items.forEach(function (it) {
+      var lid = it[0], p = it[1];
+      var li = el("li", {});
+      var a = el("a", { href: "#", "data-layer": lid, "data-id": String(p.id) }, p.name || String(p.id));
+      a.addEventListener("click", function (e) {
+        e.preventDefault();
+        L.popup(popupOptions()).setLatLng(latlng).setContent(p.pop).openOn(map);
+        select(lid, p.id);
+      });
+      li.appendChild(a);
+      var secs = p.sec.map(function (c) { var s = D.sectors.filter(function (x) { return x.code === c; })[0]; return s ? s.name : c; });
+      li.appendChild(el("div", { class: "atl-muted" },
+        [lid === "parks" ? U.kind_park : U.kind_project].concat(secs.slice(0, 2)).join(" · ") +
+        (p.prec ? " · " + (U["prec_" + p.prec] || p.prec) : "")));
+      ol.appendChild(li);
+    });
+    box.appendChild(ol);
+    L.popup(popupOptions()).setLatLng(latlng).setContent(box).openOn(map);
+  }
+
+  function pointClick(m, lid, p) {
+    var here = colocated(m.getLatLng());
+    if (here.length > 1) openList(m.getLatLng(), here);
+    else m.openPopup();
+  }
+
   function buildPoints(lay) {
+    var pane = "atl-" + lay.id;
+    if (!map.getPane(pane)) map.createPane(pane).style.zIndex = lay.id === "parks" ? 620 : 610;
     var group = L.markerClusterGroup({
-      maxClusterRadius: 36, showCoverageOnHover: false, spiderfyOnMaxZoom: true,
-      spiderfyDistanceMultiplier: 1.6,
+      maxClusterRadius: 36, showCoverageOnHover: false, spiderfyOnMaxZoom: false,
+      zoomToBoundsOnClick: false, clusterPane: pane,
       iconCreateFunction: function (cl) {
         var n = cl.getChildCount();
         var d = el("div", { class: "atl-cl atl-cl-" + lay.id }, n);
         return L.divIcon({ html: d.outerHTML, className: "atl-cl-wrap", iconSize: [28, 28] });
       }
     });
+    group.on("clusterclick", function (e) {
+      var kids = e.layer.getAllChildMarkers(), at = kids[0].getLatLng();
+      var one = kids.every(function (k) { return k.getLatLng().equals(at, 1e-6); });
+      if (one || map.getZoom() >= map.getMaxZoom()) openList(one ? at : e.layer.getLatLng(),
+        one ? colocated(at) : kids.map(function (k) { return [lay.id, k.feature.properties]; }));
+      else e.layer.zoomToBounds({ padding: [30, 30] });
+    });
     markers[lay.id] = {};
     lay.features.forEach(function (p) {
       if (!p.xy) return;
-      var m = L.marker(p.xy, { icon: symbol(lay.id, p), keyboard: true, title: "" });
+      var m = L.marker(p.xy, { icon: symbol(lay.id, p), keyboard: true, title: "", pane: pane });
       m.bindPopup(p.pop, popupOptions());
+      m.off("click", m._openPopup);  // a click lists what shares the point (pointClick)
+      m.on("click", function () { pointClick(m, lay.id, p); });
+      m.on("keypress", function (e) { if (e.originalEvent.key === "Enter") pointClick(m, lay.id, p); });
       m.bindTooltip(p.tip, { direction: "top", offset: [0, -8] });
       m.feature = { properties: p };
       m.on("popupopen", function () { select(lay.id, p.id); });

@@ -391,3 +391,28 @@ def test_download_what_i_see(open_page):
         f.sec.indexOf('auto') >= 0 && String(f.city) === '420300').map(f => f.id)""")
     assert sorted(f["properties"]["id"] for f in feats) == sorted(shown)
     assert p.page.locator("#atl-data-links a").count() == 15
+
+
+def test_features_sharing_a_point_open_as_one_list(open_page):
+    p = open_page("/")
+    page = p.page
+    # 十堰's city point: the test park and seed features share it
+    at = page.evaluate("(id) => AtlasMap.layerFeatures('parks').find(f => f.id === id).xy", XSS_PARK)
+    page.evaluate(f"() => AtlasMap.map().setView({at}, 11, {{ animate: false }})")
+    page.wait_for_timeout(500)
+    x, y = page.evaluate("(at) => { const q = AtlasMap.map().latLngToContainerPoint(at);"
+                         " return [q.x, q.y]; }", at)
+    box = page.locator("#atl-main").bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    listing = page.locator(".leaflet-popup-content .atl-list").last
+    listing.wait_for()
+    entries = listing.locator("li a")
+    expected = page.evaluate("""(at) => ['parks', 'projects'].flatMap(l => AtlasMap.layerFeatures(l)
+        .filter(f => f.xy && f.xy[0] === at[0] && f.xy[1] === at[1])).length""", at)
+    assert entries.count() == expected > 1
+    names = entries.all_inner_texts()
+    assert XSS in names  # shown as text, not markup
+    entries.nth(0).click()
+    title = page.locator(".leaflet-popup-content .atl-title").last
+    assert title.inner_text() == names[0]
+    assert page.locator("img[src='x']").count() == 0
