@@ -18,11 +18,11 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 import threading
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import numpy as np
@@ -255,9 +255,12 @@ def _single(args: Mapping[str, Sequence[str]], name: str) -> str | None:
     return values[0]
 
 
+_INTEGER = re.compile(r"\+?[0-9]{1,12}")
+
+
 def _int(text: str, name: str, minimum: int) -> int:
     text = text.strip()
-    if not text.isascii() or not text.lstrip("+").isdigit() or len(text) > 12:
+    if not _INTEGER.fullmatch(text):  # one optional sign: int() refuses "++5" (was a 500)
         raise bad(f"{name} must be an integer ≥ {minimum}, not {text[:40]!r}")
     value = int(text)
     if value < minimum:
@@ -498,7 +501,9 @@ def items(prep: Prepared, query: Query, api: str) -> dict:
         "type": "FeatureCollection",
         "features": [prep.features[i] for i in chosen],
         "numberMatched": int(len(matched)), "numberReturned": int(len(chosen)),
-        "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        # the build's time, not the request's: the body (and its strong ETag) depend only on
+        # the build and the request, so it can be cached and revalidated
+        "timeStamp": prep.built_at or None,
         "links": links,
         "provenance": prep.provenance,
     }
