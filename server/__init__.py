@@ -49,7 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                                 x_host=proxies, x_prefix=proxies)
     http.install_app(app)
     app.extensions["atlas_store"] = AtlasStore(Path(app.config["DATA"]))
-    app.json.ensure_ascii = False
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
     @app.after_request
     def security_headers(response):
@@ -97,8 +97,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from server import exports
 
-    for key, value in exports.CONFIG_DEFAULTS.items():
-        app.config.setdefault(key, value)
+    for key, export_default in exports.CONFIG_DEFAULTS.items():
+        app.config.setdefault(key, export_default)
     app.register_blueprint(exports.bp)
     return app
 

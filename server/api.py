@@ -27,7 +27,7 @@ def _root() -> str:
 
 
 def _api() -> str:
-    return _root() + bp.url_prefix
+    return _root() + (bp.url_prefix or "")
 
 
 def _limits() -> tuple[int, int]:
