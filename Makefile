@@ -5,6 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+WORKERS ?= 2
 ATLAS  := data/build/atlas.gpkg
 ASSETS := static/vendor/.stamp
 PYTEST_ARGS ?=
@@ -15,7 +16,7 @@ SYSTEM_PACKAGES ?= chromium fonts-noto-cjk gdal-bin libreoffice-impress poppler-
 
 SOURCES := $(shell find data/sources -name '*.yaml' -o -name '*.csv') $(wildcard geo/*.py layers/*.py)
 
-.PHONY: setup system-deps build run test lint clean
+.PHONY: setup system-deps build run test lint typecheck clean
 
 setup: $(VENV)/.setup-stamp $(ASSETS)
 
@@ -38,16 +39,19 @@ $(ATLAS): $(VENV)/.setup-stamp $(SOURCES)
 build: $(ATLAS)
 
 run: build $(ASSETS)
-	$(BIN)/atlas serve --host $(HOST) --port $(PORT)
+	$(BIN)/atlas serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 system-deps:
 	tools/system-deps.sh $(SYSTEM_PACKAGES)
 
-test: setup system-deps
+test: setup system-deps lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
+
+typecheck: setup
+	$(BIN)/mypy
 
 clean:
 	rm -rf data/build tests/artifacts

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request, send_from_directory
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from layers.build import DEFAULT_OUT
 from layers.registry import LAYERS
@@ -24,6 +25,8 @@ DEFAULTS: dict[str, Any] = {
     "API_DEFAULT_LIMIT": 100,  # OGC API items per page when no limit is asked
     "API_MAX_LIMIT": 10000,  # larger limits are clamped to this
     "API_CACHE_SECONDS": 300,  # Cache-Control max-age of the API and downloads (ETag revalidates)
+    "RESPONSE_CACHE_BYTES": 64 * 1024 * 1024,  # answers kept per build and process, all codings
+    "PROXY_COUNT": 0,  # reverse proxies whose X-Forwarded-* headers are trusted (0: none)
 }
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -33,13 +36,22 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inlin
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """`config` overrides the defaults and the ATLAS_* environment variables."""
-    app = Flask(__name__, static_folder=str(Path(__file__).resolve().parent.parent / "static"))
+    from server import assets, http
+
+    app = Flask(__name__, static_folder=None)  # /static is server.assets (fingerprinted, cached)
+    app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=assets.serve)
+    app.jinja_env.globals["static_url"] = assets.static_url
     app.config.update(DEFAULTS)
     app.config.from_prefixed_env("ATLAS")
     if config:
         app.config.update(config)
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies > 0:  # trust X-Forwarded-For/Proto/Host/Prefix from that many proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
+                                x_host=proxies, x_prefix=proxies)
+    http.install_app(app)
     app.extensions["atlas_store"] = AtlasStore(Path(app.config["DATA"]))
-    app.json.ensure_ascii = False
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
     @app.after_request
     def security_headers(response):
@@ -69,7 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.get("/favicon.ico")  # browsers ask for it on every site; a 404 here fills logs
     def favicon():
-        return send_from_directory(app.static_folder, "favicon.ico", max_age=86400,
+        return send_from_directory(assets.STATIC_DIR, "favicon.ico", max_age=86400,
                                    mimetype="image/vnd.microsoft.icon")
 
     @app.get("/about")  # layers, counts and sources; the atlas map itself is at / (server.maps)
@@ -92,8 +104,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from server import exports
 
-    for key, value in exports.CONFIG_DEFAULTS.items():
-        app.config.setdefault(key, value)
+    for key, export_default in exports.CONFIG_DEFAULTS.items():
+        app.config.setdefault(key, export_default)
     app.register_blueprint(exports.bp)
     return app
 

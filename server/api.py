@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, current_app, request
 
 from server import http, ogc
@@ -25,7 +27,7 @@ def _root() -> str:
 
 
 def _api() -> str:
-    return _root() + bp.url_prefix
+    return _root() + (bp.url_prefix or "")
 
 
 def _limits() -> tuple[int, int]:
@@ -33,17 +35,19 @@ def _limits() -> tuple[int, int]:
             int(current_app.config.get("API_MAX_LIMIT", 10000)))
 
 
-def _tag() -> str:
-    store = _store()
-    snap = store.snapshot()
-    return http.etag(snap.meta.get("built_at"), snap.stamp, _root(), request.path,
-                     sorted(request.args.items(multi=True)), _limits())
+def _key() -> tuple:
+    """Everything an API answer depends on: the build, the host, the path, the query."""
+    snap = _store().snapshot()
+    return (snap.meta.get("built_at"), snap.stamp, _root(), request.path,
+            tuple(sorted(request.args.items(multi=True))), _limits())
 
 
-def _answer(result: tuple[int, dict, bytes], cache: bool = True):
-    status, headers, body = result
-    headers = {**headers, "X-Atlas-Built-At": str(_store().meta.get("built_at"))}
-    return http.respond(status, headers, body, _tag() if cache else None)
+def _answer(make: Callable[[], tuple[int, dict, bytes]]):
+    """Made once per build and request (then a lookup); 304 before any work."""
+    def made() -> tuple[int, dict, bytes]:
+        status, headers, body = make()
+        return status, {**headers, "X-Atlas-Built-At": str(_store().meta.get("built_at"))}, body
+    return http.cached(_key(), made)
 
 
 @bp.errorhandler(ogc.ApiError)
@@ -58,52 +62,65 @@ def _downloads() -> dict[str, str]:
 @bp.get("")
 @bp.get("/")
 def landing():
-    fmt = ogc.check_args(_args())
-    return _answer(ogc.render("landing", ogc.landing(_api(), list(request.args.items()), fmt), fmt))
+    def make():
+        fmt = ogc.check_args(_args())
+        return ogc.render("landing", ogc.landing(_api(), list(request.args.items()), fmt), fmt)
+    return _answer(make)
 
 
 @bp.get("/conformance")
 def conformance():
-    fmt = ogc.check_args(_args())
-    doc = ogc.conformance(_api(), list(request.args.items()), fmt)
-    return _answer(ogc.render("conformance", doc, fmt))
+    def make():
+        fmt = ogc.check_args(_args())
+        return ogc.render("conformance", ogc.conformance(_api(), list(request.args.items()), fmt), fmt)
+    return _answer(make)
 
 
 @bp.get("/openapi")
 def openapi():
-    fmt = ogc.check_args(_args())
-    doc = ogc.openapi(_api(), *_limits())
-    return _answer(ogc.render("openapi", doc, fmt, ogc.OPENAPI))
+    def make():
+        fmt = ogc.check_args(_args())
+        return ogc.render("openapi", ogc.openapi(_api(), *_limits()), fmt, ogc.OPENAPI)
+    return _answer(make)
 
 
 @bp.get("/collections")
 def collections():
-    fmt = ogc.check_args(_args())
-    doc = ogc.collections(_store(), _api(), _root(), list(request.args.items()), fmt, _downloads())
-    return _answer(ogc.render("collections", doc, fmt))
+    def make():
+        fmt = ogc.check_args(_args())
+        doc = ogc.collections(_store(), _api(), _root(), list(request.args.items()), fmt,
+                              _downloads())
+        return ogc.render("collections", doc, fmt)
+    return _answer(make)
 
 
 @bp.get("/collections/<collection_id>")
 def collection(collection_id: str):
-    layer = ogc.collection_or_404(collection_id)
-    fmt = ogc.check_args(_args())
-    doc = ogc.collection_doc(ogc.prepared(_store(), layer.id), _api(), _root(), _downloads())
-    return _answer(ogc.render("collection", doc, fmt))
+    def make():
+        layer = ogc.collection_or_404(collection_id)
+        fmt = ogc.check_args(_args())
+        doc = ogc.collection_doc(ogc.prepared(_store(), layer.id), _api(), _root(), _downloads())
+        return ogc.render("collection", doc, fmt)
+    return _answer(make)
 
 
 @bp.get("/collections/<collection_id>/items")
 def items(collection_id: str):
-    layer = ogc.collection_or_404(collection_id)
-    default, maximum = _limits()
-    query = ogc.parse_query(layer, _args(), default_limit=default, max_limit=maximum)
-    doc = ogc.items(ogc.prepared(_store(), layer.id), query, _api())
-    return _answer(ogc.render("items", doc, query.fmt, ogc.GEOJSON))
+    def make():
+        layer = ogc.collection_or_404(collection_id)
+        default, maximum = _limits()
+        query = ogc.parse_query(layer, _args(), default_limit=default, max_limit=maximum)
+        doc = ogc.items(ogc.prepared(_store(), layer.id), query, _api())
+        return ogc.render("items", doc, query.fmt, ogc.GEOJSON)
+    return _answer(make)
 
 
 @bp.get("/collections/<collection_id>/items/<feature_id>")
 def feature(collection_id: str, feature_id: str):
-    layer = ogc.collection_or_404(collection_id)
-    fmt = ogc.check_args(_args())
-    doc = ogc.feature(ogc.prepared(_store(), layer.id), feature_id, _api(),
-                      list(request.args.items()), fmt)
-    return _answer(ogc.render("feature", doc, fmt, ogc.GEOJSON))
+    def make():
+        layer = ogc.collection_or_404(collection_id)
+        fmt = ogc.check_args(_args())
+        doc = ogc.feature(ogc.prepared(_store(), layer.id), feature_id, _api(),
+                          list(request.args.items()), fmt)
+        return ogc.render("feature", doc, fmt, ogc.GEOJSON)
+    return _answer(make)

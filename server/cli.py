@@ -35,14 +35,47 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(args: argparse.Namespace) -> int:
-    from waitress import serve
+def _gunicorn_available() -> bool:
+    try:
+        import gunicorn.app.base  # noqa: F401  (POSIX only)
+    except ImportError:
+        return False
+    return True
 
+
+def _serve(args: argparse.Namespace) -> int:
     from server import create_app
 
     app = create_app({"DATA": str(args.data)})
-    print(f"Hubei Cluster Atlas on http://{args.host}:{args.port}/ (data {args.data.name})")
-    serve(app, host=args.host, port=args.port, threads=args.threads, ident="atlas")
+    server = args.server
+    if server == "auto":
+        server = "gunicorn" if _gunicorn_available() else "waitress"
+    print(f"Hubei Cluster Atlas on http://{args.host}:{args.port}/ (data {args.data.name}, "
+          f"{server}, {args.workers if server == 'gunicorn' else 1} worker(s) × {args.threads} threads)",
+          flush=True)
+    if server == "waitress":
+        from waitress import serve
+
+        serve(app, host=args.host, port=args.port, threads=args.threads, ident="atlas")
+        return 0
+    from gunicorn.app.base import BaseApplication
+
+    class Atlas(BaseApplication):  # gunicorn configured here, not from a file or argv
+        def load_config(self):
+            settings = {"bind": f"{args.host}:{args.port}", "workers": args.workers,
+                        "threads": args.threads, "worker_class": "gthread",
+                        "timeout": args.timeout, "graceful_timeout": 10, "keepalive": 5,
+                        "max_requests": args.max_requests,
+                        "max_requests_jitter": max(1, args.max_requests // 10),
+                        "preload_app": True, "accesslog": None, "errorlog": "-",
+                        "loglevel": "warning"}
+            for key, value in settings.items():
+                self.cfg.set(key, value)  # type: ignore[union-attr]
+
+        def load(self):
+            return app
+
+    Atlas().run()
     return 0
 
 
@@ -85,7 +118,15 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("serve", help="serve the built atlas")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
-    s.add_argument("--threads", type=int, default=8)
+    s.add_argument("--workers", type=int, default=2,
+                   help="processes (gunicorn; default 2: one per core of a small machine)")
+    s.add_argument("--threads", type=int, default=8, help="threads per process (default 8)")
+    s.add_argument("--server", choices=("auto", "gunicorn", "waitress"), default="auto",
+                   help="gunicorn where it runs (Linux, macOS), else waitress (one process)")
+    s.add_argument("--timeout", type=int, default=60,
+                   help="gunicorn: restart a worker silent for this many seconds (default 60)")
+    s.add_argument("--max-requests", type=int, default=0,
+                   help="gunicorn: recycle a worker after this many requests (0: never)")
     s.add_argument("--data", type=Path, default=DEFAULT_OUT)
     s.set_defaults(run=_serve)
     e = sub.add_parser("export", help="one map or deck per cluster or per Hubei city, with an index")

@@ -15,6 +15,7 @@ import re
 from flask import Blueprint, abort, current_app, render_template, request
 
 from layers.sources import join_lines
+from server import http
 
 bp = Blueprint("documents", __name__)
 
@@ -65,6 +66,11 @@ def document(code: str):
         view = reader(meta_doc, text, request.args.get("line"))
     except ValueError as exc:
         abort(400, description=str(exc))
-    response = current_app.make_response(render_template("document.html", **view))
-    response.headers["Cache-Control"] = "public, max-age=300"
-    return response
+    snap = current_app.extensions["atlas_store"].snapshot()
+
+    def make() -> tuple[int, dict, bytes]:
+        return 200, {"Content-Type": "text/html; charset=utf-8"}, \
+            render_template("document.html", **view).encode()
+
+    return http.cached(("document", snap.meta.get("built_at"), snap.stamp, request.script_root,
+                        code, request.args.get("line")), make, max_age=300)

@@ -114,7 +114,7 @@ def cached(fmt: str, view_key: tuple, make: Callable[[], bytes]) -> tuple[bytes,
     tag = http.etag(*key)
     if http.matches(request.headers.get("If-None-Match"), tag):
         return b"", tag  # respond() turns this into a 304 without rendering
-    body = CACHE.get_or_make(key, make, int(current_app.config.get("EXPORT_CACHE_BYTES")))
+    body = CACHE.get_or_make(key, make, int(current_app.config["EXPORT_CACHE_BYTES"]))
     return body, tag
 
 

@@ -1,25 +1,50 @@
-"""HTTP behaviour shared by the API and the downloads: ETag/304, Cache-Control, gzip, CORS.
+"""HTTP behaviour of every route, in one place: content negotiation, ETag/304, caching, CORS.
 
-The pure functions (`etag`, `matches`, `gzip_body`, `accepts_gzip`) know nothing of Flask;
-`respond` and `install` adapt them to a blueprint. Installed per blueprint, so the rest of
-the app (maps, pages) keeps its own caching rules.
+- **Codings.** `choose_coding` reads Accept-Encoding with its q-values (`gzip;q=0` refuses
+  gzip; a named coding outranks `*`); bodies go out as br (when the `brotli` package is
+  installed), gzip or identity, always with `Vary: Accept-Encoding`.
+- **Validators.** One ETag per representation: the identity body has the route's tag, the
+  gzip body the same tag with `-gzip`, the brotli body with `-br`. If-None-Match matches any
+  representation of the resource, and the 304 repeats the tag the client holds.
+- **Per build.** `cached` answers what depends only on the build and the request: a 304
+  before any work, else a lookup in `CACHE`, which keeps each body with its compressed
+  variants (made once, on first demand), least recently used first out, bounded by
+  `RESPONSE_CACHE_BYTES`. The key always holds the build's stamp, so a new build is a miss.
+- **Pages with a CSP nonce** (`nonce_page`) are cached with a placeholder; each answer gets a
+  fresh nonce, and its gzip body is spliced from precompressed pieces (no compression per
+  request).
+- `finish` (installed on the app) negotiates whatever a route answered on its own.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
-from collections.abc import Iterable
+import secrets
+import struct
+import threading
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
+
+try:  # optional: brotli is offered only when the package is installed
+    import brotli
+except ImportError:  # pragma: no cover - depends on the environment
+    brotli = None
 
 COMPRESSIBLE = {
     "application/json", "application/geo+json", "application/vnd.oai.openapi+json",
-    "text/html", "text/csv", "text/plain", "application/vnd.google-earth.kml+xml",
+    "text/html", "text/csv", "text/plain", "text/css", "text/javascript",
+    "application/javascript", "application/vnd.google-earth.kml+xml", "image/svg+xml",
     "application/geopackage+sqlite3",
 }
-MIN_GZIP_BYTES = 1024
+MIN_COMPRESS_BYTES = 1024
 EXPOSED = "ETag, Content-Disposition, Link, X-Atlas-Built-At, X-Atlas-Documents"
+SUFFIX = {"gzip": "-gzip", "br": "-br"}
+DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
 
 
 def etag(*parts: object) -> str:
@@ -28,71 +53,347 @@ def etag(*parts: object) -> str:
     return f'"{digest[:32]}"'
 
 
+def variant_tag(tag: str, coding: str) -> str:
+    """The ETag of one representation: `"x"` (identity), `"x-gzip"`, `"x-br"`."""
+    return tag if coding == "identity" else tag[:-1] + SUFFIX[coding] + '"'
+
+
 def _opaque(tag: str) -> str:
     tag = tag.strip()
     if tag.startswith("W/"):
         tag = tag[2:]
     tag = tag.strip('"')
-    return tag.removesuffix("-gzip")
+    for suffix in SUFFIX.values():
+        tag = tag.removesuffix(suffix)
+    return tag
+
+
+def matched(if_none_match: str | None, tag: str) -> str | None:
+    """The tag from If-None-Match that names a representation of `tag`'s resource, if any."""
+    if not if_none_match:
+        return None
+    if if_none_match.strip() == "*":
+        return tag
+    want = _opaque(tag)
+    for client_tag in if_none_match.split(","):
+        client_tag = client_tag.strip()
+        if client_tag and _opaque(client_tag) == want:
+            return client_tag if client_tag.endswith('"') else tag
+    return None
 
 
 def matches(if_none_match: str | None, tag: str) -> bool:
-    """Does an If-None-Match header match `tag` (weakly, either content coding)?"""
-    if not if_none_match:
-        return False
-    if if_none_match.strip() == "*":
-        return True
-    return _opaque(tag) in {_opaque(t) for t in if_none_match.split(",")}
+    return matched(if_none_match, tag) is not None
+
+
+def accepted(accept_encoding: str | None) -> dict[str, float]:
+    """Accept-Encoding as {coding: q}; malformed q-values count as 0 (refused)."""
+    out: dict[str, float] = {}
+    for part in (accept_encoding or "").lower().split(","):
+        coding, *params = (p.strip() for p in part.split(";"))
+        if not coding:
+            continue
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+                q = q if 0.0 <= q <= 1.0 else 0.0
+        out[coding] = q
+    return out
+
+
+def choose_coding(accept_encoding: str | None, available: Iterable[str] = ("br", "gzip")) -> str:
+    """The coding to send: the client's best-rated of `available`, else identity."""
+    prefs = accepted(accept_encoding)
+    best, best_q = "identity", 0.0
+    for coding in available:
+        if coding == "br" and brotli is None:
+            continue
+        q = prefs.get(coding, prefs.get("*", 0.0))
+        if q > best_q:
+            best, best_q = coding, q
+    return best
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:
-    for part in (accept_encoding or "").lower().split(","):
-        coding, _, params = part.strip().partition(";")
-        if coding.strip() in ("gzip", "*"):
-            q = params.strip()
-            return not (q.startswith("q=") and q[2:].strip() in ("0", "0.0", "0.00", "0.000"))
-    return False
+    return choose_coding(accept_encoding, ("gzip",)) == "gzip"
 
 
-def gzip_body(body: bytes) -> bytes:
-    return gzip.compress(body, compresslevel=5, mtime=0)
+def gzip_body(body: bytes, level: int = 6) -> bytes:
+    return gzip.compress(body, compresslevel=level, mtime=0)
 
 
-def respond(status: int, headers: dict, body: bytes, tag: str | None = None) -> Response:
-    """A response with caching headers; 304 when the client already has this version."""
-    if tag is not None and status == 200 and matches(request.headers.get("If-None-Match"), tag):
-        response = Response(status=304)
-        response.headers["ETag"] = tag
-    else:
-        response = Response(body, status=status)
-        for key, value in headers.items():
-            response.headers[key] = value
-        if tag is not None and status == 200:
-            response.headers["ETag"] = tag
-    if status == 200:
-        seconds = int(current_app.config.get("API_CACHE_SECONDS", 300))
-        response.headers["Cache-Control"] = f"public, max-age={seconds}"
-    else:
-        response.headers["Cache-Control"] = "no-store"
+def compress(body: bytes, coding: str) -> bytes:
+    if coding == "gzip":
+        return gzip_body(body)
+    if coding == "br" and brotli is not None:
+        return brotli.compress(body, quality=5 if len(body) > 1 << 20 else 9)
+    return body
+
+
+def compressible(media_type: str | None) -> bool:
+    return (media_type or "").split(";")[0].strip().lower() in COMPRESSIBLE
+
+
+@dataclass
+class Body:
+    """One body and its compressed variants, each made once when first asked for."""
+
+    identity: bytes
+    media_type: str | None = None
+    variants: dict[str, bytes] = field(default_factory=dict)
+
+    def coding_for(self, accept_encoding: str | None) -> str:
+        if len(self.identity) < MIN_COMPRESS_BYTES or not compressible(self.media_type):
+            return "identity"
+        return choose_coding(accept_encoding)
+
+    def coded(self, coding: str) -> bytes:
+        if coding == "identity":
+            return self.identity
+        body = self.variants.get(coding)
+        if body is None:  # two threads may both compress once: harmless, same bytes
+            body = self.variants[coding] = compress(self.identity, coding)
+        return body
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.identity) + sum(map(len, self.variants.values()))
+
+
+class ResponseCache:
+    """Answers per build, least recently used first out, bounded by their bytes (all codings)."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple, tuple[int, dict, Body]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: tuple):
+        with self._lock:
+            entry = self._items.get(key)
+            if entry is not None:
+                self._items.move_to_end(key)
+                self.hits += 1
+            else:
+                self.misses += 1
+            return entry
+
+    def put(self, key: tuple, entry: tuple[int, dict, Body], limit: int) -> None:
+        if entry[2].nbytes > limit // 4:  # too large to keep: would push out everything else
+            return
+        with self._lock:
+            self._items[key] = entry
+            self._trim(limit)
+
+    def _trim(self, limit: int) -> None:
+        total = sum(e[2].nbytes for e in self._items.values())
+        while total > limit and self._items:
+            _, old = self._items.popitem(last=False)
+            total -= old[2].nbytes
+
+    def trim(self, limit: int) -> None:
+        with self._lock:
+            self._trim(limit)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    @property
+    def nbytes(self) -> int:
+        with self._lock:
+            return sum(e[2].nbytes for e in self._items.values())
+
+
+CACHE = ResponseCache()
+
+
+def _limit() -> int:
+    return int(current_app.config.get("RESPONSE_CACHE_BYTES", DEFAULT_CACHE_BYTES))
+
+
+def _cache_control(status: int, max_age: int | None) -> str:
+    if status != 200:
+        return "no-store"
+    if max_age is None:
+        max_age = int(current_app.config.get("API_CACHE_SECONDS", 300))
+    return f"public, max-age={max_age}"
+
+
+def not_modified(tag: str, held: str, coding: str, cache_control: str) -> Response:
+    response = Response(status=304)
+    response.headers["ETag"] = held if _opaque(held) == _opaque(tag) else variant_tag(tag, coding)
+    response.headers["Cache-Control"] = cache_control
+    response.vary.add("Accept-Encoding")
+    response.atlas_negotiated = True  # type: ignore[attr-defined]
     return response
 
 
-def _compress(response: Response) -> None:
-    if (response.status_code != 200 or response.direct_passthrough
-            or "Content-Encoding" in response.headers
-            or response.mimetype not in COMPRESSIBLE):
-        return
+def respond(status: int, headers: dict, body: bytes | Body, tag: str | None = None, *,
+            max_age: int | None = None, cache_control: str | None = None) -> Response:
+    """The one way an answer goes out: coding chosen from Accept-Encoding, the ETag of that
+    representation, Vary, Cache-Control, and a 304 when the client already holds it."""
+    if not isinstance(body, Body):
+        body = Body(body, headers.get("Content-Type"))
+    elif body.media_type is None:
+        body.media_type = headers.get("Content-Type")
+    control = cache_control or _cache_control(status, max_age)
+    accept = request.headers.get("Accept-Encoding")
+    coding = body.coding_for(accept) if status == 200 else "identity"
+    if status == 200 and tag is not None:
+        held = matched(request.headers.get("If-None-Match"), tag)
+        if held is not None:
+            return not_modified(tag, held, coding, control)
+    response = Response(body.coded(coding), status=status)
+    for key, value in headers.items():
+        response.headers[key] = value
+    if coding != "identity":
+        response.headers["Content-Encoding"] = coding
+    if status == 200 and tag is not None:
+        response.headers["ETag"] = variant_tag(tag, coding)
+    if compressible(response.mimetype):
+        response.vary.add("Accept-Encoding")
+    response.headers["Cache-Control"] = control
+    response.atlas_negotiated = True  # type: ignore[attr-defined]
+    return response
+
+
+def cached(key: tuple, make: Callable[[], tuple[int, dict, bytes]], *,
+           max_age: int | None = None, cache_control: str | None = None) -> Response:
+    """An answer that depends only on `key` (which must hold the build's stamp and every
+    request detail the body uses): 304 before any work, else made once and kept."""
+    tag = etag(*key)
+    control = cache_control or _cache_control(200, max_age)
+    held = matched(request.headers.get("If-None-Match"), tag)
+    if held is not None:
+        return not_modified(tag, held, choose_coding(request.headers.get("Accept-Encoding")),
+                            control)
+    entry = CACHE.get(key)
+    if entry is None:
+        status, headers, raw = make()
+        entry = (status, headers, Body(raw, headers.get("Content-Type")))
+        if status == 200:
+            CACHE.put(key, entry, _limit())
+    status, headers, body = entry
+    size = body.nbytes
+    response = respond(status, headers, body, tag if status == 200 else None,
+                       cache_control=control if status == 200 else None)
+    if status == 200 and body.nbytes != size:  # a new variant was made: keep the bound
+        CACHE.trim(_limit())
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages with a per-answer CSP nonce
+
+
+NONCE_PLACEHOLDER = "atlasnonce" + secrets.token_hex(8)
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+
+
+def _deflate_piece(data: bytes, level: int = 6) -> bytes:
+    """Raw deflate of `data` alone, ending byte-aligned (full flush, not final): pieces made
+    this way concatenate into one valid deflate stream."""
+    c = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return c.compress(data) + c.flush(zlib.Z_FULL_FLUSH)
+
+
+_DEFLATE_END = zlib.compressobj(6, zlib.DEFLATED, -15).flush()  # an empty final block
+
+
+@dataclass
+class NoncePage:
+    pieces: list[bytes]  # the page split at the placeholder
+    packed: list[bytes]  # each piece deflated on its own
+
+    @classmethod
+    def of(cls, html: bytes) -> NoncePage:
+        pieces = html.split(NONCE_PLACEHOLDER.encode())
+        return cls(pieces, [_deflate_piece(p) for p in pieces])
+
+    def identity(self, nonce: str) -> bytes:
+        return nonce.encode().join(self.pieces)
+
+    def gzip(self, nonce: str, identity: bytes) -> bytes:
+        token = _deflate_piece(nonce.encode(), 1)
+        parts = [_GZIP_HEADER]
+        for i, packed in enumerate(self.packed):
+            if i:
+                parts.append(token)
+            parts.append(packed)
+        parts += [_DEFLATE_END, struct.pack("<II", zlib.crc32(identity), len(identity) & 0xFFFFFFFF)]
+        return b"".join(parts)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(map(len, self.pieces)) + sum(map(len, self.packed))
+
+
+_PAGES: OrderedDict[tuple, NoncePage] = OrderedDict()
+_PAGES_LOCK = threading.Lock()
+
+
+def nonce_page(key: tuple, make: Callable[[str], bytes]) -> tuple[Response, str]:
+    """An HTML page that depends only on `key`, made once (with a placeholder nonce) and
+    answered with a fresh nonce each time: (response, nonce) for the caller's CSP header.
+    No ETag (each answer differs in its nonce); `no-cache`."""
+    with _PAGES_LOCK:
+        page = _PAGES.get(key)
+        if page is not None:
+            _PAGES.move_to_end(key)
+    if page is None:
+        page = NoncePage.of(make(NONCE_PLACEHOLDER))
+        with _PAGES_LOCK:
+            _PAGES[key] = page
+            limit = _limit() // 4
+            while sum(p.nbytes for p in _PAGES.values()) > limit and len(_PAGES) > 1:
+                _PAGES.popitem(last=False)
+    nonce = secrets.token_urlsafe(16)
+    identity = page.identity(nonce)
+    coding = choose_coding(request.headers.get("Accept-Encoding"), ("gzip",))
+    if len(identity) < MIN_COMPRESS_BYTES:
+        coding = "identity"
+    response = Response(page.gzip(nonce, identity) if coding == "gzip" else identity,
+                        mimetype="text/html")
+    if coding == "gzip":
+        response.headers["Content-Encoding"] = "gzip"
     response.vary.add("Accept-Encoding")
-    if not accepts_gzip(request.headers.get("Accept-Encoding")):
-        return
+    response.headers["Cache-Control"] = "no-cache"
+    response.atlas_negotiated = True  # type: ignore[attr-defined]
+    return response, nonce
+
+
+# ---------------------------------------------------------------------------------------------
+# Flask glue
+
+
+def finish(response: Response) -> Response:
+    """Negotiate an answer a route made on its own (templates, jsonify, exports): compress a
+    200 when the client accepts it, tag the coding on its ETag, add Vary."""
+    if getattr(response, "atlas_negotiated", False) or response.direct_passthrough:
+        return response
+    if not compressible(response.mimetype) or "Content-Encoding" in response.headers:
+        return response
+    response.vary.add("Accept-Encoding")
+    if response.status_code != 200 or response.is_streamed:
+        return response
     body = response.get_data()
-    if len(body) < MIN_GZIP_BYTES:
-        return
-    response.set_data(gzip_body(body))
-    response.headers["Content-Encoding"] = "gzip"
+    if len(body) < MIN_COMPRESS_BYTES:
+        return response
+    coding = choose_coding(request.headers.get("Accept-Encoding"))
+    if coding == "identity":
+        return response
+    response.set_data(compress(body, coding))
+    response.headers["Content-Encoding"] = coding
     tag = response.headers.get("ETag")
-    if tag and not tag.endswith('-gzip"'):
-        response.headers["ETag"] = tag[:-1] + '-gzip"'
+    if tag and tag.endswith('"') and _opaque(tag) == tag.removeprefix("W/").strip('"'):
+        response.headers["ETag"] = variant_tag(tag, coding)
+    return response
 
 
 def _cors(response: Response) -> None:
@@ -105,12 +406,16 @@ def _cors(response: Response) -> None:
 
 
 def install(blueprint: Blueprint, methods: Iterable[str] = ("GET", "HEAD", "OPTIONS")) -> None:
-    """CORS (read-only, any origin: the data is public) and gzip for a blueprint's answers."""
+    """CORS (read-only, any origin: the data is public) for a blueprint's answers."""
     allowed = set(methods)
 
     @blueprint.after_request
     def _after(response: Response) -> Response:
         if request.method in allowed:
             _cors(response)
-        _compress(response)
         return response
+
+
+def install_app(app: Flask) -> None:
+    """Every answer of the app goes through `finish` (the routes' own go through `respond`)."""
+    app.after_request(finish)

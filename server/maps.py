@@ -14,16 +14,13 @@ by static/atlas.js in the same query string, so a copied URL reopens the same vi
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import secrets
 from urllib.parse import quote
 
 import orjson
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 
 from layers.registry import LAYERS
-from server import mapview
+from server import assets, http, mapview
 from server.store import AtlasStore
 
 bp = Blueprint("maps", __name__)
@@ -62,29 +59,32 @@ def _render(view: str, *, layer: str | None = None, cluster: str | None = None, 
         "api": request.script_root + "/api/", "root": request.script_root,
         "export": request.script_root + "/export/",
     }
-    try:
-        data = mapview.page_data(_store(), opts, urls=urls, download=_download_links, tianditu_key=key)
-    except KeyError:
-        abort(404, description=f"no such {opts.view}: {opts.layer or opts.cluster}")
     ancestors = current_app.config.get("FRAME_ANCESTORS", "*")
-    data["frame_ancestors"], data["frame_any"] = ancestors, ancestors.strip() == "*"
-    page = mapview.render_map(data, lambda path: url_for("static", filename=path))
-    nonce = secrets.token_urlsafe(16)
-    html = render_template("map.html", page=page, data=data, nonce=nonce,
-                           header=mapview.add_nonce(page.header, nonce),
-                           script=mapview.add_nonce(page.script, nonce))
-    body = html.encode()
-    response = Response(mimetype="text/html")
-    response.headers["Vary"] = "Accept-Encoding"
-    if "gzip" in request.headers.get("Accept-Encoding", ""):  # the page is mostly popup text
-        body = gzip.compress(body, 6)
-        response.headers["Content-Encoding"] = "gzip"
-    response.set_data(body)
+
+    def make(nonce: str) -> bytes:  # the page, assembled once per build and view
+        try:
+            data = mapview.page_data(_store(), opts, urls=urls, download=_download_links,
+                                     tianditu_key=key)
+        except KeyError:
+            abort(404, description=f"no such {opts.view}: {opts.layer or opts.cluster}")
+        data["frame_ancestors"], data["frame_any"] = ancestors, ancestors.strip() == "*"
+        page = mapview.render_map(data, assets.static_url)
+        html = render_template("map.html", page=page, data=data, nonce=nonce,
+                               header=mapview.add_nonce(page.header, nonce),
+                               script=mapview.add_nonce(page.script, nonce))
+        return html.encode()
+
+    # keyed by what the page is built from: centre, zoom, filters and selection are read by the
+    # browser from the URL, so every shared link of one view is served from one cached page
+    snap = _store().snapshot()
+    response, nonce = http.nonce_page(
+        (snap.meta.get("built_at"), snap.stamp, request.script_root, request.path, opts.lang, opts.base,
+         opts.view, opts.layer, opts.cluster, embed, key, ancestors),
+        make)
     response.headers["Content-Security-Policy"] = mapview.content_security_policy(
         nonce, opts.base, ancestors if embed else "'none'")
     if not embed:
         response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Cache-Control"] = "no-cache"
     return response
 
 
@@ -122,9 +122,6 @@ def embed_cluster(cluster_id: str):
     return _render("cluster", cluster=cluster_id, embed=True)
 
 
-_GEOM_CACHE: dict[tuple, tuple[bytes, bytes]] = {}
-
-
 @bp.get("/map/geometry/<layer_id>/<tier>.json")
 def geometry(layer_id: str, tier: str):
     layer = LAYERS.get(layer_id)
@@ -135,22 +132,11 @@ def geometry(layer_id: str, tier: str):
     if datum not in ("wgs84", "gcj02"):
         abort(400, description="datum must be wgs84 or gcj02")
     store = _store()
-    built_at = str(store.meta.get("built_at"))
-    key = (str(store.path), built_at, layer_id, tier, datum)
-    if key not in _GEOM_CACHE:
-        if len(_GEOM_CACHE) > 64:
-            _GEOM_CACHE.clear()
-        raw = orjson.dumps(mapview.geometry_payload(store, layer_id, tier, datum))
-        _GEOM_CACHE[key] = (raw, gzip.compress(raw, 6))
-    raw, packed = _GEOM_CACHE[key]
-    etag = '"' + hashlib.sha1(repr(key[1:]).encode()).hexdigest()[:16] + '"'
-    if request.if_none_match.contains(etag.strip('"')):
-        return Response(status=304, headers={"ETag": etag})
-    use_gzip = "gzip" in request.headers.get("Accept-Encoding", "")
-    response = Response(packed if use_gzip else raw, mimetype="application/json")
-    if use_gzip:
-        response.headers["Content-Encoding"] = "gzip"
-    response.headers["Vary"] = "Accept-Encoding"
-    response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = "public, max-age=300"
-    return response
+    snap = store.snapshot()
+
+    def make() -> tuple[int, dict, bytes]:
+        payload = mapview.geometry_payload(store, layer_id, tier, datum)
+        return 200, {"Content-Type": "application/json"}, orjson.dumps(payload)
+
+    return http.cached(("geometry", snap.meta.get("built_at"), snap.stamp, layer_id, tier, datum),
+                       make, max_age=300)

@@ -18,11 +18,11 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 import threading
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import numpy as np
@@ -255,9 +255,12 @@ def _single(args: Mapping[str, Sequence[str]], name: str) -> str | None:
     return values[0]
 
 
+_INTEGER = re.compile(r"\+?[0-9]{1,12}")
+
+
 def _int(text: str, name: str, minimum: int) -> int:
     text = text.strip()
-    if not text.isascii() or not text.lstrip("+").isdigit() or len(text) > 12:
+    if not _INTEGER.fullmatch(text):  # one optional sign: int() refuses "++5" (was a 500)
         raise bad(f"{name} must be an integer ≥ {minimum}, not {text[:40]!r}")
     value = int(text)
     if value < minimum:
@@ -498,7 +501,9 @@ def items(prep: Prepared, query: Query, api: str) -> dict:
         "type": "FeatureCollection",
         "features": [prep.features[i] for i in chosen],
         "numberMatched": int(len(matched)), "numberReturned": int(len(chosen)),
-        "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        # the build's time, not the request's: the body (and its strong ETag) depend only on
+        # the build and the request, so it can be cached and revalidated
+        "timeStamp": prep.built_at or None,
         "links": links,
         "provenance": prep.provenance,
     }
@@ -666,15 +671,15 @@ def to_html(kind: str, doc: dict) -> bytes:
                 + _provenance_html(doc.get("provenance")))
         return _page(doc["title"], body)
     if kind == "items":
-        rows = []
+        table: list[str] = []
         for feat in doc["features"]:
             p = feat["properties"]
             href = next(link["href"] for link in doc["links"] if link["rel"] == "collection")
-            rows.append(f'<tr><td><a href="{_e(href)}/items/{_e(feat["id"])}?f=html">'
+            table.append(f'<tr><td><a href="{_e(href)}/items/{_e(feat["id"])}?f=html">'
                         f'{_e(feat["id"])}</a></td><td>{_e(p.get("name_zh"))}</td>'
                         f'<td>{_e(p.get("name_en"))}</td></tr>')
         body = (f"<p>{doc['numberReturned']} of {doc['numberMatched']} features.</p>"
-                f"<table><tr><th>id</th><th>名称</th><th>name</th></tr>{''.join(rows)}</table>"
+                f"<table><tr><th>id</th><th>名称</th><th>name</th></tr>{''.join(table)}</table>"
                 + _links_html(doc["links"]) + _provenance_html(doc.get("provenance")))
         return _page("Features · 要素", body)
     if kind == "feature":
@@ -684,15 +689,15 @@ def to_html(kind: str, doc: dict) -> bytes:
                 + _provenance_html(doc.get("provenance")))
         return _page(str(doc["properties"].get("name_zh") or doc["id"]), body)
     if kind == "openapi":
-        rows = []
+        table = []
         for path, item in doc["paths"].items():
             op = item["get"]
             params = ", ".join(_e(p["name"]) for p in op["parameters"])
-            rows.append(f"<tr><td><code>{_e(path)}</code></td><td>{_e(op['summary'])}</td>"
+            table.append(f"<tr><td><code>{_e(path)}</code></td><td>{_e(op['summary'])}</td>"
                         f"<td>{params}</td></tr>")
         body = (f"<p>{_e(doc['info']['description'])}</p><p>Server: {_e(doc['servers'][0]['url'])}"
                 "</p><table><tr><th>path</th><th>what</th><th>parameters</th></tr>"
-                + "".join(rows) + "</table>")
+                + "".join(table) + "</table>")
         return _page(doc["info"]["title"], body)
     body = ""
     if "conformsTo" in doc:

@@ -3,7 +3,7 @@
 The store reads the file once and keeps the decoded layers in memory; it re-reads when
 the file is replaced (the build renames a complete file into place, so a reader never
 sees a half-written one). If a replacement cannot be read, the layers already loaded
-keep serving.
+keep serving, and that file is not tried again until it is replaced once more.
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ class AtlasStore:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._snapshot: _Snapshot | None = None
+        self._failed: tuple[float, int] | None = None  # a replacement that could not be read
         self._lock = threading.Lock()
 
     def _stamp(self) -> tuple[float, int] | None:
@@ -92,18 +93,19 @@ class AtlasStore:
     def snapshot(self) -> _Snapshot:
         stamp = self._stamp()
         current = self._snapshot
-        if current is not None and (stamp is None or stamp == current.stamp):
-            return current
+        if current is not None and (stamp is None or stamp in (current.stamp, self._failed)):
+            return current  # the file is unchanged, gone, or a replacement that already failed
         if stamp is None:
             raise AtlasUnavailable(f"no built atlas at {self.path.name}: run `atlas build`")
         with self._lock:
-            if self._snapshot is not None and self._snapshot.stamp == stamp:
+            if self._snapshot is not None and stamp in (self._snapshot.stamp, self._failed):
                 return self._snapshot
             try:
                 layers, meta = read_atlas(self.path)
                 documents = read_documents(self.path)
             except Exception as exc:  # a broken file must not take down what is serving
                 if self._snapshot is not None:
+                    self._failed = stamp  # not read again until the file changes once more
                     log.error("cannot reload %s, keeping the loaded build: %s", self.path, exc)
                     return self._snapshot
                 if isinstance(exc, AtlasUnavailable):

@@ -68,7 +68,8 @@ def _free_port() -> int:
 
 
 def start_server(data: Path, extra_env: dict | None = None):
-    """Run `atlas serve` (waitress) on a free loopback port; returns (process, base URL)."""
+    """Run `atlas serve` (the production server: gunicorn with 2 workers, or waitress where
+    gunicorn is unavailable) on a free loopback port; returns (process, base URL)."""
     import subprocess
     import sys
     import time
@@ -77,7 +78,8 @@ def start_server(data: Path, extra_env: dict | None = None):
     port = _free_port()
     env = dict(os.environ, **(extra_env or {}))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--data", str(data), "--port", str(port)],
+        [sys.executable, "-m", "server.cli", "serve", "--data", str(data), "--port", str(port),
+         "--workers", "2"],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
@@ -108,7 +110,7 @@ def serving(data: Path):
 
 @pytest.fixture(scope="session")
 def live_server(built_atlas):
-    """The real server (waitress) on the session's build; yields its base URL."""
+    """The real server (`atlas serve`) on the session's build; yields its base URL."""
     with serving(built_atlas) as base:
         yield base
 
