@@ -6,10 +6,20 @@ apostrophe before a syllable starting with a, o or e (Xian'an), first letter cap
 
 from __future__ import annotations
 
-from pypinyin import lazy_pinyin
+from pypinyin import lazy_pinyin, load_phrases_dict
 
-# Readings pypinyin gets wrong for place names (polyphonic characters).
-STEM_OVERRIDES = {"长阳": "Changyang", "曾都": "Zengdu", "蚌埠": "Bengbu"}
+# Place-name readings of polyphonic characters that pypinyin reads otherwise (长阳 is not
+# zhangyang, 曾都 not cengdou); registered once, used by English names and search alike.
+PHRASES = {
+    "长阳": [["cháng"], ["yáng"]], "曾都": [["zēng"], ["dū"]], "长飞": [["cháng"], ["fēi"]],
+    "长航": [["cháng"], ["háng"]], "蚌埠": [["bèng"], ["bù"]],
+}
+load_phrases_dict(PHRASES)
+
+
+def syllables(text: str) -> list[str]:
+    """Toneless pinyin syllables of Chinese text, with the place-name readings above."""
+    return lazy_pinyin(text, errors="ignore")
 
 ETHNIC = {"土家族": "Tujia", "苗族": "Miao", "侗族": "Dong", "瑶族": "Yao"}
 
@@ -27,10 +37,8 @@ SUFFIXES: tuple[tuple[str, dict[str, str]], ...] = (
 
 def pinyin(text: str) -> str:
     """Hanyu Pinyin of a place-name stem, capitalised, with syllable-dividing apostrophes."""
-    if text in STEM_OVERRIDES:
-        return STEM_OVERRIDES[text]
     out = ""
-    for i, syllable in enumerate(lazy_pinyin(text)):
+    for i, syllable in enumerate(syllables(text)):
         if i and syllable[:1] in ("a", "o", "e"):
             out += "'"
         out += syllable

@@ -22,7 +22,7 @@ import pyogrio
 import shapely
 
 from geo import validate
-from layers import features
+from layers import features, search
 from layers.admin import admin_layer
 from layers.catalogue import DOCUMENT, load_catalogue
 from layers.registry import LAYERS, SIMPLIFY_TIERS, Layer
@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "data" / "build" / "atlas.gpkg"
 META_TABLE = "atlas_meta"
 DOCUMENTS_TABLE = "atlas_documents"  # the documents' text, for the reader at /documents
+SEARCH_TABLE = "atlas_search"  # each feature's search terms, for the map's search and the API's q
 
 
 @dataclass
@@ -180,6 +181,19 @@ def document_texts(sources: Sources, seeds_dir: Path) -> list[tuple[str, str, st
             for r in sources.of("documents")]
 
 
+def search_rows(frames: dict[str, gpd.GeoDataFrame]) -> list[tuple[str, str, str]]:
+    """(layer, feature id, JSON list of terms) for every named feature of the searched layers."""
+    rows = []
+    for lid in search.SEARCHED_LAYERS:
+        frame = frames[lid]
+        key = "adcode" if "adcode" in frame.columns else "id"
+        aliases = frame["aliases"] if "aliases" in frame.columns else [None] * len(frame)
+        for fid, zh, en, al in zip(frame[key], frame.name_zh, frame.name_en, aliases):
+            rows.append((lid, str(int(fid) if key == "adcode" else fid),
+                         json.dumps(search.terms(zh, en, al), ensure_ascii=False)))
+    return rows
+
+
 def write_gpkg(path: Path, frames: dict[str, gpd.GeoDataFrame], meta: dict,
                texts: list[tuple[str, str, str]] = ()) -> None:
     """Write every table to `path` (which must not exist yet)."""
@@ -195,6 +209,10 @@ def write_gpkg(path: Path, frames: dict[str, gpd.GeoDataFrame], meta: dict,
         con.execute(f"CREATE TABLE {DOCUMENTS_TABLE} (code TEXT PRIMARY KEY, doc TEXT NOT NULL, "
                     "text TEXT NOT NULL)")
         con.executemany(f"INSERT INTO {DOCUMENTS_TABLE} VALUES (?, ?, ?)", texts)
+        con.execute(f"CREATE TABLE {SEARCH_TABLE} (layer TEXT NOT NULL, fid TEXT NOT NULL, "
+                    "terms TEXT NOT NULL, PRIMARY KEY (layer, fid))")
+        con.executemany(f"INSERT INTO {SEARCH_TABLE} VALUES (?, ?, ?)",
+                        search_rows({k: v for k, v in frames.items() if "__" not in k}))
         con.commit()
     finally:
         con.close()

@@ -27,9 +27,9 @@ import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 from markupsafe import Markup, escape
-from pypinyin import lazy_pinyin
 
 from geo.datum import transform_frame
+from layers import search
 from layers.registry import LAYERS
 from server import viewrules
 from server.sourceline import source_line
@@ -215,13 +215,6 @@ SECTOR_COLOURS = [
     "#bcbd22", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#252525", "#e6550d",
     "#31a354", "#756bb1", "#636363", "#9c9ede", "#cedb9c", "#e7ba52", "#ad494a", "#de9ed6",
     "#6baed6",
-]
-# Abbreviations planners write for zone names: suffix -> short forms.
-ABBREVIATIONS = [
-    ("经济技术开发区", ["经开区", "经开"]), ("高新技术产业开发区", ["高新区", "高新"]),
-    ("新技术产业开发区", ["高新区", "高新"]), ("新技术开发区", ["高新区", "高新"]),
-    ("高新技术开发区", ["高新区", "高新"]), ("经济开发区", ["经开区", "经开", "开发区"]),
-    ("工业园区", ["工业园"]), ("产业园区", ["产业园"]), ("化工园区", ["化工园"]),
 ]
 
 
@@ -493,46 +486,6 @@ class Popups:
         return f"<div class='atl-pop'>{body}</div>"
 
 
-# ---------------------------------------------------------------- search terms
-
-def abbreviations(name: str) -> list[str]:
-    """Short forms planners use: 武汉经济技术开发区 -> 武汉经开区, 武汉经开, ..."""
-    out: list[str] = []
-    stem = re.sub(r"^湖北省?", "", name)
-    for base in {name, stem, re.sub(r"^(.{2,3}?)市", r"\1", stem)}:
-        for suffix, shorts in ABBREVIATIONS:
-            if base.endswith(suffix) and len(base) > len(suffix):
-                out += [base[: -len(suffix)] + s for s in shorts]
-        if base != name:
-            out.append(base)
-    return sorted({a for a in out if a and a != name})
-
-
-def pinyin_terms(text: str) -> list[str]:
-    if not text or not re.search(r"[\u4e00-\u9fff]", text):
-        return []
-    syllables = lazy_pinyin(text, errors="ignore")
-    full = "".join(syllables).lower()
-    initials = "".join(s[0] for s in syllables if s).lower()
-    return [full, initials]
-
-
-def search_terms(zh: Any, en: Any, aliases: Any = None) -> list[str]:
-    names = [n for n in [_str(zh), *(aliases if isinstance(aliases, list) else [])] if n]
-    terms = list(names)
-    for n in names:
-        terms += abbreviations(n) + pinyin_terms(n)
-    if _str(en):
-        terms.append(_str(en).lower())
-    seen, out = set(), []
-    for t in terms:
-        key = t.lower().replace(" ", "")
-        if key and key not in seen:
-            seen.add(key)
-            out.append(key)
-    return out
-
-
 # ---------------------------------------------------------------- the data for a view
 
 def _round(geom, decimals: int):
@@ -705,8 +658,9 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
     sectors = [{"code": s["code"], "name": popups.sector_name(s["code"]),
                 "color": sector_colour(s["code"], sector_index), "used": s["code"] in used}
                for s in meta.get("sectors", [])]
-    search = []
+    search_rows = []  # [layer, id, label, subtitle, terms]: the build's terms, the API's too
     for lid in ("parks", "projects", "clusters", "cities", "counties"):
+        terms = store.search_terms(lid)
         for rec in _records(frames[lid]):
             first, second = popups.name(rec.get("name_zh"), rec.get("name_en"))
             title = LAYERS[lid].title_zh if lang == "zh" else LAYERS[lid].title_en
@@ -714,8 +668,9 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
             if lid == "counties":
                 city = city_of(_int(rec.get("adcode")))
             sub = title + (f" · {popups.unit_name(city)}" if city and lid != "cities" else "")
-            search.append([lid, fid_of(lid, rec), first, sub,
-                           search_terms(rec.get("name_zh"), rec.get("name_en"), rec.get("aliases"))])
+            search_rows.append([lid, fid_of(lid, rec), first, sub,
+                           terms.get(str(fid_of(lid, rec))) or search.terms(rec.get("name_zh"),
+                                                                            rec.get("name_en"))])
 
     cluster = None
     if opts.view == "cluster":
@@ -748,7 +703,7 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
         "layers": layers_out, "sectors": sectors, "cities": cities,
         "kinds": [{"id": k, "name": tr(KINDS, k, lang)} for k in kinds],
         "levels": [{"id": k, "name": tr(LEVELS, k, lang)} for k in ("national", "provincial", "municipal")],
-        "measures": list(MEASURES), "search": search, "cluster": cluster, "urls": urls,
+        "measures": list(MEASURES), "search": search_rows, "cluster": cluster, "urls": urls,
         "built_at": meta.get("built_at"), "ui": ui_strings(lang),
         "print_sources": source_line(meta, meta.get("documents", []), lang),
     }

@@ -29,8 +29,8 @@ import numpy as np
 import orjson
 import pandas as pd
 import shapely
-from pypinyin import Style, lazy_pinyin
 
+from layers import search
 from layers.registry import LAYERS, Layer, get_layer
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -96,11 +96,6 @@ def _native(value, ftype: str):
     return str(value)
 
 
-def _pinyin(text: str) -> str:
-    full = lazy_pinyin(text)
-    return " ".join(["".join(full), "".join(lazy_pinyin(text, style=Style.FIRST_LETTER))])
-
-
 def cited_docs(value, out: set[str]) -> None:
     """Every `doc` named in a (nested) sources/roles/figures/catalogue value."""
     if isinstance(value, dict):
@@ -134,7 +129,7 @@ class Prepared:
     features: list[dict]  # GeoJSON Feature dicts, geometry pre-serialised (orjson.Fragment)
     columns: dict[str, list]  # native values per field
     bounds: np.ndarray  # (n, 4)
-    haystack: list[str]
+    haystack: list[list[str]]  # search terms per feature
     extent: list[float] | None
     provenance: dict
     built_at: str
@@ -143,7 +138,9 @@ class Prepared:
         return len(self.ids)
 
 
-def prepare(layer: Layer, frame, meta: dict) -> Prepared:
+def prepare(layer: Layer, frame, meta: dict, terms: dict[str, list[str]] | None = None) -> Prepared:
+    """The layer ready to answer queries; `terms` are the build's search terms by feature id
+    (the same the map's search box uses), or, for a layer the build gave none, its names."""
     n = len(frame)
     geoms = np.asarray(frame.geometry.values, dtype=object) if n else np.array([], dtype=object)
     if n:
@@ -164,15 +161,12 @@ def prepare(layer: Layer, frame, meta: dict) -> Prepared:
             "geometry": orjson.Fragment(geojson[i]) if geojson[i] is not None else None,
             "properties": {name: columns[name][i] for name in names},
         })
-    haystack = []
+    haystack: list[list[str]] = []
     for i in range(n):
-        words: list[str] = []
-        for name in SEARCH_FIELDS:
-            value = columns.get(name, [None] * n)[i]
-            values = value if isinstance(value, list) else [value]
-            words += [str(v) for v in values if v]
-        words += [_pinyin(w) for w in words if any("\u4e00" <= ch <= "\u9fff" for ch in w)]
-        haystack.append("\n".join(words).lower())
+        found = (terms or {}).get(str(ids[i]))
+        if found is None:
+            found = search.terms(*(columns.get(name, [None] * n)[i] for name in SEARCH_FIELDS))
+        haystack.append(found)
     bounds = shapely.bounds(geoms) if n else np.empty((0, 4))
     extent = None
     if n and np.isfinite(bounds).any():
@@ -203,7 +197,8 @@ def prepared(store, layer_id: str) -> Prepared:
             _cache[id(snap)] = entry
         layers = entry[1]
         if layer_id not in layers:
-            layers[layer_id] = prepare(LAYERS[layer_id], snap.layers[layer_id], snap.meta)
+            layers[layer_id] = prepare(LAYERS[layer_id], snap.layers[layer_id], snap.meta,
+                                       snap.search.get(layer_id, {}))
         return layers[layer_id]
 
 
@@ -377,7 +372,7 @@ def select(prep: Prepared, query: Query) -> np.ndarray:
         column = prep.columns[name]
         mask &= np.fromiter((_matches(v, wanted) for v in column), bool, len(column))
     if query.q:
-        mask &= np.fromiter((all(t in h for t in query.q) for h in prep.haystack), bool, len(prep))
+        mask &= np.fromiter((search.matches(query.q, h) for h in prep.haystack), bool, len(prep))
     if query.bbox is not None and len(prep):
         x0, y0, x1, y1 = query.bbox
         b = prep.bounds

@@ -18,7 +18,7 @@ from pathlib import Path
 import geopandas as gpd
 import pyogrio
 
-from layers.build import DOCUMENTS_TABLE, META_TABLE
+from layers.build import DOCUMENTS_TABLE, META_TABLE, SEARCH_TABLE
 from layers.registry import LAYERS, SIMPLIFY_TIERS
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ class _Snapshot:
     layers: dict[str, gpd.GeoDataFrame]
     meta: dict
     documents: dict[str, dict]
+    search: dict[str, dict[str, list[str]]]
 
 
 def _decode(frame: gpd.GeoDataFrame, layer_id: str) -> gpd.GeoDataFrame:
@@ -76,6 +77,21 @@ def read_documents(path: Path) -> dict[str, dict]:
     return {code: {"doc": doc, "lines": text.split("\n")} for code, doc, text in rows}
 
 
+def read_search(path: Path) -> dict[str, dict[str, list[str]]]:
+    """layer -> feature id (as text) -> search terms, as the build made them."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = con.execute(f"SELECT layer, fid, terms FROM {SEARCH_TABLE}").fetchall()
+    except sqlite3.OperationalError:
+        return {}
+    finally:
+        con.close()
+    out: dict[str, dict[str, list[str]]] = {}
+    for layer, fid, terms in rows:
+        out.setdefault(layer, {})[fid] = json.loads(terms)
+    return out
+
+
 class AtlasStore:
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -103,6 +119,7 @@ class AtlasStore:
             try:
                 layers, meta = read_atlas(self.path)
                 documents = read_documents(self.path)
+                search = read_search(self.path)
             except Exception as exc:  # a broken file must not take down what is serving
                 if self._snapshot is not None:
                     self._failed = stamp  # not read again until the file changes once more
@@ -111,7 +128,7 @@ class AtlasStore:
                 if isinstance(exc, AtlasUnavailable):
                     raise
                 raise AtlasUnavailable(f"cannot read {self.path.name}: {exc}") from exc
-            self._snapshot = _Snapshot(stamp, layers, meta, documents)
+            self._snapshot = _Snapshot(stamp, layers, meta, documents, search)
             return self._snapshot
 
     def layer(self, layer_id: str, tier: str | None = None) -> gpd.GeoDataFrame:
@@ -125,6 +142,10 @@ class AtlasStore:
 
     def document(self, code: str) -> dict | None:
         return self.snapshot().documents.get(code)
+
+    def search_terms(self, layer_id: str) -> dict[str, list[str]]:
+        """Feature id (as text) -> the terms the build made for it."""
+        return self.snapshot().search.get(layer_id, {})
 
     def counts(self) -> dict[str, int]:
         layers = self.snapshot().layers

@@ -442,13 +442,7 @@
 
   function normalise(s) { return String(s || "").toLowerCase().replace(/\s+/g, ""); }
 
-  function subsequence(q, s) {
-    var i = 0;
-    for (var j = 0; j < s.length && i < q.length; j++) if (s[j] === q[i]) i++;
-    return i === q.length;
-  }
-
-  A.search = function (text) {
+  A.search = function (text, all) {  // the best 12 for the list; `all`: every match
     var q = normalise(text);
     if (!q) return [];
     var out = [];
@@ -458,8 +452,7 @@
         var score = 0;
         if (t === q) score = 100;
         else if (t.indexOf(q) === 0) score = 80;
-        else if (t.indexOf(q) > 0) score = 60;
-        else if (i === 0 && q.length >= 2 && /[\u4e00-\u9fff]/.test(q) && subsequence(q, t)) score = 30;
+        else if (t.indexOf(q) > 0) score = 60;  // a substring of a term: the API's q matches the same
         if (score && i === 0) score += 5;
         best = Math.max(best, score);
       });
@@ -467,7 +460,7 @@
     });
     var order = { parks: 0, clusters: 1, projects: 2, cities: 3, counties: 4 };
     out.sort(function (a, b) { return b.score - a.score || order[a.layer] - order[b.layer] || a.label.length - b.label.length; });
-    return out.slice(0, 12);
+    return all ? out : out.slice(0, 12);
   };
 
   // A combobox (WAI-ARIA): the arrow keys move through the results, Enter opens the active

@@ -344,3 +344,13 @@ def test_the_readme_examples_answer(client):
     for params in re.findall(r"`((?:sector|city_adcode|precision|q)=[^`]+)`", section):
         layer = "parks" if not params.startswith("q=") else "cities"
         assert client.get(f"/api/collections/{layer}/items?{params}").status_code == 200, params
+
+
+@pytest.mark.parametrize("layer, q, name", [
+    ("parks", "武汉经开", "武汉经济技术开发区"), ("counties", "changyang", "长阳土家族自治县"),
+    ("counties", "zengdu", "曾都区"), ("parks", "whjkq", "武汉经济技术开发区"),
+])
+def test_q_finds_abbreviations_and_place_readings_like_the_map(client, layer, q, name):
+    names = [f["properties"]["name_zh"] for f in
+             get_json(client, f"/api/collections/{layer}/items?q={q}&limit=1000")["features"]]
+    assert name in names

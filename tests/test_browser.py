@@ -416,3 +416,21 @@ def test_features_sharing_a_point_open_as_one_list(open_page):
     title = page.locator(".leaflet-popup-content .atl-title").last
     assert title.inner_text() == names[0]
     assert page.locator("img[src='x']").count() == 0
+
+
+@pytest.mark.parametrize("q", ["武汉经开", "xiangyang", "zengdu", "changyang", "高新", "xn", "whjk",
+                               "wuhan economic"])
+def test_the_map_search_and_the_api_q_agree(open_page, q):
+    import json
+    import urllib.parse
+    import urllib.request
+
+    p = open_page("/")
+    on_map = p.page.evaluate("(q) => AtlasMap.search(q, true).map(r => r.layer + ':' + r.id)",
+                             q.replace(" ", ""))
+    from_api = set()
+    for lid in ("parks", "projects", "clusters", "cities", "counties"):
+        url = f"{p.base}/api/collections/{lid}/items?limit=10000&q={urllib.parse.quote(q.replace(' ', ''))}"
+        with urllib.request.urlopen(url) as r:
+            from_api |= {f"{lid}:{f['id']}" for f in json.load(r)["features"]}
+    assert set(on_map) == from_api and from_api

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from layers import search
 from server import create_app, mapview
 from server.store import AtlasStore
 from tests.map_fixtures import CORRIDOR, CORRIDOR_MEMBERS, XSS, XSS_PARK
@@ -206,11 +207,11 @@ def test_geometry_tiers_are_rounded_gzipped_and_keyed(client, app):
     ("咸宁市经济技术开发区", "咸宁经开区"),
 ])
 def test_abbreviations(name, short):
-    assert short in mapview.abbreviations(name)
+    assert short in search.abbreviations(name)
 
 
 def test_search_terms_include_pinyin_and_aliases():
-    terms = mapview.search_terms("武汉经济技术开发区", "Wuhan ETDZ", ["武汉经济开发区"])
+    terms = search.terms("武汉经济技术开发区", "Wuhan ETDZ", ["武汉经济开发区"])
     assert "wuhanjingjijishukaifaqu" in terms and "whjjjskfq" in terms
     assert "武汉经济开发区" in terms and "wuhanetdz" in terms and "武汉经开" in terms
 
@@ -297,3 +298,9 @@ def test_favicon_is_served(client):
     r = client.get("/favicon.ico")
     assert r.status_code == 200 and r.mimetype == "image/vnd.microsoft.icon"
     assert r.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
+
+
+@pytest.mark.parametrize("name, reading", [("长阳土家族自治县", "changyang"), ("曾都区", "zengdu"),
+                                           ("黄陂区", "huangpi"), ("硚口区", "qiaokou")])
+def test_place_names_are_read_as_places(name, reading):
+    assert any(t.startswith(reading) for t in search.terms(name, None))
