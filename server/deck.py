@@ -21,7 +21,8 @@ from pptx.util import Inches, Pt
 
 from server import printmap
 from server.exportview import ExportView
-from server.mapview import FIGURE_STATUS, KINDS, LEVELS, present, tr
+from server.mapwords import FIGURE_STATUS, KINDS, LEVELS, tr
+from server.popups import present
 
 MAP_DPI = 150  # slide resolution: 13.33 in × 150 dpi = 2000 px across
 SLIDE_W, SLIDE_H = Inches(13.333), Inches(7.5)

@@ -1,4 +1,5 @@
-"""The interactive maps: thin Flask views over server.mapview.
+"""The interactive maps: thin Flask views over server.viewmodel (the data) and server.mapview
+(the page).
 
     /                    the atlas (every layer)            ?lang=en&base=osm&...
     /map/<layer>         one layer on its own
@@ -20,7 +21,7 @@ import orjson
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
 from layers.registry import LAYERS
-from server import assets, http, mapview
+from server import assets, http, mapview, viewmodel
 from server.store import AtlasStore
 
 bp = Blueprint("maps", __name__)
@@ -47,7 +48,7 @@ def _download_links(layer_id: str, fid) -> list[tuple[str, str]]:
 
 def _render(view: str, *, layer: str | None = None, cluster: str | None = None, embed: bool = False):
     key = current_app.config.get("TIANDITU_KEY", "")
-    opts = mapview.parse_options(request.args, view=view, layer=layer, cluster=cluster, embed=embed,
+    opts = viewmodel.parse_options(request.args, view=view, layer=layer, cluster=cluster, embed=embed,
                                  tianditu_key=key)
     urls = {
         "page": request.path, "atlas": url_for("maps.atlas"), "embed": url_for("maps.embed"),
@@ -63,7 +64,7 @@ def _render(view: str, *, layer: str | None = None, cluster: str | None = None, 
 
     def make(nonce: str) -> bytes:  # the page, assembled once per build and view
         try:
-            data = mapview.page_data(_store(), opts, urls=urls, download=_download_links,
+            data = viewmodel.page_data(_store(), opts, urls=urls, download=_download_links,
                                      tianditu_key=key)
         except KeyError:
             abort(404, description=f"no such {opts.view}: {opts.layer or opts.cluster}")
@@ -135,7 +136,7 @@ def geometry(layer_id: str, tier: str):
     snap = store.snapshot()
 
     def make() -> tuple[int, dict, bytes]:
-        payload = mapview.geometry_payload(store, layer_id, tier, datum)
+        payload = viewmodel.geometry_payload(store, layer_id, tier, datum)
         return 200, {"Content-Type": "application/json"}, orjson.dumps(payload)
 
     return http.cached(("geometry", snap.meta.get("built_at"), snap.stamp, layer_id, tier, datum),

@@ -39,9 +39,10 @@ from pyproj import CRS, Transformer
 from layers.registry import LAYERS
 from server import viewrules
 from server.exportview import HUBEI_ADCODE, ExportView, zoom_extent
-from server.mapview import KINDS, LEVELS, UI, sector_colour, tr
+from server.mapwords import KINDS, LEVELS, UI, tr
 from server.ogc import cited_docs
 from server.sourceline import source_line
+from server.viewmodel import sector_colour
 
 REPO = Path(__file__).resolve().parent.parent
 FONT_DIR = REPO / "static" / "vendor" / "fonts"

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from layers import search
-from server import create_app, mapview
+from server import create_app, mapview, popups
 from server.store import AtlasStore
 from tests.map_fixtures import CORRIDOR, CORRIDOR_MEMBERS, XSS, XSS_PARK
 
@@ -247,8 +247,7 @@ def test_figures_show_the_unit_once_and_damaged_values_as_read(client):
 
 
 def test_figure_units_are_appended_only_to_a_bare_number():
-    popups = mapview.Popups({}, "zh", lambda *_: [], {}, {})
-    html = popups.figures([
+    html = popups.Popups({}, "zh", lambda *_: [], {}, {}).figures([
         {"metric_zh": "A", "value_text": "实现规模工业总产值2000", "unit": "亿元"},
         {"metric_zh": "B", "value_text": "过 10 亿元工业企业 30 家", "unit": "家"},
         {"metric_zh": "C", "value_text": "<x>", "defect": {"text": "<x>", "reading": "1<2",

@@ -1,0 +1,137 @@
+"""The map's words in both languages: popup labels, the page chrome, kinds, levels, statuses,
+precisions. One table per subject; `tr(table, key, lang)` picks the language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+LANGS = ("zh", "en")
+
+T = {  # interface words used in popups (the rest of the interface is in static/atlas.js)
+    "kind": ("类型", "Kind"), "level": ("级别", "Level"), "status": ("状态", "Status"),
+    "sectors": ("行业", "Industries"), "industries": ("原文产业表述", "In the document's words"),
+    "roles": ("定位", "Roles"), "figures": ("目标与数据", "Targets and figures"),
+    "sources": ("来源", "Sources"), "precision": ("定位精度", "Location precision"),
+    "download": ("下载", "Download"), "members": ("成员（按原文顺序）", "Members (in the document's order)"),
+    "inferred": ("推断（原文未明说）", "Inferred (not stated in the source)"),
+    "designations": ("称号", "Designations"), "note": ("说明", "Note"),
+    "aliases": ("别称", "Also called"), "park": ("所在园区", "Park"),
+    "enterprise": ("企业", "Enterprise"), "n_parks": ("园区", "Parks"), "n_projects": ("项目", "Projects"),
+    "more": ("另有 {n} 条", "{n} more"), "line": ("第 {n} 行", "line {n}"),
+    "groups": ("所属集群", "Clusters"),
+    "as_projects": ("文件也将其列为重点项目", "Also listed as a project in the documents"),
+    "open_cluster": ("打开集群视图（成员、定位、园区与项目）",
+                     "Open the cluster view (members, roles, parks, projects)"),
+    "catalogue_code": ("开发区目录代码", "Catalogue code"), "approved": ("批准时间", "Approved"),
+    "area_ha": ("核准面积", "Approved area"), "zone_type": ("目录类型", "Catalogue type"),
+    "leading": ("主导产业（目录）", "Leading industries (catalogue)"),
+    "catalogue": ("来源：国家开发区目录", "Source: national catalogue of development zones"),
+    "catalogue_only": ("仅见于开发区目录，政策文件未提及",
+                       "In the catalogue only; not named in the documents"),
+    "seq": ("序号 {n}", "entry {n}"),
+    "zones": ("成员内主导产业相符的开发区", "Zones in the members with matching industries"),
+}
+UI = {  # interface words for the page chrome and static/atlas.js
+    "title": ("湖北产业集群地图", "Hubei Cluster Atlas"),
+    "search": ("搜索名称、简称或拼音", "Search: name, abbreviation or pinyin"),
+    "no_match": ("没有匹配项", "No matches"),
+    "layers": ("图层", "Layers"), "filters": ("筛选", "Filters"), "all": ("全部", "All"),
+    "industry": ("行业", "Industry"), "city": ("城市", "City"), "kind": ("类型", "Kind"),
+    "level": ("级别", "Level"), "reset": ("清除筛选", "Clear filters"),
+    "shading": ("城市着色", "Shade cities by"), "m_none": ("不着色", "Nothing"),
+    "m_n_parks": ("园区数量", "Number of parks"), "m_n_projects": ("项目数量", "Number of projects"),
+    "m_sector": ("有该行业：", "Has industry: "),
+    "base": ("底图", "Base map"), "legend": ("图例", "Legend"), "share": ("分享与导出", "Share and export"),
+    "export": ("导出当前视图（含图例、比例尺、来源）", "Export this view (with legend, scale and sources)"),
+    "dl_png": ("图片 PNG", "Image (PNG)"), "dl_pdf": ("PDF", "PDF"),
+    "dl_pptx": ("幻灯片 PPTX", "Slides (PPTX)"),
+    "dl_html": ("离线地图 HTML", "Offline map (HTML)"),
+    "embed_legend": ("嵌入时展开图例", "Embed with the legend open"),
+    "embed_filters": ("嵌入时显示当前筛选", "Embed with the active filters shown"),
+    "embed_any": ("嵌入代码可用于任何网站。", "The embed code works on any website."),
+    "embed_some": ("管理员已限制可嵌入的网站：", "The administrator allows embedding only on:"),
+    "no_filters": ("未筛选", "No filters"),
+    "here": ("此处 {n} 个园区与项目", "{n} parks and projects at this point"),
+    "here_note": ("它们只知道所在县/市，共用其代表点；点击名称查看详情。",
+                  "Only their county or city is known, so they share its point; pick one to open it."),
+    "kind_park": ("园区", "Park"), "kind_project": ("项目", "Project"),
+    "prec_town": ("乡镇点", "town point"), "prec_district": ("区代表点", "district point"),
+    "prec_county": ("县代表点", "county point"), "prec_city": ("市代表点", "city point"),
+    "prec_province": ("省代表点", "province point"), "prec_site": ("场址", "site"),
+    "data_links": ("下载当前数据（可见图层与筛选）",
+                   "Download what you see (visible layers, active filters)"),
+    "fetch_failed": ("以下图层的边界未能加载", "Could not load the outlines of"),
+    "retry": ("重试", "Retry"),
+    "link": ("本视图链接", "Link to this view"), "iframe": ("嵌入代码（iframe）", "Embed code (iframe)"),
+    "copy": ("复制", "Copy"), "copied": ("已复制", "Copied"),
+    "sym_national": ("国家级园区", "National-level park"),
+    "sym_provincial": ("省级园区", "Provincial-level park"),
+    "sym_other": ("市级或级别未明的园区", "Municipal park or level not stated"),
+    "sym_project": ("重点项目", "Project"),
+    "named": ("来源", "Source"), "named_doc": ("文件提及", "Named in the documents"),
+    "named_cat": ("仅目录", "Catalogue only"),
+    "sym_catalogue": ("淡色：仅见于国家开发区目录（2018），政策文件未提及",
+                      "Faded: only in the national catalogue of development zones (2018), "
+                      "not named in the documents"),
+    "solid": ("实心：位置到园区或场址", "Solid: placed at a park or site"),
+    "hollow": ("空心虚线：仅知所在县或市，画在其代表点（非实际位置，多个要素可能重叠）",
+               "Hollow, dashed: only the county or city is known; drawn at its representative point "
+               "(not the real site; several features may share it)"),
+    "corridor": ("走廊与产业链示意线（按原文顺序）", "Corridor line (schematic, in the document's order)"),
+    "cluster_area": ("集群成员范围", "Cluster members' area"),
+    "rivers": ("河流与湖泊（Natural Earth）", "Rivers and lakes (Natural Earth)"),
+    "sectors_legend": ("园区与项目颜色：行业", "Colour of parks and projects: industry"),
+    "lang_switch": ("English", "中文"), "about": ("数据来源与说明", "Sources and notes"),
+    "downloads": ("下载数据", "Download data"), "open_full": ("打开完整地图", "Open the full map"),
+    "members": ("成员（按原文顺序）与定位", "Members (in the document's order) and their roles"),
+    "no_role": ("原文未给出定位", "no role stated in the documents"),
+    "along_parks": ("沿线园区", "Parks along it"), "along_projects": ("沿线项目", "Projects along it"),
+    "none_listed": ("暂无", "none yet"),
+    "gcj_note": ("高德底图采用GCJ-02坐标，图层已相应偏移；下载数据仍为WGS84。",
+                 "Gaode tiles are in GCJ-02: overlays are shifted to match; downloads stay WGS84."),
+    "no_key": ("（未配置密钥）", " (no key configured)"),
+    "features": ("个", " features"), "atlas": ("全部图层", "All layers"),
+}
+
+
+def ui_strings(lang: str) -> dict[str, str]:
+    return {k: (zh if lang == "zh" else en) for k, (zh, en) in UI.items()}
+
+
+KINDS = {
+    "high_tech_zone": ("高新区", "High-tech zone"), "economic_zone": ("经济开发区", "Economic zone"),
+    "industrial_park": ("产业园区", "Industrial park"), "base": ("基地", "Base"),
+    "demonstration_zone": ("示范区", "Demonstration zone"), "chemical_zone": ("化工园区", "Chemical zone"),
+    "town": ("特色小镇", "Town"), "other": ("其他", "Other"),
+    "customs_zone": ("海关特殊监管区域", "Customs special supervision zone"),
+    "corridor": ("走廊", "Corridor"), "cluster": ("集群", "Cluster"), "chain": ("产业链", "Chain"),
+    "city_group": ("城市群", "City group"), "belt": ("产业带", "Belt"),
+    "province": ("省", "Province"), "city": ("市（州）", "City"), "county": ("县（市、区）", "County"),
+}
+LEVELS = {"national": ("国家级", "National"), "provincial": ("省级", "Provincial"),
+          "municipal": ("市级", "Municipal"), "": ("级别未明", "Level not stated")}
+STATUSES = {"existing": ("已有", "existing"), "planned": ("规划", "planned"),
+            "applying": ("申报中", "applying"), "suggested": ("建议", "suggested")}
+PRECISIONS = {
+    "site": ("实测位置", "surveyed site"),
+    "town": ("仅到乡镇：GeoNames 地名点，非实际位置",
+             "town only: drawn at the town's GeoNames point, not the real site"),
+    "district": ("仅到区级：区代表点，非实际位置",
+                 "district only: drawn at the district's representative point, not the real site"),
+    "county": ("仅到县级：县（市、区）代表点，非实际位置",
+               "county only: drawn at the county's representative point, not the real site"),
+    "city": ("仅到市级：市（州）代表点，非实际位置",
+             "city only: drawn at the city's representative point, not the real site"),
+    "province": ("仅到省级：省代表点，非实际位置",
+                 "province only: drawn at the province's representative point, not the real site"),
+}
+ROLE_TYPES = {"role": ("定位", "role"), "leading_industry": ("主导产业", "leading industry"),
+              "resource": ("资源", "resource"), "brand": ("品牌", "brand"),
+              "designation": ("称号", "designation")}
+FIGURE_STATUS = {"target": ("目标", "target"), "achieved": ("实绩", "achieved"),
+                 "baseline": ("基数", "baseline")}
+def tr(table: dict, key: Any, lang: str) -> str:
+    pair = table.get(key if key is not None else "")
+    if pair is None:
+        return str(key)
+    return pair[0] if lang == "zh" else pair[1]

@@ -1,0 +1,365 @@
+"""What a map view shows, as data: made once per build and view, drawn by static/atlas.js.
+
+A view is the atlas (`atlas`), one layer (`layer`) or one cluster or corridor (`cluster`).
+`page_data()` turns the built layers into the JSON the browser script draws from:
+per-feature properties with popups and tooltips already rendered to HTML (server.popups),
+point geometries, filters, search terms (made by the build, shared with the API's `q`), the
+legend's sectors. Polygon geometries are not in the page: the browser fetches them per layer
+and zoom tier (`geometry_payload()`), rounded, and shifted to GCJ-02 only when the Gaode base
+map is chosen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+
+from geo.datum import transform_frame
+from layers import search
+from layers.registry import LAYERS
+from server import viewrules
+from server.mapwords import KINDS, LANGS, LEVELS, PRECISIONS, tr, ui_strings
+from server.popups import Popups, _int, _str
+from server.sourceline import source_line
+
+GROUPS = [  # the layer control's groups, in order
+    ("boundaries", "行政区划", "Boundaries", ["provinces", "cities", "counties"]),
+    ("parks", "园区与基地", "Parks and zones", ["parks"]),
+    ("clusters", "集群与走廊", "Clusters and corridors", ["clusters", "cluster_lines"]),
+    ("projects", "重点项目", "Projects", ["projects"]),
+]
+DEFAULT_VISIBLE = ["provinces", "cities", "cluster_lines", "parks", "projects"]
+POINT_LAYERS = ("parks", "projects")
+POLYGON_LAYERS = ("provinces", "cities", "counties", "clusters")
+TIER_PRECISION = {"lo": 3, "mid": 4, "full": 5}  # decimals kept per geometry tier
+TIER_MIN_ZOOM = {"lo": 0, "mid": 9}  # the browser swaps to `mid` from this zoom on
+POINT_DECIMALS = 5
+HOME = {"center": [31.15, 112.3], "zoom": 7}
+MEASURES = ("none", "n_parks", "n_projects", "sector")
+
+
+@dataclass(frozen=True)
+class BaseMap:
+    id: str
+    title_zh: str
+    title_en: str
+    url: str
+    hosts: tuple[str, ...]  # for img-src, only when this base map is selected
+    attribution: str
+    datum: str = "wgs84"
+    subdomains: str = ""
+    needs_key: bool = False
+    overlay_url: str = ""  # a label layer drawn above the base (Tianditu)
+
+
+BASEMAPS: dict[str, BaseMap] = {b.id: b for b in (
+    BaseMap("none", "无底图（河流湖泊）", "None (rivers and lakes)", "", (),
+            "Rivers and lakes: Natural Earth (public domain) via mapeo-offline-map"),
+    BaseMap("osm", "OpenStreetMap", "OpenStreetMap",
+            "https://tile.openstreetmap.org/{z}/{x}/{y}.png", ("https://tile.openstreetmap.org",),
+            "© OpenStreetMap contributors"),
+    BaseMap("tianditu", "天地图", "Tianditu",
+            "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+            "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
+            "&TILECOL={x}&tk={key}", ("https://*.tianditu.gov.cn",), "© 天地图 Tianditu",
+            subdomains="01234567", needs_key=True,
+            overlay_url="https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
+            "&VERSION=1.0.0&LAYER=cva&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}"
+            "&TILEROW={y}&TILECOL={x}&tk={key}"),
+    BaseMap("gaode", "高德地图", "Gaode (Amap)",
+            "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+            "&x={x}&y={y}&z={z}", ("https://*.is.autonavi.com",), "© 高德地图 AutoNavi",
+            datum="gcj02", subdomains="1234"),
+)}
+
+# qualitative, in sectors.yaml order; grey for anything past the list. Metallurgy (15th) is
+# near-black: the blue it had could not be told from automotive's.
+SECTOR_COLOURS = [
+    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+    "#bcbd22", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#252525", "#e6550d",
+    "#31a354", "#756bb1", "#636363", "#9c9ede", "#cedb9c", "#e7ba52", "#ad494a", "#de9ed6",
+    "#6baed6",
+]
+
+
+# ---------------------------------------------------------------- the data for a view
+
+def _round(geom, decimals: int):
+    return shapely.set_precision(geom, 10 ** -decimals) if geom is not None else None
+
+
+def _geojson_geom(geom, decimals: int) -> dict | None:
+    if geom is None or geom.is_empty:
+        return None
+    g = shapely.geometry.mapping(geom)
+    def rnd(c):
+        if isinstance(c, (int, float)):
+            return round(c, decimals)
+        return [rnd(x) for x in c]
+    return {"type": g["type"], "coordinates": rnd(g["coordinates"])}
+
+
+def fid_of(layer_id: str, row: dict) -> Any:
+    return _int(row.get("adcode")) if layer_id in ("provinces", "cities", "counties") else row.get("id")
+
+
+def geometry_payload(store, layer_id: str, tier: str, datum: str = "wgs84") -> dict:
+    """Polygon or line geometries of one layer at one tier, keyed by feature id, rounded."""
+    frame = store.layer(layer_id, None if tier == "full" else tier)
+    if datum != "wgs84" and len(frame):
+        frame = transform_frame(frame, "wgs84", datum)
+    decimals = TIER_PRECISION.get(tier, 4)
+    keys = [fid_of(layer_id, r) for r in frame.drop(columns="geometry").to_dict("records")]
+    geoms = [_geojson_geom(_round(g, decimals), decimals) for g in frame.geometry.values]
+    return {"layer": layer_id, "tier": tier, "datum": datum, "keys": keys, "geoms": geoms}
+
+
+@dataclass
+class ViewOptions:
+    view: str = "atlas"  # atlas | layer | cluster
+    layer: str | None = None
+    cluster: str | None = None
+    lang: str = "zh"
+    base: str = "none"
+    embed: bool = False
+
+
+def parse_options(args: dict, *, view: str = "atlas", layer: str | None = None,
+                  cluster: str | None = None, embed: bool = False, tianditu_key: str = "") -> ViewOptions:
+    """Options from query arguments; unknown values fall back to the defaults."""
+    lang = args.get("lang") if args.get("lang") in LANGS else "zh"
+    base = args.get("base") if args.get("base") in BASEMAPS else "none"
+    if BASEMAPS[base].needs_key and not tianditu_key:
+        base = "none"
+    if embed and view == "atlas":  # /embed?layer=... and /embed?cluster=... name the view
+        if args.get("cluster"):
+            view, cluster = "cluster", args["cluster"]
+        elif args.get("layer"):
+            view, layer = "layer", args["layer"]
+    return ViewOptions(view=view, layer=layer, cluster=cluster, lang=lang, base=base, embed=embed)
+
+
+def _records(frame) -> list[dict]:
+    return frame.drop(columns="geometry").to_dict("records")
+
+
+def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
+              tianditu_key: str = "") -> dict:
+    """Everything the browser draws from, as JSON-ready data. Raises KeyError for an unknown
+    layer or cluster (the view turns it into a 404)."""
+    lang = opts.lang
+    meta = store.meta
+    base = BASEMAPS[opts.base]
+    if opts.view == "layer" and opts.layer not in LAYERS:
+        raise KeyError(opts.layer)
+    frames = {lid: store.layer(lid) for lid in LAYERS}
+    if opts.view == "cluster" and opts.cluster not in set(frames["clusters"].id):
+        raise KeyError(opts.cluster)
+
+    names = {}
+    for lid in ("provinces", "cities", "counties"):
+        for r in _records(frames[lid]):
+            names[int(r["adcode"])] = {"name_zh": r["name_zh"], "name_en": r["name_en"],
+                                       "parent": _int(r.get("parent_adcode")), "level": r["level"]}
+    parks_rec = _records(frames["parks"])
+    park_names = {r["id"]: r for r in parks_rec}
+    popups = Popups(meta, lang, download, names, park_names, root=urls.get("root", ""))
+    sector_index = {s["code"]: i for i, s in enumerate(meta.get("sectors", []))}
+
+    def city_of(adcode: int | None) -> int | None:
+        if not adcode:
+            return None
+        n = names.get(adcode)
+        if n and n["level"] == "county" and str(adcode).startswith("4290"):
+            return adcode
+        return n["parent"] if n and n["level"] == "county" else adcode
+
+    shift = base.datum != "wgs84"
+    label_points = unit_points(frames, [{"adcode": int(a)} for a in frames["cities"].adcode], base.datum)
+    layers_out = []
+    city_sectors: dict[int, set] = {}
+    for lid, layer in LAYERS.items():
+        frame = frames[lid]
+        if shift and lid in POINT_LAYERS and len(frame):
+            frame = transform_frame(frame, "wgs84", base.datum)
+        feats = []
+        for rec, geom in zip(_records(frame), frame.geometry.values):
+            fid = fid_of(lid, rec)
+            p: dict[str, Any] = {"id": fid}
+            precision = _str(rec.get("precision")) or None
+            extra = ""
+            if lid in POINT_LAYERS:
+                p["name"] = popups.name(rec.get("name_zh"), rec.get("name_en"))[0]
+                p["prec"] = precision
+                p["approx"] = precision in ("town", "district", "county", "city", "province")
+                city = _int(rec.get("city_adcode"))
+                p["city"] = city
+                p["county"] = _int(rec.get("county_adcode"))
+                p["xy"] = [round(geom.y, POINT_DECIMALS), round(geom.x, POINT_DECIMALS)] \
+                    if geom is not None else None
+                extra = tr(PRECISIONS, precision, lang).split("：")[0].split(":")[0] if p["approx"] else ""
+                for s in rec.get("sectors") or []:
+                    city_sectors.setdefault(city, set()).add(s)
+                    if p["county"]:
+                        city_sectors.setdefault(p["county"], set()).add(s)
+            if lid == "parks":
+                p["kind"] = _str(rec.get("kind"))
+                p["level"] = _str(rec.get("level"))
+                p["doc"] = rec.get("named_in_documents") is not False  # False: catalogue only
+            if lid in ("clusters", "cluster_lines"):
+                p["name"] = popups.name(rec.get("name_zh"), rec.get("name_en"))[0]
+                p["kind"] = _str(rec.get("kind"))
+                members = [int(a) for a in rec.get("members") or []]
+                p["members"] = members
+                p["cities"] = sorted({c for c in (city_of(a) for a in members) if c})
+            if lid == "cities":  # where the city's name label goes
+                p["name"] = popups.unit_name(int(rec["adcode"]))
+                p["lxy"] = label_points.get(int(rec["adcode"]))
+            if lid in ("cities", "counties"):
+                p["np"] = int(rec.get("n_parks") or 0)
+                p["nj"] = int(rec.get("n_projects") or 0)
+                p["city"] = city_of(int(rec["adcode"]))
+                for s in rec.get("sectors") or []:
+                    city_sectors.setdefault(int(rec["adcode"]), set()).add(s)
+            if lid == "provinces":
+                p["city"] = None
+            sectors = [s for s in (rec.get("sectors") or [])]
+            p["sec"] = sectors
+            p["color"] = sector_colour(sectors[0], sector_index) if sectors else "#777777"
+            p["tip"] = popups.tooltip(rec.get("name_zh"), rec.get("name_en"), extra)
+            p["pop"] = popups.popup(lid, rec, fid, precision)
+            feats.append(p)
+        layers_out.append({
+            "id": lid, "title": layer.title_zh if lang == "zh" else layer.title_en,
+            "group": layer.group, "geom": "point" if lid in POINT_LAYERS else
+            ("line" if lid == "cluster_lines" else "polygon"),
+            "style": layer.style, "count": len(feats), "features": feats,
+            "tiers": (["lo", "mid"] if layer.simplified else ["full"]) if lid not in POINT_LAYERS else [],
+        })
+    # city shading by industry: a city has a sector if it, one of its counties, or a park or
+    # project in it is given that sector
+    for lay in layers_out:
+        if lay["id"] in ("cities", "counties"):
+            for p in lay["features"]:
+                own = set(city_sectors.get(p["id"], set()))
+                if lay["id"] == "cities":
+                    for code, secs in city_sectors.items():
+                        if code and city_of(code) == p["id"]:
+                            own |= secs
+                p["sx"] = sorted(own)
+
+    cities = [{"id": p["id"], "name": popups.unit_name(p["id"])}
+              for p in next(lay for lay in layers_out if lay["id"] == "cities")["features"]]
+    used = {s for lay in layers_out for p in lay["features"] for s in p["sec"]}
+    sectors = [{"code": s["code"], "name": popups.sector_name(s["code"]),
+                "color": sector_colour(s["code"], sector_index), "used": s["code"] in used}
+               for s in meta.get("sectors", [])]
+    search_rows = []  # [layer, id, label, subtitle, terms]: the build's terms, the API's too
+    for lid in ("parks", "projects", "clusters", "cities", "counties"):
+        terms = store.search_terms(lid)
+        for rec in _records(frames[lid]):
+            first, second = popups.name(rec.get("name_zh"), rec.get("name_en"))
+            title = LAYERS[lid].title_zh if lang == "zh" else LAYERS[lid].title_en
+            city = _int(rec.get("city_adcode"))
+            if lid == "counties":
+                city = city_of(_int(rec.get("adcode")))
+            sub = title + (f" · {popups.unit_name(city)}" if city and lid != "cities" else "")
+            search_rows.append([lid, fid_of(lid, rec), first, sub,
+                           terms.get(str(fid_of(lid, rec))) or search.terms(rec.get("name_zh"),
+                                                                            rec.get("name_en"))])
+
+    cluster = None
+    if opts.view == "cluster":
+        rec = next(r for r in _records(frames["clusters"]) if r["id"] == opts.cluster)
+        cluster = cluster_focus(rec, popups, layers_out, city_of)
+        points = unit_points(frames, cluster["members"], base.datum)
+        for m in cluster["members"]:
+            m["xy"] = points.get(m["adcode"])
+
+    parks_out = next(lay for lay in layers_out if lay["id"] == "parks")
+    kinds = sorted({p["kind"] for p in parks_out["features"] if p["kind"]})
+    bases = [{"id": b.id, "title": b.title_zh if lang == "zh" else b.title_en,
+              "url": b.url.replace("{key}", tianditu_key) if b.url else "",
+              "overlay": b.overlay_url.replace("{key}", tianditu_key) if b.overlay_url else "",
+              "subdomains": b.subdomains, "attribution": b.attribution,
+              "available": not (b.needs_key and not tianditu_key)} for b in BASEMAPS.values()]
+    if opts.view == "layer":
+        visible = [opts.layer]
+    elif opts.view == "cluster":
+        visible = ["provinces", "cities", "clusters", "cluster_lines", "parks", "projects"]
+    else:
+        visible = DEFAULT_VISIBLE
+    return {
+        "lang": lang, "view": opts.view, "layer": opts.layer, "cluster_id": opts.cluster,
+        "embed": opts.embed, "base": opts.base, "datum": base.datum, "bases": bases,
+        "home": {**HOME, "bounds": hubei_bounds(frames["provinces"])},
+        "visible": visible, "tierMinZoom": TIER_MIN_ZOOM,
+        "groups": [{"id": g, "title": zh if lang == "zh" else en, "layers": ids}
+                   for g, zh, en, ids in GROUPS],
+        "layers": layers_out, "sectors": sectors, "cities": cities,
+        "kinds": [{"id": k, "name": tr(KINDS, k, lang)} for k in kinds],
+        "levels": [{"id": k, "name": tr(LEVELS, k, lang)} for k in ("national", "provincial", "municipal")],
+        "measures": list(MEASURES), "search": search_rows, "cluster": cluster, "urls": urls,
+        "built_at": meta.get("built_at"), "ui": ui_strings(lang),
+        "print_sources": source_line(meta, meta.get("documents", []), lang),
+    }
+
+
+def hubei_bounds(provinces) -> list[list[float]]:
+    """[[south, west], [north, east]] of Hubei, for a default view that must show all of it."""
+    hubei = provinces[provinces.adcode.astype(int) == 420000]
+    x0, y0, x1, y1 = hubei.total_bounds if len(hubei) else (108.3, 29.0, 116.2, 33.3)
+    return [[round(float(y0), 3), round(float(x0), 3)], [round(float(y1), 3), round(float(x1), 3)]]
+
+
+def sector_colour(code: str, index: dict[str, int]) -> str:
+    i = index.get(code)
+    return SECTOR_COLOURS[i] if i is not None and i < len(SECTOR_COLOURS) else "#777777"
+
+
+def unit_points(frames: dict, members: list[dict], datum: str) -> dict[int, list[float]]:
+    """Each unit's representative point, [lat, lon]: where a corridor line passes through a
+    member, where a city's label goes."""
+    import geopandas as gpd
+
+    wanted = {m["adcode"] for m in members}
+    rows = []
+    for lid in ("cities", "counties", "provinces"):
+        f = frames[lid]
+        sel = f[f.adcode.astype(int).isin(wanted - {r[0] for r in rows})]
+        rows += [(int(a), g.representative_point()) for a, g in zip(sel.adcode, sel.geometry.values)]
+    if not rows:
+        return {}
+    pts = gpd.GeoDataFrame({"adcode": [r[0] for r in rows]}, geometry=[r[1] for r in rows], crs=4326)
+    if datum != "wgs84":
+        pts = transform_frame(pts, "wgs84", datum)
+    return {int(a): [round(g.y, POINT_DECIMALS), round(g.x, POINT_DECIMALS)]
+            for a, g in zip(pts.adcode, pts.geometry.values)}
+
+
+def cluster_focus(rec: dict, popups: Popups, layers_out: list[dict], city_of: Callable) -> dict:
+    """The corridor view: members in order with their stated roles, and the parks and projects
+    in them that share the cluster's industries."""
+    members = [int(a) for a in rec.get("members") or []]
+    roles = {m["adcode"]: m for m in (rec.get("member_roles") or [])}
+    out_members = []
+    for i, a in enumerate(members, 1):
+        r = roles.get(a) or {}
+        role = (r.get("role_zh") if popups.lang == "zh" else (r.get("role_en") or r.get("role_zh"))) or ""
+        cite = (r.get("sources") or [{}])[0] if r else {}
+        url = popups.root + cite["url"] if cite.get("url") else ""
+        out_members.append({"n": i, "adcode": a, "name": popups.unit_name(a), "role": role,
+                            "quote": cite.get("quote", ""), "cite_url": url})
+    along = {}
+    for lay in layers_out:
+        if lay["id"] in POINT_LAYERS:  # in a member unit and in one of the cluster's industries
+            along[lay["id"]] = [p["id"] for p in lay["features"] if viewrules.along_cluster(
+                {"city_adcode": p.get("city"), "county_adcode": p.get("county"), "sectors": p["sec"]}, rec)]
+    first, second = popups.name(rec.get("name_zh"), rec.get("name_en"))
+    return {"id": rec["id"], "name": first, "name2": second,
+            "kind": tr(KINDS, rec.get("kind"), popups.lang), "ordered": bool(rec.get("ordered")),
+            "members": out_members, "parks": along.get("parks", []), "projects": along.get("projects", []),
+            "sectors": [popups.sector_name(s) for s in rec.get("sectors") or []]}
