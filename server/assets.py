@@ -1,6 +1,6 @@
 """Static assets: fingerprinted URLs and a /static route with precompressed, immutable answers.
 
-`static_url("atlas.js")` gives `/static/atlas.js?v=<content hash>`. The /static route answers
+`static_url("atlas.css")` gives `/static/atlas.css?v=<content hash>`. The /static route answers
 through `server.http.respond` (gzip or br when asked, an ETag per coding, 304); when the URL's
 `v` is the file's current hash the answer is `Cache-Control: public, max-age=31536000,
 immutable` (a new file has a new URL), otherwise a short max-age. Each file is read and hashed

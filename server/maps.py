@@ -10,7 +10,7 @@
     /map/geometry/<layer>/<tier>.json   polygon geometries the pages fetch per zoom tier
 
 The rest of the view (centre, zoom, layers, filters, shading, selection) is read and written
-by static/atlas.js in the same query string, so a copied URL reopens the same view.
+by static/atlas/*.js in the same query string, so a copied URL reopens the same view.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ inert JSON, and the page's content security policy.
 
 Everything the browser draws comes from `server.viewmodel.page_data()` and reaches the page as
 JSON inside a non-executing script element (`json_for_script`), written with textContent by
-static/atlas.js.
+static/atlas/*.js.
 """
 
 from __future__ import annotations
@@ -32,8 +32,12 @@ def json_for_script(data: Any) -> str:
 
 # ---------------------------------------------------------------- the folium page
 
+# static/atlas/*.js in load order: core makes the shared namespace, main starts the map
+SCRIPT_PARTS = ("core", "points", "areas", "search", "panel", "share", "legend", "main")
+
+
 class AtlasInit(MacroElement):
-    """Hands the folium map to static/atlas.js with the view's data."""
+    """Hands the folium map to static/atlas/*.js with the view's data."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
@@ -59,8 +63,7 @@ def render_map(data: dict, static: Callable[[str], str]) -> MapPage:
     m.default_js = [
         ("leaflet", static("vendor/leaflet/leaflet.js")),
         ("markercluster", static("vendor/leaflet.markercluster/leaflet.markercluster.js")),
-        ("atlas", static("atlas.js")),
-    ]
+    ] + [(f"atlas_{part}", static(f"atlas/{part}.js")) for part in SCRIPT_PARTS]
     m.default_css = [
         ("leaflet_css", static("vendor/leaflet/leaflet.css")),
         ("markercluster_css", static("vendor/leaflet.markercluster/MarkerCluster.css")),

@@ -7,7 +7,7 @@ from typing import Any
 
 LANGS = ("zh", "en")
 
-T = {  # interface words used in popups (the rest of the interface is in static/atlas.js)
+T = {  # interface words used in popups (the rest of the interface is in static/atlas/*.js)
     "kind": ("类型", "Kind"), "level": ("级别", "Level"), "status": ("状态", "Status"),
     "sectors": ("行业", "Industries"), "industries": ("原文产业表述", "In the document's words"),
     "roles": ("定位", "Roles"), "figures": ("目标与数据", "Targets and figures"),
@@ -31,7 +31,7 @@ T = {  # interface words used in popups (the rest of the interface is in static/
     "seq": ("序号 {n}", "entry {n}"),
     "zones": ("成员内主导产业相符的开发区", "Zones in the members with matching industries"),
 }
-UI = {  # interface words for the page chrome and static/atlas.js
+UI = {  # interface words for the page chrome and static/atlas/*.js
     "title": ("湖北产业集群地图", "Hubei Cluster Atlas"),
     "search": ("搜索名称、简称或拼音", "Search: name, abbreviation or pinyin"),
     "no_match": ("没有匹配项", "No matches"),

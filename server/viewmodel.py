@@ -1,4 +1,4 @@
-"""What a map view shows, as data: made once per build and view, drawn by static/atlas.js.
+"""What a map view shows, as data: made once per build and view, drawn by static/atlas/*.js.
 
 A view is the atlas (`atlas`), one layer (`layer`) or one cluster or corridor (`cluster`).
 `page_data()` turns the built layers into the JSON the browser script draws from:

@@ -1,6 +1,6 @@
 """Which features a view shows: the filter rules shared by the map pages and the exports.
 
-The interactive map applies the same rules in the browser (static/atlas.js `pointVisible`,
+The interactive map applies the same rules in the browser (static/atlas/core.js `pointVisible`,
 `areaVisible`); the exports and the cluster view's lists apply them here.
 """
 

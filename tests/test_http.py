@@ -115,11 +115,11 @@ def test_static_assets_are_fingerprinted_compressed_and_immutable(client):
     import re
 
     page = client.get("/").get_data(as_text=True)
-    url = re.search(r'/static/atlas\.js\?v=[0-9a-f]+', page).group(0)
+    url = re.search(r'/static/atlas/core\.js\?v=[0-9a-f]+', page).group(0)
     packed = client.get(url, headers={"Accept-Encoding": "gzip"})
     assert packed.status_code == 200 and packed.headers["Content-Encoding"] == "gzip"
     assert packed.headers["Cache-Control"] == "public, max-age=31536000, immutable"
-    plain = client.get("/static/atlas.js")
+    plain = client.get("/static/atlas/core.js")
     assert gzip.decompress(packed.data) == plain.data
     assert "immutable" not in plain.headers["Cache-Control"]
     assert packed.headers["ETag"] != plain.headers["ETag"]

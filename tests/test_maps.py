@@ -128,7 +128,7 @@ def test_script_injection_is_escaped(fx_client, where):
 def test_script_injection_in_search_terms_is_data_only(fx_client):
     _, html, data = page(fx_client, "/")
     row = next(r for r in data["search"] if r[1] == XSS_PARK)
-    assert row[2] == XSS  # shown with textContent by atlas.js
+    assert row[2] == XSS  # shown with textContent by the map script
     raw = DATA_RE.search(html).group(1)
     assert "</script" not in raw.lower() and "<!--" not in raw
 

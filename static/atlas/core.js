@@ -1,0 +1,180 @@
+/* Hubei Cluster Atlas · the interactive map, part "core": the namespace and shared state (S), small DOM helpers, the view in the URL, styles and filters.
+ *
+ * The map script is split along its seams into static/atlas/*.js, loaded in order by the
+ * page (server/mapview.py); core.js makes the namespace AtlasMap and the state every part
+ * shares (AtlasMap._, called S). Every part reads and writes the view through S and reaches
+ * the other parts' functions as S.name. Popup and tooltip HTML arrive escaped by the server;
+ * every other text is written with textContent.
+ */
+(function () {
+  "use strict";
+
+  var A = (window.AtlasMap = { ready: false });
+  // The state every part shares. D: the view's data (#atlas-data), U: the interface words,
+  // map: the Leaflet map, state: the view in the URL.
+  var S = (A._ = {
+    D: null, U: null, map: null, state: null,
+    groups: {},   // layer id -> Leaflet group drawn on the map
+    props: {},    // layer id -> {feature id -> properties}
+    markers: {},  // point layer id -> {feature id -> marker}
+    geoms: {},    // "layer/tier" -> payload from /map/geometry
+    drawn: {},    // polygon layer id -> L.geoJSON currently drawn
+    pending: 0,   // geometry fetches in flight
+    redrawing: false,  // a polygon layer is being replaced: its popups reopen on the new one
+    labels: null,      // city name labels (a layer group), shown with the cities
+    QUERY_KEYS: ["lang", "base", "c", "z", "l", "sector", "city", "kind", "level", "named", "measure", "sel",
+                 "legend", "filters"],
+    SHADES: ["#fff7bc", "#fee391", "#fec44f", "#fe9929", "#d95f0e", "#993404"],
+    HEX: /^#[0-9a-fA-F]{6}$/
+  });
+
+  // ------------------------------------------------------------------ small helpers
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "class") e.className = attrs[k];
+      else e.setAttribute(k, attrs[k]);
+    });
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+  function $(id) { return document.getElementById(id); }
+  function layerById(id) { return S.D.layers.filter(function (l) { return l.id === id; })[0]; }
+  function colour(c) { return S.HEX.test(c || "") ? c : "#777777"; }
+
+  // ------------------------------------------------------------------ the view in the URL
+  function readState() {
+    var q = new URLSearchParams(window.location.search);
+    var s = {
+      lang: S.D.lang, base: S.D.base,
+      l: q.has("l") ? q.get("l").split(",").filter(function (x) { return !!layerById(x); }) : S.D.visible.slice(),
+      sector: q.get("sector") || "", city: q.get("city") || "", kind: q.get("kind") || "",
+      level: q.get("level") || "", named: q.get("named") || "", measure: q.get("measure") || "none", sel: q.get("sel") || "",
+      legend: q.get("legend") || "", filters: q.get("filters") || "",  // embeds: legend open, filter line shown
+      c: null, z: null
+    };
+    var c = (q.get("c") || "").split(",").map(Number);
+    if (c.length === 2 && isFinite(c[0]) && isFinite(c[1])) s.c = c;
+    var z = parseInt(q.get("z"), 10);
+    if (isFinite(z)) s.z = z;
+    return s;
+  }
+
+  function query(extra) {
+    var c = S.map.getCenter();
+    var s = Object.assign({}, S.state, { c: c.lat.toFixed(4) + "," + c.lng.toFixed(4), z: S.map.getZoom() }, extra || {});
+    var q = new URLSearchParams();
+    S.QUERY_KEYS.forEach(function (k) {
+      var v = k === "l" ? s.l.join(",") : s[k];
+      if (k === "lang" && v === "zh") return;
+      if (k === "base" && v === "none") return;
+      if (k === "measure" && v === "none") return;
+      if (v !== "" && v !== null && v !== undefined) q.set(k, v);
+    });
+    return q.toString();
+  }
+
+  function writeState() {
+    var qs = query();
+    window.history.replaceState(null, "", window.location.pathname + "?" + qs);
+    var lang = $("atl-lang");
+    if (lang) lang.href = "?" + query({ lang: S.state.lang === "zh" ? "en" : "zh" });
+    S.updateShare();
+  }
+
+  // ------------------------------------------------------------------ styles and filters
+  function pointVisible(lid, p) {
+    if (S.D.cluster) {
+      var along = lid === "parks" ? S.D.cluster.parks : S.D.cluster.projects;
+      if (along.indexOf(p.id) < 0) return false;
+    }
+    if (S.state.sector && p.sec.indexOf(S.state.sector) < 0) return false;
+    if (S.state.city && String(p.city) !== S.state.city) return false;
+    if (lid === "parks") {
+      if (S.state.kind && p.kind !== S.state.kind) return false;
+      if (S.state.level && p.level !== S.state.level) return false;
+      if (S.state.named && (S.state.named === "doc") !== p.doc) return false;  // doc | cat
+    }
+    return true;
+  }
+
+  function areaVisible(lid, p) {
+    if (lid !== "clusters" && lid !== "cluster_lines") return true;
+    if (S.D.cluster) return p.id === S.D.cluster.id;  // the focused cluster alone
+    if (S.state.sector && p.sec.indexOf(S.state.sector) < 0) return false;
+    if (S.state.city && p.cities.indexOf(Number(S.state.city)) < 0) return false;
+    return true;
+  }
+
+  function breaks(values) {
+    var max = Math.max.apply(null, values.concat([0]));
+    var b = [0, 1, 2, 4, 8, 16, 32];
+    if (max > 32) b = [0, 1].concat([0.1, 0.25, 0.5, 0.75].map(function (f) { return Math.ceil(max * f); }));
+    return b.filter(function (x, i) { return i < 6 && (x <= max || i < 2); });
+  }
+
+  function shadeFor(p) {
+    var m = S.state.measure;
+    if (m === "n_parks" || m === "n_projects") {
+      var v = m === "n_parks" ? p.np : p.nj;
+      var b = A._breaks;
+      var k = 0;
+      for (var i = 0; i < b.length; i++) if (v >= b[i]) k = i;
+      return v === 0 ? { fillColor: "#ffffff", fillOpacity: 0.35 } : { fillColor: S.SHADES[Math.min(k, 5)], fillOpacity: 0.7 };
+    }
+    if (m.indexOf("sector:") === 0) {
+      var has = (p.sx || []).indexOf(m.slice(7)) >= 0;
+      return has ? { fillColor: "#d95f0e", fillOpacity: 0.55 } : { fillColor: "#ffffff", fillOpacity: 0.35 };
+    }
+    return null;
+  }
+
+  function polygonStyle(lid) {
+    var base = layerById(lid).style || {};
+    return function (f) {
+      var p = f.properties;
+      var s = Object.assign({ color: "#555", weight: 1, fillOpacity: 0, opacity: 1 }, base);
+      if (lid === "cities") {
+        var shade = shadeFor(p);
+        if (shade) Object.assign(s, shade);
+        if (S.state.city && String(p.id) === S.state.city) Object.assign(s, { color: "#c51b7d", weight: 3 });
+        if (S.D.cluster) {
+          var member = S.D.cluster.members.some(function (m) { return m.adcode === p.id; });
+          Object.assign(s, member ? { color: "#b2182b", weight: 2.5, fillColor: "#fddbc7", fillOpacity: 0.55 }
+            : { fillColor: "#eeeeee", fillOpacity: 0.5, color: "#999" });
+        }
+      } else if (lid === "counties" && S.D.cluster) {
+        var inIt = S.D.cluster.members.some(function (m) { return m.adcode === p.id; });
+        if (inIt) Object.assign(s, { color: "#b2182b", weight: 2, fillColor: "#fddbc7", fillOpacity: 0.5 });
+      } else if (lid === "clusters" || lid === "cluster_lines") {
+        var c = colour(p.color);
+        Object.assign(s, { color: c, fillColor: c });
+        if (S.D.cluster) Object.assign(s, lid === "cluster_lines" ? { weight: 6, opacity: 0.9 }
+          : { weight: 3, opacity: 1, fillOpacity: 0.08, dashArray: "8 5" });
+      }
+      return s;
+    };
+  }
+
+  // Popups fit the map: on a phone they are narrower than the screen, so the close button stays
+  // on it (the content box is the width plus 44 px of margins), and autopan keeps them clear of the edges.
+  function popupOptions() {
+    var size = S.map.getSize();
+    return { maxWidth: Math.max(160, Math.min(380, size.x - 120)), minWidth: Math.min(220, size.x - 120),
+             maxHeight: Math.max(160, Math.min(440, size.y - 90)), autoPanPadding: [12, 12] };
+  }
+
+  // what the other parts call
+  S.el = el;
+  S.$ = $;
+  S.layerById = layerById;
+  S.colour = colour;
+  S.readState = readState;
+  S.query = query;
+  S.writeState = writeState;
+  S.pointVisible = pointVisible;
+  S.areaVisible = areaVisible;
+  S.breaks = breaks;
+  S.polygonStyle = polygonStyle;
+  S.popupOptions = popupOptions;
+})();

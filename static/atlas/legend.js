@@ -1,0 +1,199 @@
+/* Hubei Cluster Atlas · the interactive map, part "legend": the legend, the cluster view (members, badges), base maps.
+ *
+ * The map script is split along its seams into static/atlas/*.js, loaded in order by the
+ * page (server/mapview.py); core.js makes the namespace AtlasMap and the state every part
+ * shares (AtlasMap._, called S). Every part reads and writes the view through S and reaches
+ * the other parts' functions as S.name. Popup and tooltip HTML arrive escaped by the server;
+ * every other text is written with textContent.
+ */
+(function (A) {
+  "use strict";
+
+  var S = A._;
+
+  // ------------------------------------------------------------------ legend
+  function swatch(svg) { var s = S.el("span", { class: "atl-sw" }); s.innerHTML = svg; return s; }
+
+  function renderLegend() {
+    var box = S.$("atl-legend-body");
+    if (!box) return;
+    box.textContent = "";
+    function row(sym, text) {
+      var r = S.el("div", { class: "atl-lrow" });
+      r.appendChild(sym);
+      r.appendChild(S.el("span", {}, text));
+      box.appendChild(r);
+    }
+    var grey = { color: "#888888", approx: false };
+    row(swatch(S.symbol("parks", Object.assign({ level: "national" }, grey)).options.html), S.U.sym_national);
+    row(swatch(S.symbol("parks", Object.assign({ level: "provincial" }, grey)).options.html), S.U.sym_provincial);
+    row(swatch(S.symbol("parks", Object.assign({ level: "" }, grey)).options.html), S.U.sym_other);
+    row(swatch(S.symbol("parks", Object.assign({ level: "provincial", doc: false }, grey)).options.html), S.U.sym_catalogue);
+    row(swatch(S.symbol("projects", grey).options.html), S.U.sym_project);
+    row(swatch(S.symbol("parks", { level: "", color: "#444444", approx: false }).options.html), S.U.solid);
+    row(swatch(S.symbol("parks", { level: "", color: "#444444", approx: true }).options.html), S.U.hollow);
+    // each corridor line drawn, in its own colour; the cluster areas when they are switched on
+    [["cluster_lines", S.U.corridor, 4], ["clusters", S.U.cluster_area, 0]].forEach(function (spec) {
+      var lid = spec[0];
+      if (S.state.l.indexOf(lid) < 0) return;
+      var shown = S.layerById(lid).features.filter(function (p) { return S.areaVisible(lid, p); });
+      if (!shown.length) return;
+      box.appendChild(S.el("div", { class: "atl-lh" }, spec[1]));
+      shown.forEach(function (p) {
+        var c = S.colour(p.color);
+        var svg = spec[2] ? '<svg width="22" height="10"><line x1="1" y1="5" x2="21" y2="5" stroke="' + c + '" stroke-width="4"/></svg>'
+          : '<svg width="18" height="12"><rect x="1" y="1" width="16" height="10" fill="' + c + '" fill-opacity=".2" stroke="' + c +
+            '" stroke-dasharray="3 2"/></svg>';
+        var r = S.el("div", { class: "atl-lrow" });
+        r.appendChild(swatch(svg));
+        r.appendChild(S.el("span", {}, p.name || ""));
+        box.appendChild(r);
+      });
+    });
+    if (S.state.base === "none") row(swatch('<svg width="22" height="10"><line x1="1" y1="5" x2="21" y2="5" stroke="#6baed6" stroke-width="2"/></svg>'), S.U.rivers);
+    if (S.state.measure !== "none") {
+      box.appendChild(S.el("div", { class: "atl-lh" }, S.U.shading + " · " + measureTitle()));
+      if (S.state.measure.indexOf("sector:") === 0) {
+        row(swatch('<svg width="18" height="12"><rect width="18" height="12" fill="#d95f0e" fill-opacity=".55" stroke="#555"/></svg>'), "✓");
+      } else {
+        var b = A._breaks;
+        b.forEach(function (lo, i) {
+          if (lo === 0) return;
+          var hi = i + 1 < b.length ? b[i + 1] - 1 : null;
+          row(swatch('<svg width="18" height="12"><rect width="18" height="12" fill="' + S.SHADES[Math.min(i, 5)] + '" stroke="#555"/></svg>'),
+            hi === null ? "≥ " + lo : (hi === lo ? String(lo) : lo + "–" + hi));
+        });
+      }
+    }
+    box.appendChild(S.el("div", { class: "atl-lh" }, S.U.sectors_legend));
+    var used = {};
+    ["parks", "projects"].forEach(function (lid) {
+      S.layerById(lid).features.forEach(function (p) { if (p.sec[0]) used[p.sec[0]] = true; });
+    });
+    S.D.sectors.filter(function (s) { return used[s.code]; }).forEach(function (s) {
+      row(swatch('<svg width="12" height="12"><circle cx="6" cy="6" r="5" fill="' + S.colour(s.color) + '"/></svg>'), s.name);
+    });
+  }
+
+  function measureTitle() {
+    if (S.state.measure === "n_parks") return S.U.m_n_parks;
+    if (S.state.measure === "n_projects") return S.U.m_n_projects;
+    var code = S.state.measure.slice(7);
+    var s = S.D.sectors.filter(function (x) { return x.code === code; })[0];
+    return S.U.m_sector + (s ? s.name : code);
+  }
+
+  function setupLegend() {
+    if (S.$("atl-legend-body")) { renderLegend(); return; }  // the full page has it in the panel
+    var Legend = L.Control.extend({
+      options: { position: "bottomright" },
+      onAdd: function () {
+        var d = S.el("details", { class: "atl-legend leaflet-bar", id: "atl-legend" });
+        if (window.innerWidth > 900 || S.state.legend) d.open = true;
+        d.appendChild(S.el("summary", {}, S.U.legend));
+        d.appendChild(S.el("div", { id: "atl-legend-body" }));
+        L.DomEvent.disableClickPropagation(d);
+        L.DomEvent.disableScrollPropagation(d);
+        return d;
+      }
+    });
+    S.map.addControl(new Legend());
+    renderLegend();
+  }
+
+  // ------------------------------------------------------------------ cluster view
+  function setupCluster() {
+    var c = S.D.cluster;
+    if (!c) return;
+    var pts = c.members.filter(function (m) { return m.xy; }).map(function (m) { return m.xy; });
+    var badges = L.layerGroup().addTo(S.map);
+    c.members.forEach(function (m) {
+      if (!m.xy) return;
+      var d = S.el("div", { class: "atl-badge" });
+      d.appendChild(S.el("b", {}, c.ordered ? m.n : "•"));
+      d.appendChild(S.el("span", {}, m.name));
+      L.marker(m.xy, { icon: L.divIcon({ className: "atl-badge-wrap", html: d.outerHTML, iconSize: null }),
+        interactive: false, keyboard: false, zIndexOffset: 1000 }).addTo(badges);
+    });
+    if (!S.state.c && pts.length) S.map.fitBounds(L.latLngBounds(pts).pad(0.25), { maxZoom: 9 });
+    var box = S.$("atl-cluster");
+    if (!box) return;
+    box.hidden = false;
+    box.appendChild(S.el("h2", {}, c.name));
+    if (c.name2 && c.name2 !== c.name) box.appendChild(S.el("div", { class: "atl-en" }, c.name2));
+    box.appendChild(S.el("div", { class: "atl-muted" }, c.kind + (c.sectors.length ? " · " + c.sectors.join(" · ") : "")));
+    box.appendChild(S.el("h3", {}, S.U.members));
+    var ol = S.el(c.ordered ? "ol" : "ul", { class: "atl-members" });
+    c.members.forEach(function (m) {
+      var li = S.el("li", { "data-adcode": String(m.adcode) });
+      li.appendChild(S.el("b", {}, m.name));
+      if (m.role) {
+        li.appendChild(S.el("div", {}, m.role));
+        if (m.quote) {
+          var q = S.el("q", { class: "atl-muted" }, m.quote);
+          if (m.cite_url && /^\//.test(m.cite_url)) {  // a link into the document reader only
+            var a = S.el("a", { href: m.cite_url, target: "_blank", rel: "noopener" });
+            a.appendChild(q);
+            q = a;
+          }
+          li.appendChild(q);
+        }
+      } else li.appendChild(S.el("div", { class: "atl-muted" }, S.U.no_role));
+      ol.appendChild(li);
+    });
+    box.appendChild(ol);
+    [["parks", S.U.along_parks], ["projects", S.U.along_projects]].forEach(function (pair) {
+      var ids = c[pair[0]];
+      box.appendChild(S.el("h3", {}, pair[1] + " (" + ids.length + ")"));
+      var ul = S.el("ul", { class: "atl-along" });
+      if (!ids.length) ul.appendChild(S.el("li", { class: "atl-muted" }, S.U.none_listed));
+      ids.forEach(function (id) {
+        var row = S.D.search.filter(function (r) { return r[0] === pair[0] && r[1] === id; })[0];
+        var a = S.el("a", { href: "#", "data-id": id }, row ? row[2] : id);
+        a.addEventListener("click", function (e) { e.preventDefault(); S.openFeature(pair[0], id, true); });
+        var li = S.el("li");
+        li.appendChild(a);
+        ul.appendChild(li);
+      });
+      box.appendChild(ul);
+    });
+  }
+
+  // ------------------------------------------------------------------ base maps
+  function setupBase() {
+    var b = S.D.bases.filter(function (x) { return x.id === S.state.base; })[0];
+    S.map.createPane("hydro").style.zIndex = 250;
+    if (b && b.url) {
+      var opts = { attribution: b.attribution, maxZoom: 18 };
+      if (b.subdomains) opts.subdomains = b.subdomains;
+      L.tileLayer(b.url, opts).addTo(S.map);
+      if (b.overlay) L.tileLayer(b.overlay, opts).addTo(S.map);
+      return;
+    }
+    S.map.attributionControl.addAttribution(b ? b.attribution : "");
+    [["lakes", { color: "#6baed6", weight: 0.6, fillColor: "#c6dbef", fillOpacity: 0.9 }],
+     ["rivers", { color: "#6baed6", weight: 1.4, opacity: 0.9 }]].forEach(function (pair) {
+      S.pending++;
+      fetch(S.D.urls[pair[0]], { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (gj) {
+          if (gj) L.geoJSON(gj, { pane: "hydro", interactive: false, style: pair[1] }).addTo(S.map);
+        }).catch(function () { /* the base is decoration: the map works without it */ })
+        .finally(function () { S.pending--; checkReady(); });
+    });
+  }
+
+  function checkReady() {
+    if (S.pending === 0 && A._initialised && !A.ready) {
+      A.ready = true;
+      document.body.setAttribute("data-ready", "1");
+      if (A._restore) { var r = A._restore; A._restore = null; S.openFeature(r[0], r[1], false); }
+    }
+  }
+
+  // what the other parts call
+  S.renderLegend = renderLegend;
+  S.setupLegend = setupLegend;
+  S.setupCluster = setupCluster;
+  S.setupBase = setupBase;
+  S.checkReady = checkReady;
+})(window.AtlasMap);
