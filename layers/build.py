@@ -35,6 +35,10 @@ DOCUMENTS_TABLE = "atlas_documents"  # the documents' text, for the reader at /d
 SEARCH_TABLE = "atlas_search"  # each feature's search terms, for the map's search and the API's q
 
 
+class OutputError(RuntimeError):
+    """The output folder cannot be created or written; the message names it."""
+
+
 @dataclass
 class BuildReport:
     path: Path
@@ -218,17 +222,31 @@ def write_gpkg(path: Path, frames: dict[str, gpd.GeoDataFrame], meta: dict,
         con.close()
 
 
+def check_output(out: Path) -> None:
+    """Fail before the work if `out`'s folder cannot be made or written (a name in its path
+    is a file, no permission, a read-only file system): one error naming the folder."""
+    folder = out.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".{out.stem}.probe-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise OutputError(f"cannot write to the output folder {folder}: "
+                          f"{exc.strerror or exc}") from None
+
+
 def build(out: Path = DEFAULT_OUT, sources_dir: Path = DEFAULT_SOURCES,
           seeds_dir: Path | None = None) -> BuildReport:
     """Build all layers into `out` atomically. Raises on any invalid input; `out` is then
     left exactly as it was."""
     started = time.perf_counter()
+    check_output(out)
     seeds_dir = seeds_dir if seeds_dir is not None else default_seeds_dir()
     frames, sources = build_frames(sources_dir, seeds_dir)
     counts = {name: len(frame) for name, frame in frames.items()}
     link_citations(frames, sources)
     all_frames = {**frames, **simplified_frames(frames)}
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.tmp-{os.getpid()}{out.suffix}")
     tmp.unlink(missing_ok=True)
     try:
@@ -239,6 +257,8 @@ def build(out: Path = DEFAULT_OUT, sources_dir: Path = DEFAULT_SOURCES,
         if written != counts:
             raise RuntimeError(f"re-read counts {written} differ from built counts {counts}")
         os.replace(tmp, out)
+    except OSError as exc:  # the disk filled, the folder went away or read-only meanwhile
+        raise OutputError(f"cannot write {out.name} in {out.parent}: {exc.strerror or exc}") from None
     finally:
         tmp.unlink(missing_ok=True)
     return BuildReport(out, counts, time.perf_counter() - started, out.stat().st_size,

@@ -50,7 +50,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
                                 x_host=proxies, x_prefix=proxies)
     http.install_app(app)
-    app.extensions["atlas_store"] = AtlasStore(Path(app.config["DATA"]))
+    store = app.extensions["atlas_store"] = AtlasStore(Path(app.config["DATA"]))
+
+    @app.before_request
+    def pin_build():  # one build per answer, even when a new one lands mid-request
+        store.begin_request()
+
+    @app.teardown_request
+    def unpin_build(_exc):
+        store.end_request()
+
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
     @app.after_request
@@ -75,7 +84,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz():
-        store: AtlasStore = app.extensions["atlas_store"]
         counts = store.counts()
         return jsonify(status="ok", built_at=store.meta.get("built_at"), layers=counts)
 
@@ -86,7 +94,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.get("/about")  # layers, counts and sources; the atlas map itself is at / (server.maps)
     def index():
-        store: AtlasStore = app.extensions["atlas_store"]
         return render_template("index.html", layers=LAYERS.values(), counts=store.counts(),
                                meta=store.meta)
 

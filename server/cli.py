@@ -9,12 +9,12 @@ from pathlib import Path
 
 from geo.boundaries import BoundaryPackageError
 from geo.validate import ValidationError
-from layers.build import DEFAULT_OUT, build
+from layers.build import DEFAULT_OUT, OutputError, build
 from layers.features import PlacementError
 from layers.registry import fields_markdown
 from layers.sources import DEFAULT_SOURCES, SourceError
 
-INPUT_ERRORS = (BoundaryPackageError, SourceError, ValidationError, PlacementError)
+INPUT_ERRORS = (BoundaryPackageError, SourceError, ValidationError, PlacementError, OutputError)
 
 
 def _build(args: argparse.Namespace) -> int:

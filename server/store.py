@@ -4,6 +4,10 @@ The store reads the file once and keeps the decoded layers in memory; it re-read
 the file is replaced (the build renames a complete file into place, so a reader never
 sees a half-written one). If a replacement cannot be read, the layers already loaded
 keep serving, and that file is not tried again until it is replaced once more.
+
+Within one request (`begin_request` … `end_request`, which the app calls around each) every
+read sees the same build: the first snapshot taken is pinned to the thread, so an answer's
+body, headers and cache key never mix the build before a replacement with the one after.
 """
 
 from __future__ import annotations
@@ -98,6 +102,13 @@ class AtlasStore:
         self._snapshot: _Snapshot | None = None
         self._failed: tuple[float, int] | None = None  # a replacement that could not be read
         self._lock = threading.Lock()
+        self._local = threading.local()  # the snapshot pinned for the current request
+
+    def begin_request(self) -> None:
+        self._local.active, self._local.pinned = True, None
+
+    def end_request(self) -> None:
+        self._local.active, self._local.pinned = False, None
 
     def _stamp(self) -> tuple[float, int] | None:
         try:
@@ -107,6 +118,15 @@ class AtlasStore:
         return (st.st_mtime, st.st_ino)
 
     def snapshot(self) -> _Snapshot:
+        pinned = getattr(self._local, "pinned", None)
+        if pinned is not None:
+            return pinned
+        snap = self._current()
+        if getattr(self._local, "active", False):
+            self._local.pinned = snap
+        return snap
+
+    def _current(self) -> _Snapshot:
         stamp = self._stamp()
         current = self._snapshot
         if current is not None and (stamp is None or stamp in (current.stamp, self._failed)):

