@@ -69,27 +69,26 @@ def read_atlas(path: Path) -> tuple[dict[str, gpd.GeoDataFrame], dict]:
     return layers, read_meta(path)
 
 
-def read_documents(path: Path) -> dict[str, dict]:
-    """code -> {doc, lines}: the documents' text as the build stored it (none in older builds)."""
+def _table_rows(path: Path, sql: str) -> list[tuple]:
+    """The rows of one of the build's own tables; none when an older build lacks the table."""
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        rows = con.execute(f"SELECT code, doc, text FROM {DOCUMENTS_TABLE}").fetchall()
+        return con.execute(sql).fetchall()
     except sqlite3.OperationalError:
-        return {}
+        return []
     finally:
         con.close()
+
+
+def read_documents(path: Path) -> dict[str, dict]:
+    """code -> {doc, lines}: the documents' text as the build stored it."""
+    rows = _table_rows(path, f"SELECT code, doc, text FROM {DOCUMENTS_TABLE}")
     return {code: {"doc": doc, "lines": text.split("\n")} for code, doc, text in rows}
 
 
 def read_search(path: Path) -> dict[str, dict[str, list[str]]]:
     """layer -> feature id (as text) -> search terms, as the build made them."""
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        rows = con.execute(f"SELECT layer, fid, terms FROM {SEARCH_TABLE}").fetchall()
-    except sqlite3.OperationalError:
-        return {}
-    finally:
-        con.close()
+    rows = _table_rows(path, f"SELECT layer, fid, terms FROM {SEARCH_TABLE}")
     out: dict[str, dict[str, list[str]]] = {}
     for layer, fid, terms in rows:
         out.setdefault(layer, {})[fid] = json.loads(terms)
