@@ -134,10 +134,6 @@ def _cite(sources: list | None, codes: dict[str, str], lang: str, limit: int = 2
         "; ".join(out) + (f" … (+{more})" if more > 0 else "")
 
 
-def _name(rec: dict, lang: str) -> str:
-    return (rec.get("name_zh") or "") if lang == "zh" else (rec.get("name_en") or rec.get("name_zh") or "")
-
-
 def _records(frame) -> list[dict]:
     return frame.drop(columns="geometry").to_dict("records")
 
@@ -186,7 +182,7 @@ class Deck:
 
     def cluster(self, rec: dict) -> None:
         lang = self.lang
-        name = _name(rec, lang)
+        name = printmap.feature_name(rec, lang)
         sectors = [self._sector(c) for c in rec.get("sectors") or []]
         sub = tr(KINDS, rec.get("kind"), lang) + (" · " + " · ".join(sectors) if sectors else "")
         self.map_slide(ExportView(cluster=rec["id"], lang=lang, paper="16:9"), name, sub)
@@ -197,7 +193,7 @@ class Deck:
             role = roles.get(a) or {}
             text = (role.get("role_zh") if lang == "zh" else role.get("role_en") or role.get("role_zh")) or \
                 s("no_role", lang)
-            rows.append([str(i), _name(self.units.get(a, {}), lang) or str(a), text,
+            rows.append([str(i), printmap.feature_name(self.units.get(a, {}), lang) or str(a), text,
                          _cite(role.get("sources"), self.codes, lang)])
         self.table_slides(f"{name} · {s('members', lang)}",
                           [s("n", lang), s("member", lang), s("role", lang), s("cite", lang)], rows,
@@ -206,10 +202,10 @@ class Deck:
     def city(self, adcode: int) -> None:
         lang = self.lang
         unit = self.units[adcode]
-        name = _name(unit, lang)
+        name = printmap.feature_name(unit, lang)
         self.map_slide(ExportView(city=adcode, lang=lang, paper="16:9"), name, "")
         parks = [r for r in _records(self.store.layer("parks")) if r.get("city_adcode") == adcode]
-        rows = [[_name(r, lang),
+        rows = [[printmap.feature_name(r, lang),
                  " · ".join(tr(table, r[key], lang) for key, table in (("kind", KINDS), ("level", LEVELS))
                             if present(r.get(key))),
                  "、".join(self._sector(c) for c in r.get("sectors") or []),
@@ -217,7 +213,7 @@ class Deck:
         head = [s("name", lang), s("kind", lang), s("sectors", lang), s("where", lang), s("cite", lang)]
         self.table_slides(f"{name} · {s('parks', lang)}", head, rows, [3.8, 2.2, 2.6, 1.3, 2.4])
         projects = [r for r in _records(self.store.layer("projects")) if r.get("city_adcode") == adcode]
-        rows = [[_name(r, lang), "、".join(self._sector(c) for c in r.get("sectors") or []),
+        rows = [[printmap.feature_name(r, lang), "、".join(self._sector(c) for c in r.get("sectors") or []),
                  self._where(r), _cite(r.get("sources"), self.codes, lang)] for r in projects]
         self.table_slides(f"{name} · {s('projects', lang)}",
                           [s("name", lang), s("sectors", lang), s("where", lang), s("cite", lang)], rows,
@@ -225,7 +221,7 @@ class Deck:
         figures = list(unit.get("figures") or [])
         for r in _records(self.store.layer("counties")):
             if int(r.get("parent_adcode") or 0) == adcode and r.get("figures"):
-                figures += [{**f, "_unit": _name(r, lang)} for f in r["figures"]]
+                figures += [{**f, "_unit": printmap.feature_name(r, lang)} for f in r["figures"]]
         rows = []
         for f in figures:
             metric = f.get("metric_zh") if lang == "zh" else (f.get("metric_en") or f.get("metric_zh"))
@@ -258,10 +254,7 @@ class Deck:
         _text(sl, Inches(0.5), Inches(1.5), Inches(12.3), Inches(5.6), paras)
 
     def _sector(self, code: str) -> str:
-        sec = next((x for x in self.meta.get("sectors", []) if x["code"] == code), None)
-        if sec is None:
-            return code
-        return sec["name_zh"] if self.lang == "zh" else sec["name_en"].split(" (")[0]
+        return printmap.sector_name(self.meta, code, self.lang)
 
     def _where(self, rec: dict) -> str:
         return tr({"county": ("县级", "county"), "city": ("市级", "city"),
@@ -284,10 +277,10 @@ def build_deck(store, view: ExportView, approval: str = "") -> bytes:
     deck = Deck(store, view.lang, approval)
     clusters = {r["id"]: r for r in _records(store.layer("clusters"))}
     if view.cluster:
-        deck.title_slide(_name(clusters[view.cluster], view.lang))
+        deck.title_slide(printmap.feature_name(clusters[view.cluster], view.lang))
         deck.cluster(clusters[view.cluster])
     elif view.city is not None:
-        deck.title_slide(_name(deck.units[view.city], view.lang))
+        deck.title_slide(printmap.feature_name(deck.units[view.city], view.lang))
         deck.city(view.city)
     else:
         deck.title_slide(s("all", view.lang))

@@ -97,7 +97,7 @@ def _legend_html(sc: printmap.Scene, lang: str, sector_index: dict) -> str:
     rows = []
     for code in sorted(used, key=lambda c: sector_index.get(c, 99)):
         rows.append(f"<div><i style='background:{sector_colour(code, sector_index)}'></i>"
-                    f"{escape(printmap._sector_name(sc.meta, code, lang))}</div>")
+                    f"{escape(printmap.sector_name(sc.meta, code, lang))}</div>")
     rows.append(f"<div><i class='hollow'></i>{escape(_w('approx', lang))}</div>")
     rows.append(f"<div><i class='solid'></i>{escape(_w('exact', lang))}</div>")
     for m in sc.members:
@@ -175,7 +175,7 @@ def build_map(store, view: ExportView) -> tuple[folium.Map, printmap.Scene]:
                                             sc.lines.geometry)):
             colour = "#b2182b" if sc.members else printmap.LINE_COLOURS[i % len(printmap.LINE_COLOURS)]
             folium.PolyLine([(y, x) for x, y in geom.coords], color=colour, weight=4, opacity=0.85,
-                            tooltip=str(escape(printmap._name(rec, lang)))).add_to(group)
+                            tooltip=str(escape(printmap.feature_name(rec, lang)))).add_to(group)
         group.add_to(m)
     for lid in ("parks", "projects"):
         frame = sc.points.get(lid)

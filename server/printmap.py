@@ -140,7 +140,7 @@ def _records(frame: gpd.GeoDataFrame) -> list[dict]:
     return frame.drop(columns="geometry").to_dict("records")
 
 
-def _name(rec: dict, lang: str) -> str:
+def feature_name(rec: dict, lang: str) -> str:
     zh, en = rec.get("name_zh") or "", rec.get("name_en") or ""
     return zh if lang == "zh" else (en or zh)
 
@@ -266,12 +266,12 @@ def scene(store, view: ExportView) -> Scene:
     for r, g in zip(_records(frames["cities"]), frames["cities"].geometry):
         p = g.representative_point()
         if box.contains(p):
-            labels.append((p.x, p.y, _name(r, lang), True))
+            labels.append((p.x, p.y, feature_name(r, lang), True))
     if view.city is not None:
         for r, g in zip(_records(frames["counties"]), frames["counties"].geometry):
             if city_of(int(r["adcode"])) == view.city and int(r["adcode"]) != view.city:
                 p = g.representative_point()
-                labels.append((p.x, p.y, _name(r, lang), False))
+                labels.append((p.x, p.y, feature_name(r, lang), False))
 
     members = []
     if cluster is not None:
@@ -287,7 +287,7 @@ def scene(store, view: ExportView) -> Scene:
                     geom = hit.geometry.iloc[0].representative_point()
                     break
             role = roles.get(a) or {}
-            members.append({"n": i, "adcode": a, "name": _name(unit, lang) if unit else str(a),
+            members.append({"n": i, "adcode": a, "name": feature_name(unit, lang) if unit else str(a),
                             "role": (role.get("role_zh") if lang == "zh" else
                                      role.get("role_en") or role.get("role_zh")) or "",
                             "sources": role.get("sources") or [],
@@ -328,7 +328,7 @@ def scene(store, view: ExportView) -> Scene:
                  member_units, docs, meta, meta.get("sectors", []), shading)
 
 
-def _sector_name(meta: dict, code: str, lang: str) -> str:
+def sector_name(meta: dict, code: str, lang: str) -> str:
     s = next((s for s in meta.get("sectors", []) if s["code"] == code), None)
     if s is None:
         return code
@@ -338,7 +338,7 @@ def _sector_name(meta: dict, code: str, lang: str) -> str:
 def _titles(view: ExportView, cluster: dict | None, meta: dict, units: dict) -> tuple[str, str]:
     lang = view.lang
     if cluster is not None:
-        auto = _name(cluster, lang)
+        auto = feature_name(cluster, lang)
     elif len(view.layers) == 1:
         layer = LAYERS[view.layers[0]]
         auto = layer.title_zh if lang == "zh" else layer.title_en
@@ -346,9 +346,9 @@ def _titles(view: ExportView, cluster: dict | None, meta: dict, units: dict) -> 
         auto = w("title", lang)
     parts = []
     if view.sector:
-        parts.append(_sector_name(meta, view.sector, lang))
+        parts.append(sector_name(meta, view.sector, lang))
     if view.city is not None and view.city in units:
-        parts.append(_name(units[view.city], lang))
+        parts.append(feature_name(units[view.city], lang))
     if view.kind:
         parts.append(tr(KINDS, view.kind, lang))
     if view.level:
@@ -579,7 +579,7 @@ def render_figure(sc: Scene, approval: str = "", size: tuple[float, float] | Non
             xs, ys = g.xy
             ax.plot(xs, ys, color=colour, linewidth=3.0 * scale, alpha=0.85, solid_capstyle="round",
                     zorder=5)
-            drawn.line_keys.append((colour, _name(r, lang)))
+            drawn.line_keys.append((colour, feature_name(r, lang)))
 
     _draw_points(ax, sc, to_map, scale, drawn)
 
@@ -677,7 +677,7 @@ def _legend(fig: Figure, box: list[float], sc: Scene, drawn: Drawn, scale: float
     sector_index = {s["code"]: i for i, s in enumerate(sc.sectors)}
     if drawn.sectors:
         items = [Patch(facecolor=sector_colour(code, sector_index), edgecolor="#333",
-                       label=_sector_name(sc.meta, code, lang))
+                       label=sector_name(sc.meta, code, lang))
                  for code, _ in sorted(drawn.sectors.items(), key=lambda kv: sector_index.get(kv[0], 99))]
         sections.append((w("industry", lang), items))
     sym = []
@@ -718,7 +718,7 @@ def _legend(fig: Figure, box: list[float], sc: Scene, drawn: Drawn, scale: float
         label = sc.view.measure
         if label.startswith("sector:"):
             areas.append(Patch(facecolor="#f4a582", edgecolor="#7a7a7a",
-                               label=w("shading", lang) + _sector_name(sc.meta, label[7:], lang)))
+                               label=w("shading", lang) + sector_name(sc.meta, label[7:], lang)))
         else:
             top = max(sc.shading.values()) if sc.shading else 0
             for k in range(min(6, int(math.log2(top)) + 2 if top else 1)):
