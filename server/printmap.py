@@ -61,7 +61,7 @@ W = {  # words on the page that the interactive map does not have
     "built": ("数据构建于 {date}", "Data built {date}"),
     "approval": ("审图号：{n}", "Map approval No.: {n}"),
     "precision": ("定位精度", "Location precision"),
-    "exact": ("实心：位于园区或场址", "Solid: at its park or site"),
+    "exact": ("实心：实测场址", "Solid: a surveyed site"),
     "approx": ("空心虚线：仅知所在县/市，画在其代表点，非实际位置",
                "Hollow, dashed: only the county or city is known; drawn at its "
                "representative point, not the real site"),
