@@ -73,7 +73,7 @@ UI = {  # interface words for the page chrome and static/atlas/*.js
     "sym_catalogue": ("淡色：仅见于国家开发区目录（2018），政策文件未提及",
                       "Faded: only in the national catalogue of development zones (2018), "
                       "not named in the documents"),
-    "solid": ("实心：实测场址（目前没有）", "Solid: a surveyed site (none yet)"),
+    "solid": ("实心：实测场址", "Solid: a surveyed site"),
     "hollow": ("空心虚线：仅知所在县或市，画在其代表点（非实际位置，多个要素可能重叠）",
                "Hollow, dashed: only the county or city is known; drawn at its representative point "
                "(not the real site; several features may share it)"),

@@ -30,7 +30,10 @@
     row(swatch(S.symbol("parks", Object.assign({ level: "" }, grey)).options.html), S.U.sym_other);
     row(swatch(S.symbol("parks", Object.assign({ level: "provincial", doc: false }, grey)).options.html), S.U.sym_catalogue);
     row(swatch(S.symbol("projects", grey).options.html), S.U.sym_project);
-    row(swatch(S.symbol("parks", { level: "", color: "#444444", approx: false }).options.html), S.U.solid);
+    var sited = ["parks", "projects"].some(function (lid) {  // a solid symbol only when one is drawn
+      return S.layerById(lid).features.some(function (p) { return p.xy && !p.approx; });
+    });
+    if (sited) row(swatch(S.symbol("parks", { level: "", color: "#444444", approx: false }).options.html), S.U.solid);
     row(swatch(S.symbol("parks", { level: "", color: "#444444", approx: true }).options.html), S.U.hollow);
     // each corridor line drawn, in its own colour; the cluster areas when they are switched on
     [["cluster_lines", S.U.corridor, 4], ["clusters", S.U.cluster_area, 0]].forEach(function (spec) {
