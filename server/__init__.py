@@ -114,6 +114,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for key, export_default in exports.CONFIG_DEFAULTS.items():
         app.config.setdefault(key, export_default)
     app.register_blueprint(exports.bp)
+
+    from server import tiles
+
+    app.register_blueprint(tiles.bp)
     return app
 
 

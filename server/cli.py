@@ -1,4 +1,4 @@
-"""`atlas build` and `atlas serve`. Errors in the inputs print as plain lines, not tracebacks."""
+"""`atlas build`, `serve`, `export`, `tiles`. Errors in the inputs print as plain lines, not tracebacks."""
 
 from __future__ import annotations
 
@@ -101,6 +101,37 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tiles(args: argparse.Namespace) -> int:
+    import time
+
+    from layers.registry import LAYERS
+    from server.mvt import write_pmtiles
+    from server.store import AtlasStore, AtlasUnavailable
+
+    layer_ids = args.layers or list(LAYERS)
+    unknown = [lid for lid in layer_ids if lid not in LAYERS]
+    if unknown:
+        print(f"atlas tiles: error: unknown layers {unknown}; known: {', '.join(LAYERS)}",
+              file=sys.stderr)
+        return 1
+    if not 0 <= args.minzoom <= args.maxzoom <= 16:
+        print("atlas tiles: error: zooms must satisfy 0 ≤ --minzoom ≤ --maxzoom ≤ 16", file=sys.stderr)
+        return 1
+    started = time.perf_counter()
+    try:
+        report = write_pmtiles(AtlasStore(args.data), args.out, layer_ids, args.minzoom, args.maxzoom)
+    except (AtlasUnavailable, ValueError) as exc:
+        print(f"atlas tiles: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"atlas tiles: error: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.out.name}: {report['tiles']} tiles (zoom {args.minzoom}–{args.maxzoom}, "
+          f"{', '.join(layer_ids)}), {report['bytes'] / 1e6:.1f} MB in "
+          f"{time.perf_counter() - started:.1f} s")
+    return 0
+
+
 def _layers(_: argparse.Namespace) -> int:
     print(fields_markdown())
     return 0
@@ -136,6 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--lang", choices=("zh", "en"), default="zh")
     e.add_argument("--data", type=Path, default=DEFAULT_OUT)
     e.set_defaults(run=_export)
+    t = sub.add_parser("tiles", help="write the layers' vector tiles into a PMTiles archive")
+    t.add_argument("--out", type=Path, required=True)
+    t.add_argument("--layers", nargs="+", metavar="LAYER", help="default: every layer")
+    t.add_argument("--minzoom", type=int, default=0)
+    t.add_argument("--maxzoom", type=int, default=10)
+    t.add_argument("--data", type=Path, default=DEFAULT_OUT)
+    t.set_defaults(run=_tiles)
     lay = sub.add_parser("layers", help="print every layer's fields as Markdown")
     lay.set_defaults(run=_layers)
     args = parser.parse_args(argv)

@@ -39,7 +39,7 @@ COMPRESSIBLE = {
     "application/json", "application/geo+json", "application/vnd.oai.openapi+json",
     "text/html", "text/csv", "text/plain", "text/css", "text/javascript",
     "application/javascript", "application/vnd.google-earth.kml+xml", "image/svg+xml",
-    "application/geopackage+sqlite3",
+    "application/geopackage+sqlite3", "application/vnd.mapbox-vector-tile",
 }
 MIN_COMPRESS_BYTES = 1024
 EXPOSED = "ETag, Content-Disposition, Link, X-Atlas-Built-At, X-Atlas-Documents"

@@ -10,7 +10,8 @@ fields, and everything else answers 400 or 404 (`ApiError`).
 Each layer is prepared once per build (`prepare`): geometries rounded to 6 decimals and
 oriented the RFC 7946 way (exterior rings counter-clockwise) and serialised once with
 GEOS, properties converted to JSON-native values, a search text per feature (names,
-aliases, pinyin) and bounds for `bbox`. Queries are then index operations on those arrays.
+aliases, pinyin) and bounds, and an STRtree for `bbox` (`server.spatial`). Queries are then index
+operations on those arrays.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import shapely
 
 from layers import search
 from layers.registry import LAYERS, Layer, get_layer
+from server.spatial import BoxIndex
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CRS84_NAMES = {CRS84, "https://www.opengis.net/def/crs/OGC/1.3/CRS84", "[OGC:CRS84]", "OGC:CRS84",
@@ -133,6 +135,7 @@ class Prepared:
     extent: list[float] | None
     provenance: dict
     built_at: str
+    spatial: BoxIndex = field(repr=False, compare=False)  # answers bbox= (server/spatial.py)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -178,7 +181,7 @@ def prepare(layer: Layer, frame, meta: dict, terms: dict[str, list[str]] | None 
         cited_docs(columns.get(name), cited)
     return Prepared(layer, frame, geoms, ids, {str(v): i for i, v in enumerate(ids)}, features,
                     columns, bounds, haystack, extent, provenance(meta, cited),
-                    meta.get("built_at") or "")
+                    meta.get("built_at") or "", BoxIndex(geoms))
 
 
 _cache: dict[int, tuple[weakref.ref, dict[str, Prepared]]] = {}
@@ -374,22 +377,9 @@ def select(prep: Prepared, query: Query) -> np.ndarray:
     if query.q:
         mask &= np.fromiter((search.matches(query.q, h) for h in prep.haystack), bool, len(prep))
     if query.bbox is not None and len(prep):
-        x0, y0, x1, y1 = query.bbox
-        b = prep.bounds
-        with np.errstate(invalid="ignore"):
-            in_y = (b[:, 3] >= y0) & (b[:, 1] <= y1)
-            if x0 <= x1:
-                boxes = [shapely.box(x0, y0, x1, y1)]
-                in_x = (b[:, 2] >= x0) & (b[:, 0] <= x1)
-            else:  # crosses the antimeridian
-                boxes = [shapely.box(x0, y0, 180, y1), shapely.box(-180, y0, x1, y1)]
-                in_x = (b[:, 2] >= x0) | (b[:, 0] <= x1)
-        candidates = np.flatnonzero(mask & in_x & in_y)
-        hit = np.zeros(len(candidates), dtype=bool)
-        for box in boxes:
-            hit |= shapely.intersects(prep.geometries[candidates], box)
-        mask[:] = False
-        mask[candidates[hit]] = True
+        inside = np.zeros(len(prep), dtype=bool)
+        inside[prep.spatial.query(query.bbox)] = True
+        mask &= inside
     return np.flatnonzero(mask)
 
 

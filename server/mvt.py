@@ -1,0 +1,281 @@
+"""Mapbox Vector Tiles of the atlas layers, encoded in-process, framework-free.
+
+A tile `z/x/y` (the XYZ scheme, y down, EPSG:3857) holds one MVT layer named after the atlas
+layer: the features whose geometry meets the tile grown by `BUFFER` (of `EXTENT` units, so
+lines and polygon edges run on past the tile's edge and renderers draw no seams), clipped to
+that grown square. Each feature carries the layer's fields as attributes — JSON fields
+(lists and objects) as JSON text, empty values left out (MVT has no null) — and `id`, the
+feature's id in the API (`adcode` for administrative units, `id` otherwise); an integer id is
+also the MVT feature id.
+
+Polygon layers are drawn from the coarsest simplified tier (`layers/registry.py`,
+SIMPLIFY_TIERS) whose tolerance is at most one pixel of a 256-pixel tile at that zoom — `lo`
+to zoom 7, `mid` at 8–9, full detail from 10 — so low zooms never carry every vertex.
+
+Per build, each layer and tier is projected to EPSG:3857 once and indexed (`BoxIndex`), and
+its attributes made once (`tile_layer`, cached per prepared layer like `ogc.prepared`).
+`write_pmtiles` writes the same tiles into a PMTiles archive for a static file server.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import threading
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import mapbox_vector_tile
+import numpy as np
+import orjson
+import shapely
+from mapbox_vector_tile.encoder import on_invalid_geometry_make_valid
+
+from layers.registry import LAYERS, SIMPLIFY_TIERS, Layer
+from server import ogc
+from server.spatial import BoxIndex
+
+MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
+EXTENT = 4096  # tile units across a tile
+BUFFER = 64  # tile units kept beyond each edge
+TILE_PIXELS = 256  # the screen size the simplification tiers are chosen for
+RADIUS = 6378137.0  # EPSG:3857's sphere
+WORLD = math.pi * RADIUS  # half the width of the square world, in metres
+MAX_LAT = 85.0511287798066  # the latitude where the square world ends
+DEFAULT_MINZOOM, DEFAULT_MAXZOOM = 0, 14
+JSON_TYPES = {"str": "String", "int": "Number", "float": "Number", "bool": "Boolean",
+              "json": "String (JSON text)"}
+
+
+def to_mercator(geometries: np.ndarray) -> np.ndarray:
+    """Longitude/latitude (WGS84) to EPSG:3857 metres; latitudes beyond ±85.05° clamp."""
+    def project(c: np.ndarray) -> np.ndarray:
+        lon = np.radians(c[:, 0])
+        lat = np.radians(np.clip(c[:, 1], -MAX_LAT, MAX_LAT))
+        return np.column_stack([RADIUS * lon, RADIUS * np.log(np.tan(math.pi / 4 + lat / 2))])
+    if not len(geometries):
+        return geometries
+    return shapely.transform(geometries, project)
+
+
+def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """The tile's square in EPSG:3857: (minx, miny, maxx, maxy)."""
+    size = 2 * WORLD / (1 << z)
+    return (-WORLD + x * size, WORLD - (y + 1) * size, -WORLD + (x + 1) * size, WORLD - y * size)
+
+
+def tile_range(z: int, lonlat: Sequence[float]) -> tuple[int, int, int, int]:
+    """The tiles at zoom z that cover a lon/lat box: (x0, y0, x1, y1), inclusive."""
+    n = 1 << z
+
+    def tx(lon: float) -> int:
+        return min(n - 1, max(0, int((lon + 180) / 360 * n)))
+
+    def ty(lat: float) -> int:
+        lat = math.radians(min(MAX_LAT, max(-MAX_LAT, lat)))
+        return min(n - 1, max(0, int((1 - math.log(math.tan(lat) + 1 / math.cos(lat)) / math.pi) / 2 * n)))
+
+    return tx(lonlat[0]), ty(lonlat[3]), tx(lonlat[2]), ty(lonlat[1])
+
+
+def tier_for(layer: Layer, z: int) -> str | None:
+    """The coarsest simplified tier within one pixel at zoom z (None: full detail)."""
+    if not layer.simplified:
+        return None
+    pixel = 360 / (TILE_PIXELS * (1 << z))
+    fitting = [(tol, name) for name, tol in SIMPLIFY_TIERS.items() if tol <= pixel]
+    return max(fitting)[1] if fitting else None
+
+
+@dataclass
+class TileLayer:
+    """One layer of one build, ready for tiles: attributes made once, each tier projected
+    and indexed on first use."""
+
+    layer: Layer
+    prep: ogc.Prepared
+    frames: dict[str, object]  # tier -> that tier's GeoDataFrame from the store
+    attributes: list[dict]
+    feature_ids: list[int | None]
+    _tiers: dict[str | None, tuple[np.ndarray, BoxIndex]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def tier(self, name: str | None) -> tuple[np.ndarray, BoxIndex]:
+        with self._lock:
+            if name not in self._tiers:
+                geoms = self.prep.geometries
+                frame = self.frames.get(name) if name else None
+                if frame is not None:
+                    geoms = self._aligned(frame)
+                projected = to_mercator(geoms)
+                self._tiers[name] = (projected, BoxIndex(projected))
+            return self._tiers[name]
+
+    def _aligned(self, frame) -> np.ndarray:
+        """The tier's geometries in the order of the full layer (matched by id)."""
+        key = "adcode" if "adcode" in frame.columns else "id"
+        by_id = dict(zip(map(str, frame[key]), frame.geometry.values))
+        return np.array([by_id.get(str(i), g) for i, g in zip(self.prep.ids, self.prep.geometries)],
+                        dtype=object)
+
+
+def _attributes(prep: ogc.Prepared) -> tuple[list[dict], list[int | None]]:
+    fields = prep.layer.fields
+    out = []
+    for i in range(len(prep)):
+        attrs: dict = {}
+        for f in fields:
+            value = prep.columns[f.name][i]
+            if value is None:
+                continue
+            attrs[f.name] = orjson.dumps(value).decode() if f.type == "json" else value
+        attrs["id"] = prep.ids[i]
+        out.append(attrs)
+    fids = [i if isinstance(i, int) and not isinstance(i, bool) and i >= 0 else None for i in prep.ids]
+    return out, fids
+
+
+_cache: dict[int, tuple[weakref.ref, TileLayer]] = {}
+_cache_lock = threading.Lock()
+
+
+def tile_layer(store, layer_id: str) -> TileLayer:
+    """The layer of the store's current build, ready for tiles (cached per build)."""
+    prep = ogc.prepared(store, layer_id)
+    with _cache_lock:
+        entry = _cache.get(id(prep))
+        if entry is not None and entry[0]() is prep:
+            return entry[1]
+        for key in [k for k, (ref, _) in _cache.items() if ref() is None]:
+            del _cache[key]
+    layers = store.snapshot().layers
+    frames = {t: layers[f"{layer_id}__{t}"] for t in SIMPLIFY_TIERS if f"{layer_id}__{t}" in layers}
+    attrs, fids = _attributes(prep)
+    made = TileLayer(LAYERS[layer_id], prep, frames, attrs, fids)
+    with _cache_lock:
+        entry = _cache.get(id(prep))
+        if entry is not None and entry[0]() is prep:
+            return entry[1]
+        _cache[id(prep)] = (weakref.ref(prep), made)
+    return made
+
+
+def check_tile(z: int, x: int, y: int, minzoom: int, maxzoom: int) -> None:
+    """ApiError(404) for a tile outside the zoom range or the grid."""
+    if not minzoom <= z <= maxzoom:
+        raise ogc.not_found(f"zoom {z} is outside the tiles' zoom range {minzoom}–{maxzoom}")
+    if not (0 <= x < (1 << z) and 0 <= y < (1 << z)):
+        raise ogc.not_found(f"no tile {z}/{x}/{y}: x and y run from 0 to {(1 << z) - 1} at zoom {z}")
+
+
+def features(tl: TileLayer, z: int, x: int, y: int) -> list[dict]:
+    """The tile's features of one layer, clipped, in layer order."""
+    geoms, index = tl.tier(tier_for(tl.layer, z))
+    x0, y0, x1, y1 = tile_bounds(z, x, y)
+    pad = (x1 - x0) * BUFFER / EXTENT
+    grown = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+    chosen = index.query(grown)
+    if not len(chosen):
+        return []
+    clipped = shapely.clip_by_rect(geoms[chosen], *grown)
+    out = []
+    for i, g in zip(chosen.tolist(), clipped):
+        if g is None or g.is_empty:
+            continue
+        feat = {"geometry": g, "properties": tl.attributes[i]}
+        if tl.feature_ids[i] is not None:
+            feat["id"] = tl.feature_ids[i]
+        out.append(feat)
+    return out
+
+
+def encode(layers: Iterable[TileLayer], z: int, x: int, y: int) -> bytes:
+    """The MVT of tile z/x/y with one MVT layer per atlas layer that has features there
+    (an empty body when none has)."""
+    parts = [{"name": tl.layer.id, "features": feats} for tl in layers
+             if (feats := features(tl, z, x, y))]
+    if not parts:
+        return b""
+    return mapbox_vector_tile.encode(parts, default_options={
+        "quantize_bounds": tile_bounds(z, x, y), "extents": EXTENT,
+        "on_invalid_geometry": on_invalid_geometry_make_valid})
+
+
+def vector_layer(tl: TileLayer, minzoom: int, maxzoom: int) -> dict:
+    fields = {f.name: f"{JSON_TYPES.get(f.type, 'String')}: {f.title_en}" for f in tl.layer.fields}
+    fields["id"] = "String or Number: the feature's id in the API (adcode or id)"
+    return {"id": tl.layer.id, "description": tl.layer.description_en or tl.layer.title_en,
+            "minzoom": minzoom, "maxzoom": maxzoom, "fields": fields}
+
+
+def tilejson(tl: TileLayer, tiles_url: str, minzoom: int, maxzoom: int) -> dict:
+    """TileJSON 3.0.0 for one layer's tiles."""
+    layer, extent = tl.layer, tl.prep.extent or [-180.0, -MAX_LAT, 180.0, MAX_LAT]
+    center = [round((extent[0] + extent[2]) / 2, 6), round((extent[1] + extent[3]) / 2, 6),
+              max(minzoom, min(maxzoom, 6))]
+    meta = tl.prep.provenance
+    boundaries = (meta.get("boundaries") or {}).get("package")
+    return {
+        "tilejson": "3.0.0", "name": f"{layer.title_en} · {layer.title_zh}",
+        "description": layer.description_en, "version": "1.0.0", "scheme": "xyz",
+        "tiles": [tiles_url], "minzoom": minzoom, "maxzoom": maxzoom,
+        "bounds": extent, "center": center,
+        "attribution": "Hubei Cluster Atlas" + (f"; boundaries: {boundaries}" if boundaries else ""),
+        "vector_layers": [vector_layer(tl, minzoom, maxzoom)],
+        "built_at": tl.prep.built_at or None,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# PMTiles
+
+
+def _e7(v: float) -> int:
+    return int(round(v * 1e7))
+
+
+def write_pmtiles(store, out: Path, layer_ids: Sequence[str], minzoom: int = 0,
+                  maxzoom: int = 10) -> dict:
+    """Every non-empty tile of the layers from minzoom to maxzoom into one PMTiles archive
+    (tiles gzip-compressed, as static PMTiles readers expect); returns counts."""
+    from pmtiles.tile import Compression, TileType, zxy_to_tileid
+    from pmtiles.writer import Writer
+
+    tls = [tile_layer(store, lid) for lid in layer_ids]
+    extents = [tl.prep.extent for tl in tls if tl.prep.extent]
+    if not extents:
+        raise ValueError("the layers have no features")
+    box = [min(e[0] for e in extents), min(e[1] for e in extents),
+           max(e[2] for e in extents), max(e[3] for e in extents)]
+    tiles = []
+    for z in range(minzoom, maxzoom + 1):
+        x0, y0, x1, y1 = tile_range(z, box)
+        tiles += [(zxy_to_tileid(z, x, y), z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+    tiles.sort()
+    written = raw = 0
+    tmp = out.with_name(out.name + ".part")
+    with open(tmp, "wb") as f:
+        writer = Writer(f)
+        for tile_id, z, x, y in tiles:
+            body = encode(tls, z, x, y)
+            if not body:
+                continue
+            raw += len(body)
+            writer.write_tile(tile_id, gzip.compress(body, mtime=0))
+            written += 1
+        if not written:
+            raise ValueError("no tile has features")
+        center = [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2]
+        writer.finalize({
+            "tile_type": TileType.MVT, "tile_compression": Compression.GZIP,
+            "min_lon_e7": _e7(box[0]), "min_lat_e7": _e7(box[1]),
+            "max_lon_e7": _e7(box[2]), "max_lat_e7": _e7(box[3]),
+            "center_zoom": max(minzoom, min(maxzoom, 6)),
+            "center_lon_e7": _e7(center[0]), "center_lat_e7": _e7(center[1]),
+        }, {"name": "Hubei Cluster Atlas", "format": "pbf", "type": "overlay",
+            "built_at": tls[0].prep.built_at or None,
+            "vector_layers": [vector_layer(tl, minzoom, maxzoom) for tl in tls]})
+    tmp.replace(out)
+    return {"tiles": written, "tried": len(tiles), "bytes": out.stat().st_size, "mvt_bytes": raw}

@@ -1,0 +1,95 @@
+"""The /tiles blueprint: vector tiles and TileJSON of every layer, per build (`server.mvt`).
+
+- `/tiles/<layer>.json` — TileJSON 3.0.0: the tiles URL template, zoom range, bounds and
+  the layer's fields;
+- `/tiles/<layer>/<z>/<x>/<y>.mvt` — one Mapbox Vector Tile (XYZ, EPSG:3857).
+
+Settings (app config, `ATLAS_` environment variables): `TILES_MINZOOM` / `TILES_MAXZOOM`
+(default 0–14), `TILES_CACHE_SECONDS` (Cache-Control max-age, default 300; the ETag
+revalidates, and changes with each build). A tile z, x or y that is not a whole number
+answers 400; a zoom outside the range or x, y outside the grid 404; an unknown layer 404 —
+each with a JSON {code, description}. Each answer is made once per build (`http.cached`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from flask import Blueprint, current_app, request
+
+from server import http, mvt, ogc
+from server.store import AtlasStore
+
+bp = Blueprint("tiles", __name__, url_prefix="/tiles")
+http.install(bp)
+
+CONFIG_DEFAULTS = {
+    "TILES_MINZOOM": mvt.DEFAULT_MINZOOM,
+    "TILES_MAXZOOM": mvt.DEFAULT_MAXZOOM,
+    "TILES_CACHE_SECONDS": 300,
+}
+_WHOLE = re.compile(r"[0-9]{1,10}")
+
+
+@bp.record_once
+def _defaults(state) -> None:
+    for key, value in CONFIG_DEFAULTS.items():
+        state.app.config.setdefault(key, value)
+
+
+def _store() -> AtlasStore:
+    return current_app.extensions["atlas_store"]
+
+
+def _zooms() -> tuple[int, int]:
+    return int(current_app.config["TILES_MINZOOM"]), int(current_app.config["TILES_MAXZOOM"])
+
+
+def _root() -> str:
+    return request.host_url.rstrip("/") + request.script_root
+
+
+def _answer(key: tuple, make: Callable[[], tuple[int, dict, bytes]]):
+    snap = _store().snapshot()
+
+    def made() -> tuple[int, dict, bytes]:
+        status, headers, body = make()
+        return status, {**headers, "X-Atlas-Built-At": str(snap.meta.get("built_at"))}, body
+    return http.cached((snap.meta.get("built_at"), snap.stamp, "tiles", *key, _zooms()), made,
+                       max_age=int(current_app.config["TILES_CACHE_SECONDS"]))
+
+
+@bp.errorhandler(ogc.ApiError)
+def _tile_error(exc: ogc.ApiError):
+    return http.respond(*ogc.error(exc))
+
+
+def _whole(text: str, name: str) -> int:
+    if not _WHOLE.fullmatch(text):
+        raise ogc.bad(f"tile {name} must be a whole number ≥ 0, not {text[:40]!r}")
+    return int(text)
+
+
+@bp.get("/<layer_id>.json")
+def tilejson(layer_id: str):
+    layer = ogc.collection_or_404(layer_id)
+
+    def make():
+        lo, hi = _zooms()
+        url = f"{_root()}{bp.url_prefix}/{layer.id}/{{z}}/{{x}}/{{y}}.mvt"
+        doc = mvt.tilejson(mvt.tile_layer(_store(), layer.id), url, lo, hi)
+        return 200, {"Content-Type": ogc.JSON}, ogc.dumps(doc)
+    return _answer((_root(), layer.id, "tilejson"), make)
+
+
+@bp.get("/<layer_id>/<z>/<x>/<y>.mvt")
+def tile(layer_id: str, z: str, x: str, y: str):
+    layer = ogc.collection_or_404(layer_id)
+    zi, xi, yi = _whole(z, "z"), _whole(x, "x"), _whole(y, "y")
+    mvt.check_tile(zi, xi, yi, *_zooms())
+
+    def make():
+        body = mvt.encode([mvt.tile_layer(_store(), layer.id)], zi, xi, yi)
+        return 200, {"Content-Type": mvt.MEDIA_TYPE}, body
+    return _answer((layer.id, zi, xi, yi), make)
