@@ -26,7 +26,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from local_server import free_port, wait
 
 REPO = Path(__file__).resolve().parent.parent
 PYGEOAPI_PATHS = {  # the atlas path -> the same request to pygeoapi (no map page there)
@@ -52,23 +53,6 @@ CASES = [  # (name, path, gzip?)
     ("map page GET /", "/", False),
     ("map page GET /", "/", True),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait(url: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer")
 
 
 def fetch(url: str, gz: bool) -> bytes:

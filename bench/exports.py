@@ -23,16 +23,15 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from local_server import atlas_server  # noqa: E402
 
 from layers.build import DEFAULT_OUT  # noqa: E402
 from server import deck, offline, printmap  # noqa: E402
@@ -64,28 +63,11 @@ def timed(fn, repeats: int) -> tuple[float, int]:
     return statistics.median(times), size
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def peer_screenshot(data: Path, repeats: int, size: tuple[int, int]) -> float:
     """Median seconds for Chromium to open `/`, draw it and screenshot it at `size`."""
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--data", str(data),
-                             "--port", str(port)], cwd=REPO, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with atlas_server(data) as base:
         times = []
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM,
@@ -100,10 +82,7 @@ def peer_screenshot(data: Path, repeats: int, size: tuple[int, int]) -> float:
                     times.append(time.perf_counter() - t)
                 page.close()
             browser.close()
-        return statistics.median(times)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    return statistics.median(times)
 
 
 def main() -> None:

@@ -16,7 +16,6 @@ import argparse
 import gzip
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,14 +24,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+from local_server import atlas_server
+
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def measure(repo: Path, runs: int) -> dict:
@@ -42,18 +37,7 @@ def measure(repo: Path, runs: int) -> dict:
     env = dict(os.environ, PYTHONPATH=str(repo))
     subprocess.run([sys.executable, "-m", "server.cli", "build", "--out", str(data)], cwd=repo, env=env,
                    check=True, capture_output=True)
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--data", str(data), "--port",
-                             str(port)], cwd=repo, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+    with atlas_server(data, repo) as base:
         html = urllib.request.urlopen(base + "/").read()
         times, raw, sent = [], 0, 0
         with sync_playwright() as p:
@@ -84,9 +68,6 @@ def measure(repo: Path, runs: int) -> dict:
         return {"first_full_draw_ms": round(statistics.median(times) * 1000),
                 "html_kb": round(len(html) / 1024), "html_gzip_kb": round(len(gzip.compress(html, 6)) / 1024),
                 "default_view_raw_kb": round(raw / 1024), "default_view_sent_kb": round(sent / 1024)}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def main() -> None:
