@@ -263,3 +263,24 @@ def build(out: Path = DEFAULT_OUT, sources_dir: Path = DEFAULT_SOURCES,
         tmp.unlink(missing_ok=True)
     return BuildReport(out, counts, time.perf_counter() - started, out.stat().st_size,
                        sources.seeds_checked)
+
+
+def build_into_db(url: str, sources_dir: Path = DEFAULT_SOURCES, seeds_dir: Path | None = None,
+                  work_dir: Path | None = None) -> BuildReport:
+    """Build into PostGIS: the database is checked first (reachable, PostGIS), then the build is
+    made and re-read as a GeoPackage in a temporary folder and loaded beside the current one,
+    which it replaces in one transaction (`layers.postgis`). Any failure leaves the database's
+    current build serving."""
+    import tempfile
+
+    from layers import postgis
+
+    started = time.perf_counter()
+    with postgis.connect(url, autocommit=True) as con:
+        postgis.ensure_control(con)
+    with tempfile.TemporaryDirectory(prefix="atlas-build-", dir=work_dir) as tmp:
+        report = build(Path(tmp) / "atlas.gpkg", sources_dir, seeds_dir)
+        size = report.size_bytes
+        postgis.load_gpkg(report.path, url)
+    return BuildReport(Path(postgis.redact(url)), report.counts, time.perf_counter() - started, size,
+                       report.seeds_checked)

@@ -12,12 +12,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from layers.build import DEFAULT_OUT
 from layers.registry import LAYERS
-from server.store import AtlasStore, AtlasUnavailable
+from server.store import AtlasUnavailable, BuildStore, open_store
 
 log = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, Any] = {
-    "DATA": str(DEFAULT_OUT),  # the built GeoPackage
+    "DATA": str(DEFAULT_OUT),  # the built GeoPackage (the embedded backend, the default)
+    "DB": "",  # postgresql://… : serve the database's current build instead (PostGIS backend)
+    "DB_REPLICAS": "",  # streaming replicas that take the reads: a list, or URLs split by spaces
+    "DB_POLL_SECONDS": 1.0,  # how often a process asks the database whether a new build is in
     # who may frame /embed*: any site by default (the embeds are read-only and hold no session);
     # e.g. "'self' https://intranet.example" restricts it. Every other page is never framed.
     "FRAME_ANCESTORS": "*",
@@ -50,7 +53,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
                                 x_host=proxies, x_prefix=proxies)
     http.install_app(app)
-    store = app.extensions["atlas_store"] = AtlasStore(Path(app.config["DATA"]))
+    replicas = app.config["DB_REPLICAS"]
+    store = app.extensions["atlas_store"] = open_store(
+        Path(app.config["DATA"]), app.config["DB"] or None,
+        replicas.split() if isinstance(replicas, str) else list(replicas),
+        float(app.config["DB_POLL_SECONDS"]))
 
     @app.before_request
     def pin_build():  # one build per answer, even when a new one lands mid-request
@@ -85,7 +92,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     @app.get("/healthz")
     def healthz():
         counts = store.counts()
-        return jsonify(status="ok", built_at=store.meta.get("built_at"), layers=counts)
+        storage = store.health()
+        down = [s for s in storage.get("servers", []) if s["status"] != "ok"]
+        return jsonify(status="degraded" if down else "ok", built_at=store.meta.get("built_at"),
+                       layers=counts, storage=storage)
 
     @app.get("/favicon.ico")  # browsers ask for it on every site; a 404 here fills logs
     def favicon():
@@ -121,5 +131,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def store_of(app: Flask) -> AtlasStore:
+def store_of(app: Flask) -> BuildStore:
     return app.extensions["atlas_store"]

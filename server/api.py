@@ -8,13 +8,13 @@ from flask import Blueprint, current_app, request
 
 from server import http, ogc
 from server.formats import FORMATS
-from server.store import AtlasStore
+from server.store import BuildStore
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 http.install(bp)
 
 
-def _store() -> AtlasStore:
+def _store() -> BuildStore:
     return current_app.extensions["atlas_store"]
 
 

@@ -4,28 +4,38 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
 from geo.boundaries import BoundaryPackageError
 from geo.validate import ValidationError
-from layers.build import DEFAULT_OUT, OutputError, build
+from layers.build import DEFAULT_OUT, OutputError, build, build_into_db
 from layers.features import PlacementError
 from layers.registry import fields_markdown
 from layers.sources import DEFAULT_SOURCES, SourceError
 
+DB_HELP = "postgresql://… : serve from the PostGIS backend (default: the GeoPackage)"
 INPUT_ERRORS = (BoundaryPackageError, SourceError, ValidationError, PlacementError, OutputError)
 
 
 def _build(args: argparse.Namespace) -> int:
+    from layers.postgis import DatabaseError, redact
+
     try:
-        report = build(args.out, args.sources, args.seeds)
-    except INPUT_ERRORS as exc:
+        if args.db:
+            report = build_into_db(args.db, args.sources, args.seeds)
+        else:
+            report = build(args.out, args.sources, args.seeds)
+    except (*INPUT_ERRORS, DatabaseError) as exc:
         problems = exc.problems if isinstance(exc, SourceError) else [str(exc)]
         for problem in problems:
             print(f"atlas build: error: {problem}", file=sys.stderr)
-        outcome = (f"the previous {args.out.name} is unchanged and keeps serving"
-                   if args.out.exists() else f"no {args.out.name} was written")
+        if args.db:
+            outcome = f"the current build in {redact(args.db)} is unchanged and keeps serving"
+        else:
+            outcome = (f"the previous {args.out.name} is unchanged and keeps serving"
+                       if args.out.exists() else f"no {args.out.name} was written")
         print(f"atlas build: failed; {outcome}", file=sys.stderr)
         return 1
     counts = ", ".join(f"{k} {v}" for k, v in report.counts.items())
@@ -44,13 +54,27 @@ def _gunicorn_available() -> bool:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from layers.postgis import DatabaseError, redact
     from server import create_app
 
-    app = create_app({"DATA": str(args.data)})
+    if args.db:
+        from server.pgstore import check_database
+
+        try:
+            check_database(args.db)
+        except DatabaseError as exc:
+            print(f"atlas serve: error: {exc}", file=sys.stderr)
+            return 1
+        where = f"PostGIS {redact(args.db)}" + (f" + {len(args.db_replica)} replica(s)"
+                                                if args.db_replica else "")
+    else:
+        where = f"data {args.data.name}"
+    app = create_app({"DATA": str(args.data), "DB": args.db or "",
+                      "DB_REPLICAS": list(args.db_replica or [])})
     server = args.server
     if server == "auto":
         server = "gunicorn" if _gunicorn_available() else "waitress"
-    print(f"Hubei Cluster Atlas on http://{args.host}:{args.port}/ (data {args.data.name}, "
+    print(f"Hubei Cluster Atlas on http://{args.host}:{args.port}/ ({where}, "
           f"{server}, {args.workers if server == 'gunicorn' else 1} worker(s) × {args.threads} threads)",
           flush=True)
     if server == "waitress":
@@ -80,13 +104,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    import os
-
     from server import batch
     from server.printmap import FontMissing
-    from server.store import AtlasStore, AtlasUnavailable
+    from server.store import AtlasUnavailable, open_store
 
-    store = AtlasStore(args.data)
+    store = open_store(args.data, args.db)
     try:
         rows = batch.export(store, args.per, args.format, args.out, args.lang,
                             os.environ.get("ATLAS_MAP_APPROVAL", ""))
@@ -106,7 +128,7 @@ def _tiles(args: argparse.Namespace) -> int:
 
     from layers.registry import LAYERS
     from server.mvt import write_pmtiles
-    from server.store import AtlasStore, AtlasUnavailable
+    from server.store import AtlasUnavailable, open_store
 
     layer_ids = args.layers or list(LAYERS)
     unknown = [lid for lid in layer_ids if lid not in LAYERS]
@@ -119,7 +141,8 @@ def _tiles(args: argparse.Namespace) -> int:
         return 1
     started = time.perf_counter()
     try:
-        report = write_pmtiles(AtlasStore(args.data), args.out, layer_ids, args.minzoom, args.maxzoom)
+        report = write_pmtiles(open_store(args.data, args.db), args.out, layer_ids, args.minzoom,
+                               args.maxzoom)
     except (AtlasUnavailable, ValueError) as exc:
         print(f"atlas tiles: error: {exc}", file=sys.stderr)
         return 1
@@ -145,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--sources", type=Path, default=DEFAULT_SOURCES)
     b.add_argument("--seeds", type=Path, default=None,
                    help="seed texts for the quote check (default: data/documents)")
+    b.add_argument("--db", default=os.environ.get("ATLAS_DB"), metavar="URL",
+                   help="postgresql://… : load the build into PostGIS (switched in one transaction)")
     b.set_defaults(run=_build)
     s = sub.add_parser("serve", help="serve the built atlas")
     s.add_argument("--host", default="127.0.0.1")
@@ -159,6 +184,10 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--max-requests", type=int, default=0,
                    help="gunicorn: recycle a worker after this many requests (0: never)")
     s.add_argument("--data", type=Path, default=DEFAULT_OUT)
+    s.add_argument("--db", default=os.environ.get("ATLAS_DB"), metavar="URL",
+                   help=DB_HELP)
+    s.add_argument("--db-replica", action="append", metavar="URL",
+                   help="a streaming replica that takes reads (repeatable); the primary is --db")
     s.set_defaults(run=_serve)
     e = sub.add_parser("export", help="one map or deck per cluster or per Hubei city, with an index")
     e.add_argument("--per", choices=("cluster", "city"), required=True)
@@ -166,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--out", type=Path, required=True)
     e.add_argument("--lang", choices=("zh", "en"), default="zh")
     e.add_argument("--data", type=Path, default=DEFAULT_OUT)
+    e.add_argument("--db", default=os.environ.get("ATLAS_DB"), metavar="URL",
+                   help=DB_HELP)
     e.set_defaults(run=_export)
     t = sub.add_parser("tiles", help="write the layers' vector tiles into a PMTiles archive")
     t.add_argument("--out", type=Path, required=True)
@@ -173,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--minzoom", type=int, default=0)
     t.add_argument("--maxzoom", type=int, default=10)
     t.add_argument("--data", type=Path, default=DEFAULT_OUT)
+    t.add_argument("--db", default=os.environ.get("ATLAS_DB"), metavar="URL",
+                   help=DB_HELP)
     t.set_defaults(run=_tiles)
     lay = sub.add_parser("layers", help="print every layer's fields as Markdown")
     lay.set_defaults(run=_layers)

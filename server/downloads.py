@@ -13,14 +13,14 @@ from flask import Blueprint, current_app, render_template, request
 
 from server import http, ogc
 from server.formats import FORMATS, Selection
-from server.store import AtlasStore
+from server.store import BuildStore
 
 DOWNLOAD_PARAMS = tuple(p for p in ogc.STANDARD if p != "f")  # the format is the extension
 bp = Blueprint("downloads", __name__, url_prefix="/download")
 http.install(bp)
 
 
-def _store() -> AtlasStore:
+def _store() -> BuildStore:
     return current_app.extensions["atlas_store"]
 
 

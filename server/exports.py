@@ -21,7 +21,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from server import http
 from server.exportview import ExportError, ExportView, known_values, parse_export
 from server.printmap import FontMissing
-from server.store import AtlasStore
+from server.store import BuildStore
 
 bp = Blueprint("exports", __name__, url_prefix="/export")
 http.install(bp)
@@ -63,7 +63,7 @@ class RenderCache:
 CACHE = RenderCache()
 
 
-def _store() -> AtlasStore:
+def _store() -> BuildStore:
     return current_app.extensions["atlas_store"]
 
 
@@ -110,7 +110,7 @@ def cached(fmt: str, view_key: tuple, make: Callable[[], bytes]) -> tuple[bytes,
     store = _store()
     built_at = store.meta.get("built_at")
     approval = current_app.config.get("MAP_APPROVAL", "")
-    key = (str(store.path), built_at, fmt, view_key, approval)
+    key = (store.storage_key, built_at, fmt, view_key, approval)
     tag = http.etag(*key)
     if http.matches(request.headers.get("If-None-Match"), tag):
         return b"", tag  # respond() turns this into a 304 without rendering

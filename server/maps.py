@@ -22,7 +22,7 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 
 from layers.registry import LAYERS
 from server import assets, http, mapview, viewmodel
-from server.store import AtlasStore
+from server.store import BuildStore
 
 bp = Blueprint("maps", __name__)
 
@@ -31,7 +31,7 @@ CONFIG_DEFAULTS = {
 }
 
 
-def _store() -> AtlasStore:
+def _store() -> BuildStore:
     return current_app.extensions["atlas_store"]
 
 

@@ -1,9 +1,11 @@
-"""Read access to the built atlas.gpkg, framework-free.
+"""Read access to the built atlas, framework-free, from either storage backend.
 
-The store reads the file once and keeps the decoded layers in memory; it re-reads when
-the file is replaced (the build renames a complete file into place, so a reader never
-sees a half-written one). If a replacement cannot be read, the layers already loaded
-keep serving, and that file is not tried again until it is replaced once more.
+`open_store` gives the embedded GeoPackage (`AtlasStore`, the default) or PostgreSQL/PostGIS
+(`server.pgstore.PostgisStore`). Both keep the decoded layers of the current build in memory
+and re-read when a new build is in place (the GeoPackage is replaced by a rename; the
+database switches its current build in one transaction), so a reader never sees half a
+build. If a new build cannot be read, the layers already loaded keep serving, and that
+build is not tried again until it is replaced once more.
 
 Within one request (`begin_request` … `end_request`, which the app calls around each) every
 read sees the same build: the first snapshot taken is pinned to the thread, so an answer's
@@ -16,6 +18,7 @@ import json
 import logging
 import sqlite3
 import threading
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +37,7 @@ class AtlasUnavailable(RuntimeError):
 
 @dataclass
 class _Snapshot:
-    stamp: tuple[float, int]
+    stamp: Hashable
     layers: dict[str, gpd.GeoDataFrame]
     meta: dict
     documents: dict[str, dict]
@@ -95,26 +98,32 @@ def read_search(path: Path) -> dict[str, dict[str, list[str]]]:
     return out
 
 
-class AtlasStore:
-    def __init__(self, path: Path):
-        self.path = Path(path)
+class BuildStore:
+    """What every backend shares: the loaded build kept in memory, reloaded when the backend
+    reports a new one (`_stamp`), the last good build kept when a new one cannot be read,
+    and one build pinned per request. A backend supplies `_stamp` and `_read`."""
+
+    source = "the atlas"  # how messages name where the build lives
+    storage_key = ""  # which storage this is, for cache keys shared between apps in one process
+
+    def __init__(self) -> None:
         self._snapshot: _Snapshot | None = None
-        self._failed: tuple[float, int] | None = None  # a replacement that could not be read
+        self._failed: Hashable | None = None  # a replacement that could not be read
         self._lock = threading.Lock()
         self._local = threading.local()  # the snapshot pinned for the current request
+
+    def _stamp(self) -> Hashable | None:
+        """What identifies the build now in place, or None when there is none."""
+        raise NotImplementedError
+
+    def _read(self, stamp: Hashable) -> _Snapshot:
+        raise NotImplementedError
 
     def begin_request(self) -> None:
         self._local.active, self._local.pinned = True, None
 
     def end_request(self) -> None:
         self._local.active, self._local.pinned = False, None
-
-    def _stamp(self) -> tuple[float, int] | None:
-        try:
-            st = self.path.stat()
-        except FileNotFoundError:
-            return None
-        return (st.st_mtime, st.st_ino)
 
     def snapshot(self) -> _Snapshot:
         pinned = getattr(self._local, "pinned", None)
@@ -129,26 +138,28 @@ class AtlasStore:
         stamp = self._stamp()
         current = self._snapshot
         if current is not None and (stamp is None or stamp in (current.stamp, self._failed)):
-            return current  # the file is unchanged, gone, or a replacement that already failed
+            return current  # unchanged, gone, or a replacement that already failed
         if stamp is None:
-            raise AtlasUnavailable(f"no built atlas at {self.path.name}: run `atlas build`")
+            raise AtlasUnavailable(f"no built atlas in {self.source}: run `atlas build`")
         with self._lock:
             if self._snapshot is not None and stamp in (self._snapshot.stamp, self._failed):
                 return self._snapshot
             try:
-                layers, meta = read_atlas(self.path)
-                documents = read_documents(self.path)
-                search = read_search(self.path)
-            except Exception as exc:  # a broken file must not take down what is serving
+                snap = self._read(stamp)
+            except Exception as exc:  # a broken build must not take down what is serving
                 if self._snapshot is not None:
-                    self._failed = stamp  # not read again until the file changes once more
-                    log.error("cannot reload %s, keeping the loaded build: %s", self.path, exc)
+                    self._failed = stamp  # not read again until the build changes once more
+                    log.error("cannot reload %s, keeping the loaded build: %s", self.source, exc)
                     return self._snapshot
                 if isinstance(exc, AtlasUnavailable):
                     raise
-                raise AtlasUnavailable(f"cannot read {self.path.name}: {exc}") from exc
-            self._snapshot = _Snapshot(stamp, layers, meta, documents, search)
-            return self._snapshot
+                raise AtlasUnavailable(f"cannot read {self.source}: {exc}") from exc
+            self._snapshot = snap
+            return snap
+
+    def health(self) -> dict:
+        """What /healthz reports of the storage besides the build."""
+        return {"backend": "geopackage"}
 
     def layer(self, layer_id: str, tier: str | None = None) -> gpd.GeoDataFrame:
         name = f"{layer_id}__{tier}" if tier else layer_id
@@ -169,3 +180,35 @@ class AtlasStore:
     def counts(self) -> dict[str, int]:
         layers = self.snapshot().layers
         return {lid: len(layers[lid]) for lid in LAYERS}
+
+
+class AtlasStore(BuildStore):
+    """The embedded backend: a built GeoPackage file, re-read when it is replaced (the
+    build renames a complete file into place, so a reader never sees a half-written one)."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = Path(path)
+        self.source = self.path.name
+        self.storage_key = str(self.path.resolve())
+
+    def _stamp(self) -> tuple[float, int] | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime, st.st_ino)
+
+    def _read(self, stamp: Hashable) -> _Snapshot:
+        layers, meta = read_atlas(self.path)
+        return _Snapshot(stamp, layers, meta, read_documents(self.path), read_search(self.path))
+
+
+def open_store(data: Path | str, db: str | None = None, replicas: Sequence[str] = (),
+               poll_seconds: float = 1.0) -> BuildStore:
+    """The GeoPackage at `data`, or the PostGIS database `db` (reads from `replicas` first)."""
+    if db:
+        from server.pgstore import PostgisStore
+
+        return PostgisStore(db, list(replicas), poll_seconds)
+    return AtlasStore(Path(data))

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from flask import Blueprint, current_app, request
 
 from server import http, mvt, ogc
-from server.store import AtlasStore
+from server.store import BuildStore
 
 bp = Blueprint("tiles", __name__, url_prefix="/tiles")
 http.install(bp)
@@ -38,7 +38,7 @@ def _defaults(state) -> None:
         state.app.config.setdefault(key, value)
 
 
-def _store() -> AtlasStore:
+def _store() -> BuildStore:
     return current_app.extensions["atlas_store"]
 
 
