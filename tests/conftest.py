@@ -12,6 +12,7 @@ import pytest
 from layers.build import build
 from layers.sources import DEFAULT_SOURCES, default_seeds_dir
 from server import create_app
+from tests import backends
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -41,9 +42,20 @@ def build_counts(built_atlas) -> dict[str, int]:
             for lid in LAYERS}
 
 
+def make_app(data: Path, **config):
+    """The app serving the build in `data` on this pass's backend (tests/backends.py)."""
+    return create_app({**backends.app_config(data), "TESTING": True, **config})
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_postgres():
+    yield
+    backends.shutdown()
+
+
 @pytest.fixture(scope="session")
 def app(built_atlas):
-    return create_app({"DATA": str(built_atlas), "TESTING": True})
+    return make_app(built_atlas)
 
 
 @pytest.fixture()
@@ -78,7 +90,7 @@ def start_server(data: Path, extra_env: dict | None = None):
     port = _free_port()
     env = dict(os.environ, **(extra_env or {}))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--data", str(data), "--port", str(port),
+        [sys.executable, "-m", "server.cli", "serve", *backends.serve_args(data), "--port", str(port),
          "--workers", "2"],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
@@ -105,7 +117,7 @@ def serving(data: Path):
         yield base
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.wait(timeout=30)  # gunicorn lets workers finish (graceful_timeout 10 s)
 
 
 @pytest.fixture(scope="session")

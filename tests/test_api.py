@@ -14,6 +14,7 @@ import pytest
 from layers.registry import LAYERS
 from server import create_app
 from server.ogc import CONFORMANCE, CRS84
+from tests.conftest import make_app
 from tests.rfc7946 import assert_rfc7946
 
 
@@ -133,8 +134,7 @@ def test_offset_past_the_end_is_an_empty_page(client, build_counts):
 
 
 def test_limit_above_the_maximum_is_clamped(built_atlas):
-    client = create_app({"DATA": str(built_atlas), "TESTING": True, "API_MAX_LIMIT": 5,
-                         "API_DEFAULT_LIMIT": 3}).test_client()
+    client = make_app(built_atlas, API_MAX_LIMIT=5, API_DEFAULT_LIMIT=3).test_client()
     assert client.get("/api/collections/counties/items").get_json()["numberReturned"] == 3
     doc = client.get("/api/collections/counties/items?limit=500").get_json()
     assert doc["numberReturned"] == 5

@@ -13,10 +13,9 @@ import warnings
 import pytest
 from PIL import Image
 
-from server import create_app
 from server.exportview import ExportView, known_values, parse_export
 from server.printmap import render_figure, scene
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, make_app
 from tests.map_fixtures import XSS
 
 CORRIDOR = "c001-han-xiao-sui-xiang-shi-auto-corridor"
@@ -25,7 +24,7 @@ HUBEI_BOUNDS = (108.35, 29.03, 116.14, 33.28)  # lon/lat box of the province, ro
 
 @pytest.fixture(scope="module")
 def approved_client(built_atlas):
-    app = create_app({"DATA": str(built_atlas), "TESTING": True, "MAP_APPROVAL": "鄂S(2026)001号"})
+    app = make_app(built_atlas, MAP_APPROVAL="鄂S(2026)001号")
     return app.test_client()
 
 
@@ -184,7 +183,7 @@ def test_html_is_one_file_with_no_outside_reference(client):
 
 
 def test_html_escapes_values_like_the_live_map(map_atlas):
-    app = create_app({"DATA": str(map_atlas), "TESTING": True})
+    app = make_app(map_atlas)
     html = app.test_client().get("/export/map.html?city=420300").get_data(as_text=True)
     assert XSS not in html
     assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in html  # escaped, then JSON-encoded

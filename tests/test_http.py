@@ -14,6 +14,7 @@ import shutil
 import pytest
 
 from server import create_app
+from tests.conftest import make_app
 
 
 @pytest.mark.parametrize("url", ["/api/collections/projects/items?limit=%2B%2B5",
@@ -88,10 +89,10 @@ def test_items_with_a_strong_etag_have_the_same_body_every_time(client, app):
 
 def test_links_follow_a_trusted_tls_proxy_only_when_configured(built_atlas):
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "atlas.example.org"}
-    plain = create_app({"DATA": str(built_atlas), "TESTING": True}).test_client()
+    plain = make_app(built_atlas).test_client()
     href = plain.get("/api/", headers=forwarded).get_json()["links"][0]["href"]
     assert href.startswith("http://localhost/"), "proxy headers trusted without configuration"
-    behind = create_app({"DATA": str(built_atlas), "TESTING": True, "PROXY_COUNT": 1}).test_client()
+    behind = make_app(built_atlas, PROXY_COUNT=1).test_client()
     links = behind.get("/api/collections/projects/items?limit=1", headers=forwarded).get_json()["links"]
     assert all(link["href"].startswith("https://atlas.example.org/api/") for link in links), links
 
@@ -133,7 +134,7 @@ def test_the_response_cache_stays_within_its_bound(built_atlas):
     from server import http
 
     limit = 200_000
-    small = create_app({"DATA": str(built_atlas), "TESTING": True, "RESPONSE_CACHE_BYTES": limit})
+    small = make_app(built_atlas, RESPONSE_CACHE_BYTES=limit)
     c = small.test_client()
     http.CACHE.clear()
     for n in range(1, 40):

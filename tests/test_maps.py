@@ -9,8 +9,9 @@ import re
 import pytest
 
 from layers import search
-from server import create_app, mapview, popups
+from server import mapview, popups
 from server.store import AtlasStore
+from tests.conftest import make_app
 from tests.map_fixtures import CORRIDOR, CORRIDOR_MEMBERS, XSS, XSS_PARK
 
 DATA_RE = re.compile(r'<script type="application/json" id="atlas-data">(.*?)</script>', re.S)
@@ -18,8 +19,7 @@ DATA_RE = re.compile(r'<script type="application/json" id="atlas-data">(.*?)</sc
 
 @pytest.fixture(scope="session")
 def fx_client(map_atlas):
-    app = create_app({"DATA": str(map_atlas), "TESTING": True,
-                      "FRAME_ANCESTORS": "'self' https://intranet.example"})
+    app = make_app(map_atlas, FRAME_ANCESTORS="'self' https://intranet.example")
     return app.test_client()
 
 
@@ -174,7 +174,7 @@ def test_gaode_shifts_overlays_and_allows_only_its_tiles(client):
 def test_tianditu_needs_a_key(app, built_atlas):
     _, _, data = page(app.test_client(), "/?base=tianditu")
     assert data["base"] == "none"
-    keyed = create_app({"DATA": str(built_atlas), "TESTING": True, "TIANDITU_KEY": "k123"})
+    keyed = make_app(built_atlas, TIANDITU_KEY="k123")
     response, _, data = page(keyed.test_client(), "/?base=tianditu")
     assert data["base"] == "tianditu" and "tk=k123" in data["bases"][2]["url"]
     assert "https://*.tianditu.gov.cn" in response.headers["Content-Security-Policy"]

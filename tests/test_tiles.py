@@ -18,6 +18,7 @@ import shapely
 from layers.registry import LAYERS
 from server import mvt
 from server.spatial import BoxIndex, scan
+from tests.conftest import make_app
 
 WUHAN = (114.30, 30.59)
 
@@ -139,10 +140,8 @@ def test_tilejson_describes_each_layer(client, app):
 
 
 def test_the_zoom_range_is_a_setting(built_atlas):
-    from server import create_app
 
-    client = create_app({"DATA": str(built_atlas), "TESTING": True, "TILES_MINZOOM": 4,
-                         "TILES_MAXZOOM": 9}).test_client()
+    client = make_app(built_atlas, TILES_MINZOOM=4, TILES_MAXZOOM=9).test_client()
     doc = client.get("/tiles/parks.json").get_json()
     assert (doc["minzoom"], doc["maxzoom"]) == (4, 9)
     assert client.get("/tiles/parks/3/6/3.mvt").status_code == 404

@@ -1,0 +1,291 @@
+"""The PostGIS backend: same build, same answers; atomic switch; bad URLs; read replicas.
+
+These run on a loopback PostgreSQL server (tools/pg_local.py) in both passes of the suite.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+
+import psycopg
+import pytest
+from pandas.testing import assert_frame_equal
+
+from layers.postgis import DatabaseError, load_gpkg
+from server import create_app
+from server.pgstore import PostgisStore
+from server.store import AtlasStore
+from tests import backends
+from tests.conftest import REPO, serving
+
+
+@pytest.fixture(scope="module")
+def pg():
+    return backends.postgres()
+
+
+@pytest.fixture(scope="module")
+def db(pg, built_atlas) -> str:
+    url = pg.database("t_postgis")
+    load_gpkg(built_atlas, url)
+    return url
+
+
+def atlas(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=REPO, text=True,
+                          capture_output=True, timeout=timeout)
+
+
+def current_build(url: str) -> tuple[int, str]:
+    with psycopg.connect(url) as con:
+        return con.execute("SELECT build_id, schema FROM atlas.current").fetchone()
+
+
+def test_the_database_gives_back_exactly_the_geopackage_build(db, built_atlas):
+    file_snap = AtlasStore(built_atlas).snapshot()
+    store = PostgisStore(db, poll_seconds=0)
+    try:
+        snap = store.snapshot()
+    finally:
+        store.close()
+    assert set(snap.layers) == set(file_snap.layers)
+    for name, frame in file_snap.layers.items():
+        assert_frame_equal(snap.layers[name], frame, obj=name)
+    assert snap.meta == file_snap.meta
+    assert snap.documents == file_snap.documents
+    assert snap.search == file_snap.search
+
+
+SAME = ["/api/collections", "/api/collections/parks/items?limit=7&offset=3",
+        "/api/collections/projects/items?bbox=113.5,29.8,115,31&limit=50",
+        "/api/collections/counties/items?parent_adcode=421200",
+        "/api/collections/clusters/items/c000-han-xiao-sui-xiang-shi-auto-corridor",
+        "/download/parks.csv", "/map/geometry/cities/lo.json", "/documents/000?line=279"]
+
+
+@pytest.mark.parametrize("url", SAME)
+def test_both_backends_answer_the_same_bytes(db, built_atlas, url):
+    on_file = create_app({"DATA": str(built_atlas), "TESTING": True}).test_client().get(url)
+    on_db = create_app({"DB": db, "TESTING": True}).test_client().get(url)
+    assert on_file.status_code == on_db.status_code
+    assert on_db.data == on_file.data
+
+
+def test_healthz_names_the_backend(db):
+    doc = create_app({"DB": db, "TESTING": True}).test_client().get("/healthz").get_json()
+    assert doc["status"] == "ok"
+    assert doc["storage"]["backend"] == "postgis"
+    assert doc["storage"]["servers"] == [{"url": db, "role": "primary", "status": "ok"}]
+
+
+def test_an_interrupted_load_leaves_the_current_build_serving(pg, built_atlas):
+    url = pg.database("t_interrupted")
+    first = load_gpkg(built_atlas, url)
+    client = create_app({"DB": url, "TESTING": True, "DB_POLL_SECONDS": 0}).test_client()
+    before = client.get("/api/collections/parks/items?limit=3").data
+    with pytest.raises(DatabaseError, match="interrupted after parks"):
+        load_gpkg(built_atlas, url, fail_after="parks")
+    assert current_build(url) == (first.build_id, first.schema)
+    assert client.get("/api/collections/parks/items?limit=3").data == before
+    with psycopg.connect(url) as con:  # nothing of the half build is visible
+        schemas = {s for (s,) in con.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'atlas_b%'")}
+        statuses = dict(con.execute("SELECT schema, status FROM atlas.builds").fetchall())
+    assert schemas == {first.schema}
+    second = load_gpkg(built_atlas, url)  # the next load clears the failed one's row
+    with psycopg.connect(url) as con:
+        statuses = dict(con.execute("SELECT schema, status FROM atlas.builds").fetchall())
+    assert statuses == {first.schema: "ready", second.schema: "ready"}
+    third = load_gpkg(built_atlas, url)  # the build before the current is kept, older dropped
+    with psycopg.connect(url) as con:
+        kept = {s for (s,) in con.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'atlas_b%'")}
+    assert kept == {second.schema, third.schema}
+
+
+def test_a_new_build_switches_readers_at_once(pg, built_atlas, tmp_path):
+    import shutil
+    import sqlite3
+
+    url = pg.database("t_switch")
+    load_gpkg(built_atlas, url)
+    client = create_app({"DB": url, "TESTING": True, "DB_POLL_SECONDS": 0}).test_client()
+    old = client.get("/healthz").get_json()["built_at"]
+    newer = tmp_path / "newer.gpkg"
+    shutil.copy(built_atlas, newer)
+    con = sqlite3.connect(newer)
+    con.execute("UPDATE atlas_meta SET value = '\"2099-01-01T00:00:00Z\"' WHERE key = 'built_at'")
+    con.commit()
+    con.close()
+    load_gpkg(newer, url)
+    assert old != "2099-01-01T00:00:00Z"
+    assert client.get("/healthz").get_json()["built_at"] == "2099-01-01T00:00:00Z"
+    assert client.get("/api/collections/cities/items?limit=1").headers["X-Atlas-Built-At"] == \
+        "2099-01-01T00:00:00Z"
+
+
+def test_atlas_build_into_the_database(pg):
+    url = pg.database("t_cli_build")
+    result = atlas("build", "--db", url)
+    assert result.returncode == 0, result.stderr
+    assert "parks" in result.stdout
+    assert current_build(url)[1].startswith("atlas_b")
+
+
+@pytest.mark.parametrize("url, needle", [
+    ("postgresql://atlas@127.0.0.1:1/atlas", "cannot connect to postgresql://atlas@127.0.0.1:1/atlas"),
+    ("postgresql://atlas:secret@127.0.0.1:{port}/no_such_db", 'database "no_such_db" does not exist'),
+    ("postgresql://atlas@127.0.0.1:{port}/atlas?sslmode=bogus", "cannot connect"),
+])
+def test_a_bad_db_url_is_one_line_and_nothing_changes(pg, db, url, needle):
+    url = url.format(port=pg.port)
+    before = current_build(db)
+    for command in (["build", "--db", url], ["serve", "--db", url, "--port", "1"]):
+        result = atlas(*command, timeout=120)
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        errors = [ln for ln in result.stderr.splitlines() if ln.startswith(f"atlas {command[0]}: error:")]
+        assert len(errors) == 1 and needle in errors[0], result.stderr
+        assert "secret" not in result.stderr  # passwords are never printed
+    assert current_build(db) == before
+
+
+def test_a_database_without_postgis_is_one_line(pg):
+    with psycopg.connect(pg.url, autocommit=True) as con:
+        con.execute("DROP DATABASE IF EXISTS t_plain WITH (FORCE)")
+        con.execute("DROP ROLE IF EXISTS plain")
+        con.execute("CREATE ROLE plain LOGIN")
+        con.execute("CREATE DATABASE t_plain OWNER plain")
+    url = f"postgresql://plain@127.0.0.1:{pg.port}/t_plain"
+    result = atlas("build", "--db", url)
+    assert result.returncode == 1
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("atlas build: error:")]
+    assert len(errors) == 1 and "has no PostGIS" in errors[0], result.stderr
+    served = atlas("serve", "--db", url, "--port", "1")
+    assert served.returncode == 1 and "holds no atlas build" in served.stderr
+
+
+def test_serve_and_export_from_the_database(db, tmp_path):
+    result = atlas("export", "--per", "cluster", "--format", "svg", "--out", str(tmp_path), "--db", db)
+    assert result.returncode == 0, result.stderr
+    assert len(list(tmp_path.glob("*.svg"))) >= 5
+    assert (tmp_path / "index.csv").exists()
+
+
+# Read replicas: a primary and a streaming replica made with pg_basebackup, on loopback.
+
+@pytest.fixture(scope="module")
+def replicated(pg, built_atlas):
+    import pg_local
+
+    url = pg.database("t_replicated")
+    load_gpkg(built_atlas, url)
+    replica_dir = pg.root / "replica"
+    replica_base = pg_local.replica(pg.port, replica_dir)
+    replica = replica_base.rsplit("/", 1)[0] + "/t_replicated"
+    yield url, replica, replica_dir
+    pg_local.remove(replica_dir)
+
+
+def _wait(predicate, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _get(base: str, path: str) -> dict:
+    with urllib.request.urlopen(base + path, timeout=10) as r:
+        return json.load(r)
+
+
+def test_reads_go_to_the_replica_and_survive_its_loss(replicated, built_atlas, tmp_path):
+    import shutil
+    import sqlite3
+
+    import pg_local
+
+    primary, replica, replica_dir = replicated
+    with psycopg.connect(replica) as con:
+        assert con.execute("SELECT pg_is_in_recovery()").fetchone()[0]
+    proc_env = {"ATLAS_DB_POLL_SECONDS": "0.2"}
+    with serving_db(primary, [replica], proc_env) as base:
+        health = _get(base, "/healthz")
+        assert [s["role"] for s in health["storage"]["servers"]] == ["primary", "replica"]
+        assert health["status"] == "ok"
+        # a new build, loaded on the primary, becomes visible through the replica
+        newer = tmp_path / "newer.gpkg"
+        shutil.copy(built_atlas, newer)
+        con = sqlite3.connect(newer)
+        con.execute("UPDATE atlas_meta SET value = '\"2099-02-02T00:00:00Z\"' WHERE key = 'built_at'")
+        con.commit()
+        con.close()
+        load_gpkg(newer, primary)
+        assert _wait(lambda: current_build(replica) == current_build(primary))
+        assert _wait(lambda: _get(base, "/healthz")["built_at"] == "2099-02-02T00:00:00Z")
+        # the replica stops: the server keeps answering from the primary and says so
+        pg_local.stop(replica_dir)
+        for _ in range(10):
+            doc = _get(base, "/api/collections/parks/items?limit=2")
+            assert doc["numberReturned"] == 2
+        health = _get(base, "/healthz")
+        assert health["status"] == "degraded"
+        replica_state = health["storage"]["servers"][1]
+        assert replica_state["role"] == "replica" and replica_state["status"] == "down"
+        assert health["storage"]["servers"][0]["status"] == "ok"
+
+
+def serving_db(primary: str, replicas: list[str], env: dict):
+    """`atlas serve --db … --db-replica …` for a with-block; yields the base URL."""
+    import contextlib
+    import os
+
+    from tests.conftest import _free_port
+
+    @contextlib.contextmanager
+    def run():
+        port = _free_port()
+        args = [sys.executable, "-m", "server.cli", "serve", "--db", primary, "--port", str(port),
+                "--workers", "2"]
+        for r in replicas:
+            args += ["--db-replica", r]
+        proc = subprocess.Popen(args, cwd=REPO, env=dict(os.environ, **env),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            ok = _wait(lambda: _healthy(base), 60)
+            assert ok, proc.stderr.read().decode() if proc.poll() is not None else "no answer"
+            yield base
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
+    return run()
+
+
+def _healthy(base: str) -> bool:
+    try:
+        return _get(base, "/healthz")["status"] in ("ok", "degraded")
+    except OSError:
+        return False
+
+
+def test_the_suite_pass_serves_from_its_backend(app):
+    """The fixture app of this pass is on the backend the pass names."""
+    expected = "postgis" if backends.BACKEND == "postgis" else "geopackage"
+    assert app.test_client().get("/healthz").get_json()["storage"]["backend"] == expected
+
+
+def test_live_server_of_this_pass(live_server):
+    assert _get(live_server, "/healthz")["storage"]["backend"] == (
+        "postgis" if backends.BACKEND == "postgis" else "geopackage")
+
+
+def test_serving_helper_uses_this_pass_backend(built_atlas):
+    with serving(built_atlas) as base:
+        assert _get(base, "/healthz")["status"] == "ok"
