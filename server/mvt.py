@@ -20,6 +20,7 @@ its attributes made once (`tile_layer`, cached per prepared layer like `ogc.prep
 from __future__ import annotations
 
 import gzip
+import json
 import math
 import threading
 import weakref
@@ -29,9 +30,7 @@ from pathlib import Path
 
 import mapbox_vector_tile
 import numpy as np
-import orjson
 import shapely
-from mapbox_vector_tile.encoder import on_invalid_geometry_make_valid
 
 from layers.registry import LAYERS, SIMPLIFY_TIERS, Layer
 from server import ogc
@@ -130,7 +129,8 @@ def _attributes(prep: ogc.Prepared) -> tuple[list[dict], list[int | None]]:
             value = prep.columns[f.name][i]
             if value is None:
                 continue
-            attrs[f.name] = orjson.dumps(value).decode() if f.type == "json" else value
+            # the JSON text as the build stored it, as PostGIS's tiles carry it (server.pgtiles)
+            attrs[f.name] = json.dumps(value, ensure_ascii=False) if f.type == "json" else value
         attrs["id"] = prep.ids[i]
         out.append(attrs)
     fids = [i if isinstance(i, int) and not isinstance(i, bool) and i >= 0 else None for i in prep.ids]
@@ -191,6 +191,19 @@ def features(tl: TileLayer, z: int, x: int, y: int) -> list[dict]:
     return out
 
 
+def _repair(shape):
+    """A polygon made invalid by snapping to the tile grid, repaired by GEOS's make_valid;
+    only polygons are kept (a sliver that collapses to a line is dropped, not the feature).
+
+    mapbox-vector-tile's own repair (`on_invalid_geometry_make_valid`) dropped whole
+    features — 蔡甸区 vanished from its zoom-7 tile."""
+    polygons = [g for g in shapely.get_parts(shapely.make_valid(shape))
+                if g.geom_type in ("Polygon", "MultiPolygon")]
+    if not polygons:
+        return None
+    return polygons[0] if len(polygons) == 1 else shapely.union_all(polygons)
+
+
 def encode(layers: Iterable[TileLayer], z: int, x: int, y: int) -> bytes:
     """The MVT of tile z/x/y with one MVT layer per atlas layer that has features there
     (an empty body when none has)."""
@@ -200,7 +213,7 @@ def encode(layers: Iterable[TileLayer], z: int, x: int, y: int) -> bytes:
         return b""
     return mapbox_vector_tile.encode(parts, default_options={
         "quantize_bounds": tile_bounds(z, x, y), "extents": EXTENT,
-        "on_invalid_geometry": on_invalid_geometry_make_valid})
+        "on_invalid_geometry": _repair})
 
 
 def vector_layer(tl: TileLayer, minzoom: int, maxzoom: int) -> dict:

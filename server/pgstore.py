@@ -206,6 +206,13 @@ class PostgisStore(BuildStore):
         """Rows of a read-only query on a reader (tiles, large layers)."""
         return self._on_reader(lambda con: con.execute(sql, params).fetchall())
 
+    def mvt(self, layer_id: str, z: int, x: int, y: int) -> bytes | None:
+        """The tile by ST_AsMVT, from the tables of the build this request is pinned to."""
+        from server import pgtiles
+
+        _, schema = self.snapshot().stamp  # type: ignore[misc]
+        return pgtiles.tile(self.query, LAYERS[layer_id], schema, z, x, y)
+
     def health(self) -> dict:
         for replica in self.replicas:  # report what is true now, not the last failure
             if replica.usable():

@@ -161,6 +161,10 @@ class BuildStore:
         """What /healthz reports of the storage besides the build."""
         return {"backend": "geopackage"}
 
+    def mvt(self, layer_id: str, z: int, x: int, y: int) -> bytes | None:
+        """The tile made by the storage itself, or None: the app encodes it (server.mvt)."""
+        return None
+
     def layer(self, layer_id: str, tier: str | None = None) -> gpd.GeoDataFrame:
         name = f"{layer_id}__{tier}" if tier else layer_id
         layers = self.snapshot().layers

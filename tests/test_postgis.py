@@ -289,3 +289,51 @@ def test_live_server_of_this_pass(live_server):
 def test_serving_helper_uses_this_pass_backend(built_atlas):
     with serving(built_atlas) as base:
         assert _get(base, "/healthz")["status"] == "ok"
+
+
+# Vector tiles: ST_AsMVT on PostGIS, the in-process encoder on the GeoPackage — the same
+# features, attributes and ids, and geometry within the tile grid's rounding.
+
+TILE_LAYERS = ["provinces", "cities", "counties", "clusters", "cluster_lines", "parks", "projects"]
+
+
+def _tiles_over_hubei(z: int) -> list[tuple[int, int]]:
+    from server import mvt
+
+    x0, y0, x1, y1 = mvt.tile_range(z, (108.3, 29.0, 116.2, 33.3))
+    step = max(1, (x1 - x0) // 3)
+    return [(x, y) for x in range(x0, x1 + 1, step) for y in range(y0, y1 + 1, step)]
+
+
+def _bounds(geometry: dict) -> tuple[float, float, float, float]:
+    import shapely.geometry
+
+    return shapely.geometry.shape(geometry).bounds
+
+
+@pytest.mark.parametrize("z", [5, 8, 11])
+def test_postgis_tiles_carry_what_the_in_process_encoder_does(db, built_atlas, z):
+    import mapbox_vector_tile
+
+    on_file = create_app({"DATA": str(built_atlas), "TESTING": True}).test_client()
+    on_db = create_app({"DB": db, "TESTING": True}).test_client()
+    compared = 0
+    for layer in TILE_LAYERS:
+        for x, y in _tiles_over_hubei(z):
+            url = f"/tiles/{layer}/{z}/{x}/{y}.mvt"
+            a, b = on_file.get(url), on_db.get(url)
+            assert a.status_code == b.status_code == 200, url
+            fa = mapbox_vector_tile.decode(a.data).get(layer, {}).get("features", [])
+            fb = mapbox_vector_tile.decode(b.data).get(layer, {}).get("features", [])
+            assert [f["properties"] for f in fa] == [f["properties"] for f in fb], url
+            assert [f["id"] for f in fa] == [f["id"] for f in fb], url
+            for pa, pb in zip(fa, fb):
+                assert pa["geometry"]["type"].replace("Multi", "") == \
+                    pb["geometry"]["type"].replace("Multi", ""), url
+                # both snap to the 4096-unit grid; PostGIS also simplifies what it snapped, so
+                # extents agree to half a pixel of a 256-pixel tile (8 units), points exactly
+                ba, bb = _bounds(pa["geometry"]), _bounds(pb["geometry"])
+                limit = 0 if pa["geometry"]["type"] == "Point" else 8
+                assert max(abs(u - v) for u, v in zip(ba, bb)) <= limit, (url, ba, bb)
+            compared += len(fa)
+    assert compared >= 20  # features compared (zoom 11 samples hold the fewest)

@@ -260,3 +260,11 @@ def test_atlas_tiles_refuses_unknown_layers_and_bad_zooms(built_atlas, tmp_path,
     assert main(["tiles", "--out", str(out), "--data", str(built_atlas), "--maxzoom", "30"]) == 1
     assert "unknown layers" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_county_whose_sliver_collapses_on_the_grid_is_still_drawn(client):
+    """蔡甸区's zoom-7 polygon has a sliver that the tile grid collapses to a line; the
+    encoder once dropped the whole county from the tile."""
+    tile = mapbox_vector_tile.decode(client.get("/tiles/counties/7/104/52.mvt").data)
+    ids = {f["properties"]["id"] for f in tile["counties"]["features"]}
+    assert 420114 in ids
