@@ -193,7 +193,7 @@ class PostgisStore(BuildStore):
         return stamp
 
     def _read(self, stamp: Hashable) -> _Snapshot:
-        _, schema = stamp  # type: ignore[misc]
+        schema: str = stamp[1]  # type: ignore[index]
 
         def work(con):
             with con.transaction():
@@ -210,8 +210,8 @@ class PostgisStore(BuildStore):
         """The tile by ST_AsMVT, from the tables of the build this request is pinned to."""
         from server import pgtiles
 
-        _, schema = self.snapshot().stamp  # type: ignore[misc]
-        return pgtiles.tile(self.query, LAYERS[layer_id], schema, z, x, y)
+        stamp: tuple[int, str] = self.snapshot().stamp  # type: ignore[assignment]
+        return pgtiles.tile(self.query, LAYERS[layer_id], stamp[1], z, x, y)
 
     def health(self) -> dict:
         for replica in self.replicas:  # report what is true now, not the last failure
