@@ -11,8 +11,11 @@ ASSETS := static/vendor/.stamp
 PYTEST_ARGS ?=
 
 # Debian packages the tests use for real: a headless browser, its CJK font, the GDAL/OGR client,
-# LibreOffice (renders exported decks to PDF) and poppler (renders exported PDFs to PNG).
-SYSTEM_PACKAGES ?= chromium fonts-noto-cjk gdal-bin libreoffice-impress poppler-utils
+# LibreOffice (renders exported decks to PDF), poppler (renders exported PDFs to PNG), and
+# PostgreSQL with PostGIS (the second storage backend; the tests start their own server on
+# loopback, `make run` never needs one).
+SYSTEM_PACKAGES ?= chromium fonts-noto-cjk gdal-bin libreoffice-impress poppler-utils \
+                   postgresql postgresql-15-postgis-3
 
 SOURCES := $(shell find data/sources -name '*.yaml' -o -name '*.csv') $(wildcard geo/*.py layers/*.py)
 
@@ -44,8 +47,11 @@ run: build $(ASSETS)
 system-deps:
 	tools/system-deps.sh $(SYSTEM_PACKAGES)
 
+# Every test on the embedded GeoPackage, then everything that serves a build again on PostGIS
+# (test_postgis.py, which compares the two backends, ran in the first pass).
 test: setup system-deps lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	ATLAS_TEST_BACKEND=postgis $(BIN)/python -m pytest --ignore=tests/test_postgis.py $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

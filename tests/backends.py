@@ -27,13 +27,20 @@ assert BACKEND in ("geopackage", "postgis"), f"ATLAS_TEST_BACKEND={BACKEND}: geo
 
 
 class Postgres:
-    """One loopback server for the session; databases are made on demand."""
+    """One loopback server for the session; databases are made on demand. `.ci/run` starts
+    one before the tests and names it in ATLAS_TEST_PG_URL; otherwise the session starts its
+    own (and stops it at the end)."""
 
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="atlas-pg-"))
         self.root.chmod(0o755)  # the server runs as `postgres` when the tests run as root
-        self.data = self.root / "primary"
-        self.url = pg_local.start(self.data)
+        self.data: Path | None = None
+        given = os.environ.get("ATLAS_TEST_PG_URL")
+        if given:
+            self.url = given
+        else:
+            self.data = self.root / "primary"
+            self.url = pg_local.start(self.data)
         self.port = int(self.url.rsplit(":", 1)[1].split("/")[0])
         self._loaded: dict[tuple[str, float], str] = {}
         self._lock = threading.Lock()
@@ -45,7 +52,7 @@ class Postgres:
         with psycopg.connect(self.url, autocommit=True) as con:
             con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             con.execute(f"CREATE DATABASE {name}")
-        url = pg_local.url(self.port, name)
+        url = self.url.rsplit("/", 1)[0] + f"/{name}"
         with psycopg.connect(url, autocommit=True) as con:
             con.execute("CREATE EXTENSION postgis")
         return url
@@ -64,7 +71,8 @@ class Postgres:
             return self._loaded[key]
 
     def close(self) -> None:
-        pg_local.remove(self.data)
+        if self.data is not None:
+            pg_local.remove(self.data)
         for path in self.root.glob("*"):
             pg_local.remove(path)
         os.rmdir(self.root) if self.root.exists() and not any(self.root.iterdir()) else None

@@ -20,7 +20,7 @@ from server import create_app
 from server.pgstore import PostgisStore
 from server.store import AtlasStore
 from tests import backends
-from tests.conftest import REPO, serving
+from tests.conftest import REPO
 
 
 @pytest.fixture(scope="module")
@@ -273,22 +273,6 @@ def _healthy(base: str) -> bool:
         return _get(base, "/healthz")["status"] in ("ok", "degraded")
     except OSError:
         return False
-
-
-def test_the_suite_pass_serves_from_its_backend(app):
-    """The fixture app of this pass is on the backend the pass names."""
-    expected = "postgis" if backends.BACKEND == "postgis" else "geopackage"
-    assert app.test_client().get("/healthz").get_json()["storage"]["backend"] == expected
-
-
-def test_live_server_of_this_pass(live_server):
-    assert _get(live_server, "/healthz")["storage"]["backend"] == (
-        "postgis" if backends.BACKEND == "postgis" else "geopackage")
-
-
-def test_serving_helper_uses_this_pass_backend(built_atlas):
-    with serving(built_atlas) as base:
-        assert _get(base, "/healthz")["status"] == "ok"
 
 
 # Vector tiles: ST_AsMVT on PostGIS, the in-process encoder on the GeoPackage — the same

@@ -82,7 +82,7 @@ def start(data: Path, port: int | None = None) -> str:
     """Make (first time) and start a primary in `data`; returns the URL of database `atlas`,
     which has PostGIS."""
     port = port or free_port()
-    _prepare_dir(data.parent if not data.exists() else data)
+    data.parent.mkdir(parents=True, exist_ok=True)  # must be traversable by `postgres`
     if not (data / "PG_VERSION").exists():
         _prepare_dir(data)
         _run([str(bin_dir() / "initdb"), "-D", str(data), "-U", USER, "-A", "trust",
