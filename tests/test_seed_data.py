@@ -99,6 +99,29 @@ def test_no_name_is_quoted_cut_off_at_a_line_break(sources, kind):
     assert not cut, "\n".join(cut)
 
 
+def _in_order(words: str, text: str) -> bool:
+    """Every character of words occurs in text, in order (cells between them allowed)."""
+    rest = iter(text)
+    return all(c in rest for c in words)
+
+
+def test_the_2016_indicator_table_is_quoted_in_whole_cells(sources):
+    """004's 2016 indicator table (6604–6682) has no punctuation and breaks cells over lines
+    (研发经费内部支 | 出占主营业务收入比重, 二氧化碳排放量 | 下降幅度, 比2015年 | 下降 22%). A target
+    that cites it quotes its metric whole in one citation (a row whose cells interleave, 能耗下 …
+    降幅度, in order), and its value in a citation that also holds the metric or the value's base
+    year, never a bare fragment."""
+    table = [r for r in sources.of("targets") if any(
+        c["doc"].startswith("004") and 6604 <= c["line"] <= 6682 for c in r.data["sources"])]
+    assert len(table) == 33
+    for rec in table:
+        metric = rec.data["metric_zh"].replace(" ", "")
+        quotes = [c["quote"].replace(" ", "") for c in rec.data["sources"]]
+        assert any(_in_order(metric, q) for q in quotes), rec.id
+        value = rec.data["value_text"].replace(" ", "")
+        assert any(value in q and (_in_order(metric, q) or "比" in q) for q in quotes), rec.id
+
+
 def test_inferred_facts_carry_their_basis(atlas):
     layers, _ = atlas
     parks = layers["parks"]
