@@ -261,3 +261,22 @@ def test_atlas_tiles_refuses_unknown_layers_and_bad_zooms(built_atlas, tmp_path,
     assert main(["tiles", "--out", str(out), "--data", str(built_atlas), "--maxzoom", "30"]) == 1
     assert "unknown layers" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_tiles_shift_to_gcj02_when_asked_and_refuse_other_datums(client):
+    z = 10
+    x, y = tile_at(z, *WUHAN)
+    wgs = decode(client.get(f"/tiles/parks/{z}/{x}/{y}.mvt").data)["parks"]["features"]
+    gcj = decode(client.get(f"/tiles/parks/{z}/{x}/{y}.mvt?datum=gcj02").data)["parks"]["features"]
+    by_id = {f["properties"]["id"]: f for f in gcj}
+    assert {f["properties"]["id"] for f in wgs} & set(by_id)
+    for f in wgs:
+        if f["properties"]["id"] not in by_id:
+            continue  # shifted over the tile's edge
+        g = by_id[f["properties"]["id"]]
+        assert g["properties"] == f["properties"]
+        (ax, ay), (bx, by) = f["geometry"]["coordinates"], g["geometry"]["coordinates"]
+        # GCJ-02 lies a few hundred metres off: at zoom 10 a tile unit is about 9 m
+        assert 5 < abs(bx - ax) + abs(by - ay) < 200
+    r = client.get(f"/tiles/parks/{z}/{x}/{y}.mvt?datum=bd09")
+    assert r.status_code == 400 and "datum" in r.get_json()["description"]

@@ -144,6 +144,7 @@
 
   var hover = null;
   function hovered(lid, e) {
+    if (S.state.l.indexOf(lid) < 0) return;
     var key = lid + "/" + e.layer.properties.id;
     hover = key;
     fetchEntry(lid, e.layer.properties.id).then(function (p) {
@@ -167,6 +168,11 @@
       getFeatureId: function (f) { return f.properties.id; },
       fetchOptions: { credentials: "same-origin" }
     });
+    // a tile that cannot be fetched is drawn empty (VectorGrid would wait for it for ever)
+    var fetchTile = grid._getVectorTilePromise;
+    grid._getVectorTilePromise = function (coords) {
+      return fetchTile.call(this, coords).catch(function () { return { layers: {} }; });
+    };
     grid.on("click", function (e) { clicked(lid, e); });
     grid.on("mouseover", function (e) { hovered(lid, e); });
     grid.on("mouseout", left);
