@@ -8,6 +8,11 @@
                          also /embed/map/<layer>, /embed/cluster/<id>); framable from any
                          site by default (FRAME_ANCESTORS restricts it), every other page by none
     /map/geometry/<layer>/<tier>.json   polygon geometries the pages fetch per zoom tier
+    /map/feature/<layer>/<id>.json      one feature's tooltip and popup (?lang=, ?base=), for a
+                                        layer the page draws from vector tiles
+
+A layer with more features than MAP_TILES_THRESHOLD is drawn from the vector tiles
+(server/tiles.py) instead of from the page's data: see static/atlas/tiles.js.
 
 The rest of the view (centre, zoom, layers, filters, shading, selection) is read and written
 by static/atlas/*.js in the same query string, so a copied URL reopens the same view.
@@ -21,13 +26,16 @@ import orjson
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
 from layers.registry import LAYERS
-from server import assets, http, mapview, viewmodel
+from server import assets, http, mapview, mvt, viewmodel
 from server.store import BuildStore
 
 bp = Blueprint("maps", __name__)
 
 CONFIG_DEFAULTS = {
     "TIANDITU_KEY": "",  # Tianditu base map key (ATLAS_TIANDITU_KEY); without it the option is off
+    # a layer with more features than this is drawn from vector tiles, not shipped in the page
+    # (ATLAS_MAP_TILES_THRESHOLD); today's layers have at most a few hundred
+    "MAP_TILES_THRESHOLD": 2000,
 }
 
 
@@ -46,6 +54,15 @@ def _download_links(layer_id: str, fid) -> list[tuple[str, str]]:
     return links
 
 
+def _tiles() -> dict:
+    """How the page draws a layer from vector tiles, and from how many features on."""
+    cfg = current_app.config
+    return {"threshold": int(cfg.get("MAP_TILES_THRESHOLD", CONFIG_DEFAULTS["MAP_TILES_THRESHOLD"])),
+            "url": request.script_root + "/tiles/",
+            "minzoom": int(cfg.get("TILES_MINZOOM", mvt.DEFAULT_MINZOOM)),
+            "maxzoom": int(cfg.get("TILES_MAXZOOM", mvt.DEFAULT_MAXZOOM))}
+
+
 def _render(view: str, *, layer: str | None = None, cluster: str | None = None, embed: bool = False):
     key = current_app.config.get("TIANDITU_KEY", "")
     opts = viewmodel.parse_options(request.args, view=view, layer=layer, cluster=cluster, embed=embed,
@@ -59,13 +76,15 @@ def _render(view: str, *, layer: str | None = None, cluster: str | None = None, 
         "downloads_page": request.script_root + "/download?f=html",
         "api": request.script_root + "/api/", "root": request.script_root,
         "export": request.script_root + "/export/",
+        "feature": request.script_root + "/map/feature/",
     }
+    tiles = _tiles()
     ancestors = current_app.config.get("FRAME_ANCESTORS", "*")
 
     def make(nonce: str) -> bytes:  # the page, assembled once per build and view
         try:
             data = viewmodel.page_data(_store(), opts, urls=urls, download=_download_links,
-                                     tianditu_key=key)
+                                       tianditu_key=key, tiles=tiles)
         except KeyError:
             abort(404, description=f"no such {opts.view}: {opts.layer or opts.cluster}")
         data["frame_ancestors"], data["frame_any"] = ancestors, ancestors.strip() == "*"
@@ -80,7 +99,7 @@ def _render(view: str, *, layer: str | None = None, cluster: str | None = None, 
     snap = _store().snapshot()
     response, nonce = http.nonce_page(
         (snap.meta.get("built_at"), snap.stamp, request.script_root, request.path, opts.lang, opts.base,
-         opts.view, opts.layer, opts.cluster, embed, key, ancestors),
+         opts.view, opts.layer, opts.cluster, embed, key, ancestors, tuple(sorted(tiles.items()))),
         make)
     response.headers["Content-Security-Policy"] = mapview.content_security_policy(
         nonce, opts.base, ancestors if embed else "'none'")
@@ -141,3 +160,30 @@ def geometry(layer_id: str, tier: str):
 
     return http.cached(("geometry", snap.meta.get("built_at"), snap.stamp, layer_id, tier, datum),
                        make, max_age=300)
+
+
+@bp.get("/map/feature/<layer_id>/<feature_id>.json")
+def feature(layer_id: str, feature_id: str):
+    """One feature's entry as the page would carry it — tooltip and popup HTML (server.popups),
+    filter keys, colour — plus `at` and, for an area, `bounds`: what a click on a feature
+    drawn from vector tiles opens. `lang` and `base` as on the page (the base's datum places
+    `xy`/`at`)."""
+    if layer_id not in LAYERS:
+        abort(404, description=f"no layer {layer_id!r}")
+    opts = viewmodel.parse_options(request.args, tianditu_key=current_app.config.get("TIANDITU_KEY", ""))
+    datum = viewmodel.BASEMAPS[opts.base].datum
+    store = _store()
+    snap = store.snapshot()
+    urls = {"root": request.script_root}
+
+    def make() -> tuple[int, dict, bytes]:
+        try:
+            entry = viewmodel.feature_entry(store, layer_id, feature_id, opts.lang, datum,
+                                            urls=urls, download=_download_links)
+        except KeyError:
+            body = {"code": "NotFound", "description": f"no feature {feature_id[:80]!r} in {layer_id!r}"}
+            return 404, {"Content-Type": "application/json"}, orjson.dumps(body)
+        return 200, {"Content-Type": "application/json"}, orjson.dumps(entry)
+
+    return http.cached(("feature", snap.meta.get("built_at"), snap.stamp, request.script_root,
+                        layer_id, feature_id, opts.lang, datum), make, max_age=300)

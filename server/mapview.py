@@ -33,7 +33,7 @@ def json_for_script(data: Any) -> str:
 # ---------------------------------------------------------------- the folium page
 
 # static/atlas/*.js in load order: core makes the shared namespace, main starts the map
-SCRIPT_PARTS = ("core", "points", "areas", "search", "panel", "share", "legend", "main")
+SCRIPT_PARTS = ("core", "points", "areas", "tiles", "search", "panel", "share", "legend", "main")
 
 
 class AtlasInit(MacroElement):
@@ -60,10 +60,15 @@ def render_map(data: dict, static: Callable[[str], str]) -> MapPage:
     """The folium map with every asset served by the app (`static(path)` gives its URL)."""
     m = folium.Map(location=data["home"]["center"], zoom_start=data["home"]["zoom"], tiles=None,
                    control_scale=True, min_zoom=4, max_zoom=17, zoom_control=True)
+    # Leaflet.VectorGrid only for a page with a layer drawn from vector tiles (static/atlas/tiles.js)
+    tiled = any(lay.get("tiles") for lay in data["layers"])
+    vectorgrid = [("vectorgrid", static("vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"))]
     m.default_js = [
         ("leaflet", static("vendor/leaflet/leaflet.js")),
         ("markercluster", static("vendor/leaflet.markercluster/leaflet.markercluster.js")),
-    ] + [(f"atlas_{part}", static(f"atlas/{part}.js")) for part in SCRIPT_PARTS]
+        *(vectorgrid if tiled else []),
+        *[(f"atlas_{part}", static(f"atlas/{part}.js")) for part in SCRIPT_PARTS],
+    ]
     m.default_css = [
         ("leaflet_css", static("vendor/leaflet/leaflet.css")),
         ("markercluster_css", static("vendor/leaflet.markercluster/MarkerCluster.css")),

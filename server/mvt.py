@@ -14,6 +14,8 @@ to zoom 7, `mid` at 8–9, full detail from 10 — so low zooms never carry ever
 
 Per build, each layer and tier is projected to EPSG:3857 once and indexed (`BoxIndex`), and
 its attributes made once (`tile_layer`, cached per prepared layer like `ogc.prepared`).
+`tile_layer(..., datum="gcj02")` shifts the geometries to GCJ-02 first, for a map drawn over
+Gaode's base tiles (the map page's `base=gaode`); the attributes stay as they are.
 `write_pmtiles` writes the same tiles into a PMTiles archive for a static file server.
 """
 
@@ -32,6 +34,7 @@ import mapbox_vector_tile
 import numpy as np
 import shapely
 
+from geo.datum import transform_geometries
 from layers.registry import LAYERS, SIMPLIFY_TIERS, Layer
 from server import ogc
 from server.spatial import BoxIndex
@@ -44,6 +47,7 @@ RADIUS = 6378137.0  # EPSG:3857's sphere
 WORLD = math.pi * RADIUS  # half the width of the square world, in metres
 MAX_LAT = 85.0511287798066  # the latitude where the square world ends
 DEFAULT_MINZOOM, DEFAULT_MAXZOOM = 0, 14
+DATUMS = ("wgs84", "gcj02")  # what a tile's geometries may be in (attributes never change)
 JSON_TYPES = {"str": "String", "int": "Number", "float": "Number", "bool": "Boolean",
               "json": "String (JSON text)"}
 
@@ -98,6 +102,7 @@ class TileLayer:
     frames: dict[str, object]  # tier -> that tier's GeoDataFrame from the store
     attributes: list[dict]
     feature_ids: list[int | None]
+    datum: str = "wgs84"
     _tiers: dict[str | None, tuple[np.ndarray, BoxIndex]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -108,6 +113,8 @@ class TileLayer:
                 frame = self.frames.get(name) if name else None
                 if frame is not None:
                     geoms = self._aligned(frame)
+                if self.datum != "wgs84" and len(geoms):
+                    geoms = transform_geometries(geoms, "wgs84", self.datum)
                 projected = to_mercator(geoms)
                 self._tiers[name] = (projected, BoxIndex(projected))
             return self._tiers[name]
@@ -137,28 +144,31 @@ def _attributes(prep: ogc.Prepared) -> tuple[list[dict], list[int | None]]:
     return out, fids
 
 
-_cache: dict[int, tuple[weakref.ref, TileLayer]] = {}
+_cache: dict[tuple[int, str], tuple[weakref.ref, TileLayer]] = {}
 _cache_lock = threading.Lock()
 
 
-def tile_layer(store, layer_id: str) -> TileLayer:
-    """The layer of the store's current build, ready for tiles (cached per build)."""
+def tile_layer(store, layer_id: str, datum: str = "wgs84") -> TileLayer:
+    """The layer of the store's current build, ready for tiles (cached per build and datum)."""
+    if datum not in DATUMS:
+        raise ValueError(f"datum must be one of {DATUMS}, not {datum!r}")
     prep = ogc.prepared(store, layer_id)
+    key = (id(prep), datum)
     with _cache_lock:
-        entry = _cache.get(id(prep))
+        entry = _cache.get(key)
         if entry is not None and entry[0]() is prep:
             return entry[1]
-        for key in [k for k, (ref, _) in _cache.items() if ref() is None]:
-            del _cache[key]
+        for stale in [k for k, (ref, _) in _cache.items() if ref() is None]:
+            del _cache[stale]
     layers = store.snapshot().layers
     frames = {t: layers[f"{layer_id}__{t}"] for t in SIMPLIFY_TIERS if f"{layer_id}__{t}" in layers}
     attrs, fids = _attributes(prep)
-    made = TileLayer(LAYERS[layer_id], prep, frames, attrs, fids)
+    made = TileLayer(LAYERS[layer_id], prep, frames, attrs, fids, datum)
     with _cache_lock:
-        entry = _cache.get(id(prep))
+        entry = _cache.get(key)
         if entry is not None and entry[0]() is prep:
             return entry[1]
-        _cache[id(prep)] = (weakref.ref(prep), made)
+        _cache[key] = (weakref.ref(prep), made)
     return made
 
 

@@ -2,7 +2,9 @@
 
 - `/tiles/<layer>.json` — TileJSON 3.0.0: the tiles URL template, zoom range, bounds and
   the layer's fields;
-- `/tiles/<layer>/<z>/<x>/<y>.mvt` — one Mapbox Vector Tile (XYZ, EPSG:3857).
+- `/tiles/<layer>/<z>/<x>/<y>.mvt` — one Mapbox Vector Tile (XYZ, EPSG:3857);
+  `?datum=gcj02` shifts the geometries to GCJ-02 (for a map over Gaode's base tiles, as the
+  map page's `base=gaode` asks), any other datum than `wgs84` answers 400.
 
 Settings (app config, `ATLAS_` environment variables): `TILES_MINZOOM` / `TILES_MAXZOOM`
 (default 0–14), `TILES_CACHE_SECONDS` (Cache-Control max-age, default 300; the ETag
@@ -89,10 +91,15 @@ def tile(layer_id: str, z: str, x: str, y: str):
     zi, xi, yi = _whole(z, "z"), _whole(x, "x"), _whole(y, "y")
     mvt.check_tile(zi, xi, yi, *_zooms())
 
+    datum = request.args.get("datum", "wgs84")
+    if datum not in mvt.DATUMS:
+        raise ogc.bad(f"datum must be one of {', '.join(mvt.DATUMS)}, not {datum[:40]!r}")
+
     def make():
         store = _store()
-        body = store.mvt(layer.id, zi, xi, yi)  # PostGIS makes its own (ST_AsMVT)
+        # PostGIS makes WGS84 tiles itself (ST_AsMVT); GCJ-02 is shifted in process
+        body = store.mvt(layer.id, zi, xi, yi) if datum == "wgs84" else None
         if body is None:
-            body = mvt.encode([mvt.tile_layer(store, layer.id)], zi, xi, yi)
+            body = mvt.encode([mvt.tile_layer(store, layer.id, datum)], zi, xi, yi)
         return 200, {"Content-Type": mvt.MEDIA_TYPE}, body
-    return _answer((layer.id, zi, xi, yi), make)
+    return _answer((layer.id, zi, xi, yi, datum), make)

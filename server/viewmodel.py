@@ -39,6 +39,12 @@ TIER_MIN_ZOOM = {"lo": 0, "mid": 9}  # the browser swaps to `mid` from this zoom
 POINT_DECIMALS = 5
 HOME = {"center": [31.15, 112.3], "zoom": 7}
 MEASURES = ("none", "n_parks", "n_projects", "sector")
+# a point placed at one of these is drawn hollow: its popup says where it really is not known
+APPROX_PRECISIONS = ("town", "district", "county", "city", "province")
+# what a layer drawn from vector tiles still gets from the page, per feature: the values made
+# from other layers (shading, the city filter, labels); the rest comes from the tiles' attributes
+TILE_EXTRA = {"cities": ("city", "sx", "name", "lxy"), "counties": ("city", "sx"),
+              "clusters": ("cities",), "cluster_lines": ("cities",)}
 
 
 @dataclass(frozen=True)
@@ -146,10 +152,126 @@ def _records(frame) -> list[dict]:
     return frame.drop(columns="geometry").to_dict("records")
 
 
+@dataclass
+class FeatureContext:
+    """What one feature's view-model entry is made from, in one language and datum: the names
+    of every unit and park (popups name them), the popup maker, the sector colours."""
+
+    lang: str
+    datum: str
+    popups: Popups
+    names: dict[int, dict]
+    sector_index: dict[str, int]
+    label_points: dict[int, list[float]]
+
+    def city_of(self, adcode: int | None) -> int | None:
+        if not adcode:
+            return None
+        n = self.names.get(adcode)
+        if n and n["level"] == "county" and str(adcode).startswith("4290"):
+            return adcode
+        return n["parent"] if n and n["level"] == "county" else adcode
+
+
+def feature_context(store, frames: dict, lang: str, datum: str, *, urls: dict,
+                    download: Callable) -> FeatureContext:
+    names = {}
+    for lid in ("provinces", "cities", "counties"):
+        for r in _records(frames[lid]):
+            names[int(r["adcode"])] = {"name_zh": r["name_zh"], "name_en": r["name_en"],
+                                       "parent": _int(r.get("parent_adcode")), "level": r["level"]}
+    park_names = {r["id"]: r for r in _records(frames["parks"])}
+    meta = store.meta
+    popups = Popups(meta, lang, download, names, park_names, root=urls.get("root", ""))
+    sector_index = {s["code"]: i for i, s in enumerate(meta.get("sectors", []))}
+    label_points = unit_points(frames, [{"adcode": int(a)} for a in frames["cities"].adcode], datum)
+    return FeatureContext(lang, datum, popups, names, sector_index, label_points)
+
+
+def feature_props(ctx: FeatureContext, lid: str, rec: dict, geom, html: bool = True) -> dict[str, Any]:
+    """One feature as the map draws it: ids, filter keys, colour, tooltip and popup HTML
+    (`geom` already in the view's datum; `html=False` leaves out the tooltip and popup). The
+    page carries these for a GeoJSON layer; for a layer drawn from vector tiles the browser
+    fetches them by id (/map/feature/...)."""
+    popups, lang = ctx.popups, ctx.lang
+    fid = fid_of(lid, rec)
+    p: dict[str, Any] = {"id": fid}
+    precision = _str(rec.get("precision")) or None
+    extra = ""
+    if lid in POINT_LAYERS:
+        p["name"] = popups.name(rec.get("name_zh"), rec.get("name_en"))[0]
+        p["prec"] = precision
+        p["approx"] = precision in APPROX_PRECISIONS
+        p["city"] = _int(rec.get("city_adcode"))
+        p["county"] = _int(rec.get("county_adcode"))
+        p["xy"] = [round(geom.y, POINT_DECIMALS), round(geom.x, POINT_DECIMALS)] \
+            if geom is not None else None
+        extra = tr(PRECISIONS, precision, lang).split("：")[0].split(":")[0] if p["approx"] else ""
+    if lid == "parks":
+        p["kind"] = _str(rec.get("kind"))
+        p["level"] = _str(rec.get("level"))
+        p["doc"] = rec.get("named_in_documents") is not False  # False: catalogue only
+    if lid in ("clusters", "cluster_lines"):
+        p["name"] = popups.name(rec.get("name_zh"), rec.get("name_en"))[0]
+        p["kind"] = _str(rec.get("kind"))
+        members = [int(a) for a in rec.get("members") or []]
+        p["members"] = members
+        p["cities"] = sorted({c for c in (ctx.city_of(a) for a in members) if c})
+    if lid == "cities":  # where the city's name label goes
+        p["name"] = popups.unit_name(int(rec["adcode"]))
+        p["lxy"] = ctx.label_points.get(int(rec["adcode"]))
+    if lid in ("cities", "counties"):
+        p["np"] = int(rec.get("n_parks") or 0)
+        p["nj"] = int(rec.get("n_projects") or 0)
+        p["city"] = ctx.city_of(int(rec["adcode"]))
+    if lid == "provinces":
+        p["city"] = None
+    sectors = [s for s in (rec.get("sectors") or [])]
+    p["sec"] = sectors
+    p["color"] = sector_colour(sectors[0], ctx.sector_index) if sectors else "#777777"
+    if html:
+        p["tip"] = popups.tooltip(rec.get("name_zh"), rec.get("name_en"), extra)
+        p["pop"] = popups.popup(lid, rec, fid, precision)
+    return p
+
+
+def feature_entry(store, lid: str, fid: str, lang: str, datum: str, *, urls: dict,
+                  download: Callable) -> dict[str, Any]:
+    """One feature's view-model entry by its API id (`adcode` or `id`), as `page_data` makes it,
+    with `at` ([lat, lon], where its popup opens) and, for an area, `bounds` ([[s, w], [n, e]]).
+    Raises KeyError for an unknown layer or id."""
+    if lid not in LAYERS:
+        raise KeyError(lid)
+    frames = {k: store.layer(k) for k in LAYERS}
+    frame = frames[lid]
+    key = "adcode" if lid in ("provinces", "cities", "counties") else "id"
+    rows = frame[frame[key].astype(str) == str(fid)]
+    if not len(rows):
+        raise KeyError(fid)
+    if datum != "wgs84":
+        rows = transform_frame(rows, "wgs84", datum)
+    rec, geom = _records(rows)[0], rows.geometry.values[0]
+    ctx = feature_context(store, frames, lang, datum, urls=urls, download=download)
+    p = feature_props(ctx, lid, rec, geom)
+    if geom is not None and not geom.is_empty:
+        at = geom.representative_point()
+        p["at"] = [round(at.y, POINT_DECIMALS), round(at.x, POINT_DECIMALS)]
+        if lid not in POINT_LAYERS:
+            x0, y0, x1, y1 = geom.bounds
+            p["bounds"] = [[round(y0, POINT_DECIMALS), round(x0, POINT_DECIMALS)],
+                           [round(y1, POINT_DECIMALS), round(x1, POINT_DECIMALS)]]
+    return p
+
+
 def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
-              tianditu_key: str = "") -> dict:
+              tianditu_key: str = "", tiles: dict | None = None) -> dict:
     """Everything the browser draws from, as JSON-ready data. Raises KeyError for an unknown
-    layer or cluster (the view turns it into a 404)."""
+    layer or cluster (the view turns it into a 404).
+
+    `tiles` — {"threshold", "url", "minzoom", "maxzoom"}: a layer with more features than the
+    threshold is drawn from vector tiles (`url` + `<layer>/{z}/{x}/{y}.mvt`): its entry then
+    carries `tiles` instead of `features`, and `extra`, the few per-feature values the tiles'
+    attributes cannot give (made from other layers); see static/atlas/tiles.js."""
     lang = opts.lang
     meta = store.meta
     base = BASEMAPS[opts.base]
@@ -159,26 +281,11 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
     if opts.view == "cluster" and opts.cluster not in set(frames["clusters"].id):
         raise KeyError(opts.cluster)
 
-    names = {}
-    for lid in ("provinces", "cities", "counties"):
-        for r in _records(frames[lid]):
-            names[int(r["adcode"])] = {"name_zh": r["name_zh"], "name_en": r["name_en"],
-                                       "parent": _int(r.get("parent_adcode")), "level": r["level"]}
-    parks_rec = _records(frames["parks"])
-    park_names = {r["id"]: r for r in parks_rec}
-    popups = Popups(meta, lang, download, names, park_names, root=urls.get("root", ""))
-    sector_index = {s["code"]: i for i, s in enumerate(meta.get("sectors", []))}
-
-    def city_of(adcode: int | None) -> int | None:
-        if not adcode:
-            return None
-        n = names.get(adcode)
-        if n and n["level"] == "county" and str(adcode).startswith("4290"):
-            return adcode
-        return n["parent"] if n and n["level"] == "county" else adcode
-
+    ctx = feature_context(store, frames, lang, base.datum, urls=urls, download=download)
+    popups, city_of = ctx.popups, ctx.city_of
+    tiled = {lid for lid in LAYERS
+             if tiles is not None and len(frames[lid]) > int(tiles["threshold"])}
     shift = base.datum != "wgs84"
-    label_points = unit_points(frames, [{"adcode": int(a)} for a in frames["cities"].adcode], base.datum)
     layers_out = []
     city_sectors: dict[int, set] = {}
     for lid, layer in LAYERS.items():
@@ -187,58 +294,31 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
             frame = transform_frame(frame, "wgs84", base.datum)
         feats = []
         for rec, geom in zip(_records(frame), frame.geometry.values):
-            fid = fid_of(lid, rec)
-            p: dict[str, Any] = {"id": fid}
-            precision = _str(rec.get("precision")) or None
-            extra = ""
+            p = feature_props(ctx, lid, rec, geom, html=lid not in tiled)
             if lid in POINT_LAYERS:
-                p["name"] = popups.name(rec.get("name_zh"), rec.get("name_en"))[0]
-                p["prec"] = precision
-                p["approx"] = precision in ("town", "district", "county", "city", "province")
-                city = _int(rec.get("city_adcode"))
-                p["city"] = city
-                p["county"] = _int(rec.get("county_adcode"))
-                p["xy"] = [round(geom.y, POINT_DECIMALS), round(geom.x, POINT_DECIMALS)] \
-                    if geom is not None else None
-                extra = tr(PRECISIONS, precision, lang).split("：")[0].split(":")[0] if p["approx"] else ""
                 for s in rec.get("sectors") or []:
-                    city_sectors.setdefault(city, set()).add(s)
+                    city_sectors.setdefault(p["city"], set()).add(s)
                     if p["county"]:
                         city_sectors.setdefault(p["county"], set()).add(s)
-            if lid == "parks":
-                p["kind"] = _str(rec.get("kind"))
-                p["level"] = _str(rec.get("level"))
-                p["doc"] = rec.get("named_in_documents") is not False  # False: catalogue only
-            if lid in ("clusters", "cluster_lines"):
-                p["name"] = popups.name(rec.get("name_zh"), rec.get("name_en"))[0]
-                p["kind"] = _str(rec.get("kind"))
-                members = [int(a) for a in rec.get("members") or []]
-                p["members"] = members
-                p["cities"] = sorted({c for c in (city_of(a) for a in members) if c})
-            if lid == "cities":  # where the city's name label goes
-                p["name"] = popups.unit_name(int(rec["adcode"]))
-                p["lxy"] = label_points.get(int(rec["adcode"]))
             if lid in ("cities", "counties"):
-                p["np"] = int(rec.get("n_parks") or 0)
-                p["nj"] = int(rec.get("n_projects") or 0)
-                p["city"] = city_of(int(rec["adcode"]))
                 for s in rec.get("sectors") or []:
                     city_sectors.setdefault(int(rec["adcode"]), set()).add(s)
-            if lid == "provinces":
-                p["city"] = None
-            sectors = [s for s in (rec.get("sectors") or [])]
-            p["sec"] = sectors
-            p["color"] = sector_colour(sectors[0], sector_index) if sectors else "#777777"
-            p["tip"] = popups.tooltip(rec.get("name_zh"), rec.get("name_en"), extra)
-            p["pop"] = popups.popup(lid, rec, fid, precision)
             feats.append(p)
-        layers_out.append({
+        entry = {
             "id": lid, "title": layer.title_zh if lang == "zh" else layer.title_en,
             "group": layer.group, "geom": "point" if lid in POINT_LAYERS else
             ("line" if lid == "cluster_lines" else "polygon"),
             "style": layer.style, "count": len(feats), "features": feats,
             "tiers": (["lo", "mid"] if layer.simplified else ["full"]) if lid not in POINT_LAYERS else [],
-        })
+        }
+        if lid in POINT_LAYERS:  # for the legend, which draws no features of its own
+            entry["lead"] = sorted({p["sec"][0] for p in feats if p["sec"]})
+            entry["sited"] = any(p["xy"] and not p["approx"] for p in feats)
+        if lid in tiled and tiles is not None:
+            shifted = "" if base.datum == "wgs84" else f"?datum={base.datum}"  # over Gaode's tiles
+            entry["tiles"] = {"url": f"{tiles['url']}{lid}/{{z}}/{{x}}/{{y}}.mvt{shifted}",
+                              "minzoom": int(tiles["minzoom"]), "maxzoom": int(tiles["maxzoom"])}
+        layers_out.append(entry)
     # city shading by industry: a city has a sector if it, one of its counties, or a park or
     # project in it is given that sector
     for lay in layers_out:
@@ -255,7 +335,7 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
               for p in next(lay for lay in layers_out if lay["id"] == "cities")["features"]]
     used = {s for lay in layers_out for p in lay["features"] for s in p["sec"]}
     sectors = [{"code": s["code"], "name": popups.sector_name(s["code"]),
-                "color": sector_colour(s["code"], sector_index), "used": s["code"] in used}
+                "color": sector_colour(s["code"], ctx.sector_index), "used": s["code"] in used}
                for s in meta.get("sectors", [])]
     search_rows = []  # [layer, id, label, subtitle, terms]: the build's terms, the API's too
     for lid in ("parks", "projects", "clusters", "cities", "counties"):
@@ -292,11 +372,17 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
         visible = ["provinces", "cities", "clusters", "cluster_lines", "parks", "projects"]
     else:
         visible = DEFAULT_VISIBLE
+    for lay in layers_out:  # a tiled layer's features come from its tiles, not the page
+        if "tiles" in lay:
+            keys = TILE_EXTRA.get(lay["id"], ())
+            lay["extra"] = {str(p["id"]): {k: p.get(k) for k in keys} for p in lay["features"]} \
+                if keys else {}
+            lay["features"] = []
     return {
         "lang": lang, "view": opts.view, "layer": opts.layer, "cluster_id": opts.cluster,
         "embed": opts.embed, "base": opts.base, "datum": base.datum, "bases": bases,
         "home": {**HOME, "bounds": hubei_bounds(frames["provinces"])},
-        "visible": visible, "tierMinZoom": TIER_MIN_ZOOM,
+        "visible": visible, "tierMinZoom": TIER_MIN_ZOOM, "approx": list(APPROX_PRECISIONS),
         "groups": [{"id": g, "title": zh if lang == "zh" else en, "layers": ids}
                    for g, zh, en, ids in GROUPS],
         "layers": layers_out, "sectors": sectors, "cities": cities,

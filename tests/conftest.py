@@ -110,9 +110,9 @@ def start_server(data: Path, extra_env: dict | None = None):
 
 
 @contextlib.contextmanager
-def serving(data: Path):
+def serving(data: Path, extra_env: dict | None = None):
     """`start_server` for the length of a with-block: yields the base URL, then stops it."""
-    proc, base = start_server(data)
+    proc, base = start_server(data, extra_env)
     try:
         yield base
     finally:

@@ -434,3 +434,109 @@ def test_the_map_search_and_the_api_q_agree(open_page, q):
         with urllib.request.urlopen(url) as r:
             from_api |= {f"{lid}:{f['id']}" for f in json.load(r)["features"]}
     assert set(on_map) == from_api and from_api
+
+
+# ---------------------------------------------------------------- layers drawn from vector tiles
+
+TILE_THRESHOLD = 100  # parks (181 here), projects (123) and counties (225) are past it
+
+
+@pytest.fixture(scope="module")
+def tiled_server(map_atlas):
+    with serving(map_atlas, {"ATLAS_MAP_TILES_THRESHOLD": str(TILE_THRESHOLD)}) as base:
+        yield base
+
+
+@pytest.fixture()
+def open_tiled(browser, tiled_server):
+    pages = []
+
+    def make(path: str) -> Page:
+        p = Page(browser, tiled_server)
+        p.requests = []
+        p.page.on("request", lambda r: p.requests.append(r.url[len(tiled_server):]))
+        pages.append(p.open(path))
+        return p
+
+    yield make
+    for p in pages:
+        p.close()
+
+
+def _points_with_a_place(map_atlas, lid: str, sector: str | None = None) -> set[str]:
+    frame = AtlasStore(map_atlas).layer(lid)
+    return {r.id for r in frame.itertuples() if r.geometry is not None and not r.geometry.is_empty
+            and (sector is None or sector in list(r.sectors or []))}
+
+
+def test_past_the_threshold_points_are_drawn_from_vector_tiles(open_tiled, map_atlas):
+    p = open_tiled("/")
+    drawn = p.counts()
+    for lid in ("parks", "projects"):
+        assert any(u.startswith(f"/tiles/{lid}/") and u.endswith(".mvt") for u in p.requests), lid
+        assert drawn[lid] == len(_points_with_a_place(map_atlas, lid)), (lid, drawn)
+        assert p.page.evaluate(f"AtlasMap.layerFeatures('{lid}').length") == 0  # none in the page
+    # no GeoJSON of these layers: not in the page, not fetched (the page's own areas still are)
+    assert not [u for u in p.requests if "/parks" in u and "/tiles/" not in u]
+    assert not [u for u in p.requests if u.startswith(("/api/", "/download/"))]
+    assert any(u.startswith("/map/geometry/cities/") for u in p.requests)
+    assert p.page.locator(".atl-tiles-parks image").count() >= drawn["parks"]
+    assert p.page.locator(".atl-mk").count() == 0  # no markers: the tiles draw the symbols
+    p.page.wait_for_timeout(300)
+    p.page.screenshot(path=str(ARTIFACTS / "atlas-tiles.png"))
+    assert p.outside == []
+
+
+def test_a_tile_features_click_opens_the_geojson_popup(open_tiled, open_page):
+    plain = open_page("/")
+    feats = plain.page.evaluate("AtlasMap.layerFeatures('parks').concat(AtlasMap.layerFeatures('projects'))")
+    spots: dict[tuple, int] = {}
+    for f in feats:
+        if f["xy"]:
+            spots[tuple(f["xy"])] = spots.get(tuple(f["xy"]), 0) + 1
+    lone = next(f for f in plain.page.evaluate("AtlasMap.layerFeatures('parks')")
+                if f["xy"] and spots[tuple(f["xy"])] == 1 and f["doc"])
+    lat, lon = lone["xy"]
+    geojson = open_page(f"/?c={lat},{lon}&z=10&sel=parks:{lone['id']}")
+    geojson.page.locator(".leaflet-popup-content").wait_for()
+    want = geojson.page.locator(".leaflet-popup-content").inner_html()
+
+    p = open_tiled(f"/?c={lat},{lon}&z=10")
+    box = p.page.locator("#atl-main .leaflet-container").bounding_box()
+    p.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # the point is the centre
+    p.page.locator(".leaflet-popup-content").wait_for()
+    assert p.page.locator(".leaflet-popup-content").inner_html() == want
+    assert f"/map/feature/parks/{lone['id']}.json?lang=zh" in p.requests
+    assert parse_qs(urlparse(p.page.url).query)["sel"] == [f"parks:{lone['id']}"]
+    p.page.screenshot(path=str(ARTIFACTS / "atlas-tiles-popup.png"))
+    # the shared link reopens it, as in the GeoJSON mode
+    again = open_tiled(p.page.url)
+    again.page.locator(".leaflet-popup-content").wait_for()
+    assert again.page.locator(".leaflet-popup-content").inner_html() == want
+    assert p.outside == [] and again.outside == []
+
+
+def test_a_filter_hides_tile_features(open_tiled, map_atlas):
+    p = open_tiled("/")
+    every = len(_points_with_a_place(map_atlas, "parks"))
+    auto = len(_points_with_a_place(map_atlas, "parks", "auto"))
+    assert p.counts()["parks"] == every and 0 < auto < every
+    images = p.page.locator(".atl-tiles-parks image").count()
+    p.page.select_option("#atl-f-sector", "auto")
+    p.page.wait_for_function(f"AtlasMap.drawnCounts().parks === {auto}", timeout=10000)
+    assert p.page.locator(".atl-tiles-parks image").count() < images
+    p.page.wait_for_timeout(300)
+    p.page.screenshot(path=str(ARTIFACTS / "atlas-tiles-filtered.png"))
+    p.page.click("#atl-filters button")  # 清除筛选: all of them again
+    p.page.wait_for_function(f"AtlasMap.drawnCounts().parks === {every}", timeout=10000)
+    assert p.outside == []
+
+
+def test_script_injection_does_not_run_from_tiles(open_tiled):
+    p = open_tiled(f"/?sel=parks:{XSS_PARK}")
+    popup = p.page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert XSS in popup.inner_text()
+    p.page.wait_for_timeout(300)
+    assert p.page.locator("img[src='x']").count() == 0
+    assert p.dialogs == [] and p.outside == []

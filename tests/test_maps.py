@@ -303,3 +303,119 @@ def test_favicon_is_served(client):
                                            ("黄陂区", "huangpi"), ("硚口区", "qiaokou")])
 def test_place_names_are_read_as_places(name, reading):
     assert any(t.startswith(reading) for t in search.terms(name, None))
+
+
+# ---------------------------------------------------------------- layers drawn from vector tiles
+
+@pytest.fixture(scope="module")
+def tiled_client(built_atlas):
+    """The atlas with the vector-tile threshold set low: parks (180), projects (123) and
+    counties (225) are past it, the other layers are not."""
+    return make_app(built_atlas, MAP_TILES_THRESHOLD=100).test_client()
+
+
+def test_by_default_every_layer_is_in_the_page_and_no_tile_script_loads(client, app):
+    _, html, data = page(client, "/")
+    assert app.config["MAP_TILES_THRESHOLD"] == 2000
+    assert not any("tiles" in lay for lay in data["layers"])
+    assert all(len(lay["features"]) == lay["count"] for lay in data["layers"])
+    assert "Leaflet.VectorGrid" not in html and "atlas/tiles" in html
+
+
+def test_past_the_threshold_a_layer_comes_from_vector_tiles(tiled_client, client):
+    _, html, data = page(tiled_client, "/")
+    _, _, plain = page(client, "/")
+    layers = {lay["id"]: lay for lay in data["layers"]}
+    full = {lay["id"]: lay for lay in plain["layers"]}
+    tiled = {lid for lid, lay in layers.items() if "tiles" in lay}
+    assert tiled == {lid for lid, lay in full.items() if lay["count"] > 100}
+    assert tiled == {"parks", "projects", "counties"}
+    for lid in tiled:
+        lay = layers[lid]
+        assert lay["tiles"] == {"url": f"/tiles/{lid}/{{z}}/{{x}}/{{y}}.mvt", "minzoom": 0, "maxzoom": 14}
+        assert lay["features"] == [] and lay["count"] == full[lid]["count"]
+    for lid in set(layers) - tiled:
+        assert layers[lid]["features"] == full[lid]["features"]
+    # what the tiles cannot tell comes along: the counties' shading and city, per county
+    assert layers["counties"]["extra"] == {str(p["id"]): {"city": p["city"], "sx": p["sx"]}
+                                           for p in full["counties"]["features"]}
+    # the legend and filters still know every sector and kind the points have
+    for key in ("sectors", "kinds", "cities", "search"):
+        assert data[key] == plain[key], key
+    assert layers["parks"]["lead"] == full["parks"]["lead"]
+    assert data["urls"]["feature"] == "/map/feature/"
+    refs = re.findall(r'<script[^>]+src="([^"]+)"', html)
+    assert any("vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js" in r for r in refs)
+    for ref in refs:
+        assert tiled_client.get(ref).status_code == 200, f"{ref}: run `make setup` (npm assets)"
+
+
+def test_tiles_follow_the_tile_zoom_settings_and_gaode(built_atlas):
+    app = make_app(built_atlas, MAP_TILES_THRESHOLD=150, TILES_MINZOOM=2, TILES_MAXZOOM=12)
+    _, _, data = page(app.test_client(), "/?base=gaode")
+    parks = next(lay for lay in data["layers"] if lay["id"] == "parks")
+    assert parks["tiles"] == {"url": "/tiles/parks/{z}/{x}/{y}.mvt?datum=gcj02", "minzoom": 2, "maxzoom": 12}
+    assert not any("tiles" in lay for lay in data["layers"] if lay["id"] != "parks" and lay["count"] <= 150)
+
+
+def test_the_threshold_is_read_from_the_environment(built_atlas, monkeypatch):
+    monkeypatch.setenv("ATLAS_MAP_TILES_THRESHOLD", "150")
+    app = make_app(built_atlas)
+    assert app.config["MAP_TILES_THRESHOLD"] == 150
+    _, _, data = page(app.test_client(), "/")
+    assert {lay["id"] for lay in data["layers"] if "tiles" in lay} == {"parks", "counties"}
+
+
+@pytest.mark.parametrize("lang,base", [("zh", "none"), ("en", "none"), ("zh", "gaode")])
+def test_a_features_popup_by_id_is_the_one_the_page_carries(client, lang, base):
+    """What a click on a tile feature opens (/map/feature/...) is the page's own entry."""
+    _, _, data = page(client, f"/?lang={lang}&base={base}")
+    for lay in data["layers"]:
+        for p in lay["features"][:40]:
+            r = client.get(f"/map/feature/{lay['id']}/{p['id']}.json?lang={lang}&base={base}")
+            assert r.status_code == 200, (lay["id"], p["id"])
+            got = r.get_json()
+            assert got.pop("at") and (lay["geom"] == "point" or got.pop("bounds"))
+            assert got == {k: v for k, v in p.items() if k != "sx"}, (lay["id"], p["id"])
+
+
+def test_a_feature_by_id_answers_404_for_what_is_not_there(client):
+    assert client.get("/map/feature/parks/no-such-park.json").status_code == 404
+    assert client.get("/map/feature/no-such-layer/1.json").status_code == 404
+    assert client.get("/map/feature/cities/999999.json").status_code == 404
+
+
+def _as_page_props(lid: str, a: dict, sectors: list[dict], approx: list[str]) -> dict:
+    """What static/atlas/tiles.js tileProps() makes of a tile feature's attributes."""
+    sec = json.loads(a.get("sectors", "[]"))
+    colours = {s["code"]: s["color"] for s in sectors}
+    p = {"id": a["id"], "sec": sec, "color": colours.get(sec[0], "#777777") if sec else "#777777",
+         "prec": a.get("precision"), "approx": a.get("precision") in approx,
+         "city": a.get("city_adcode"), "county": a.get("county_adcode")}
+    if lid == "parks":
+        p.update(kind=a.get("kind", ""), level=a.get("level", ""),
+                 doc=a.get("named_in_documents") is not False)
+    return p
+
+
+@pytest.mark.parametrize("lid", ["parks", "projects"])
+def test_tile_attributes_give_the_points_their_page_style_and_filter_keys(client, lid):
+    """Every property the symbols and filters read, made from the tiles, equals the page's."""
+    import mapbox_vector_tile
+
+    from server import mvt
+
+    _, _, data = page(client, "/")
+    lay = next(lay for lay in data["layers"] if lay["id"] == lid)
+    want = {p["id"]: p for p in lay["features"]}
+    seen = {}
+    x0, y0, x1, y1 = mvt.tile_range(6, [108.3, 24.6, 116.2, 33.3])  # Hubei and Hunan, zoom 6
+    for x in range(x0, x1 + 1):
+        for y in range(y0, y1 + 1):
+            body = client.get(f"/tiles/{lid}/6/{x}/{y}.mvt").data
+            for f in (mapbox_vector_tile.decode(body).get(lid, {}).get("features", []) if body else []):
+                a = f["properties"]
+                seen[a["id"]] = _as_page_props(lid, a, data["sectors"], data["approx"])
+    assert set(seen) == {fid for fid, p in want.items() if p["xy"]}
+    for fid, props in seen.items():
+        assert props == {k: want[fid][k] for k in props}, fid

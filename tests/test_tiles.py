@@ -268,3 +268,22 @@ def test_a_county_whose_sliver_collapses_on_the_grid_is_still_drawn(client):
     tile = mapbox_vector_tile.decode(client.get("/tiles/counties/7/104/52.mvt").data)
     ids = {f["properties"]["id"] for f in tile["counties"]["features"]}
     assert 420114 in ids
+
+
+def test_tiles_shift_to_gcj02_when_asked_and_refuse_other_datums(client):
+    z = 10
+    x, y = tile_at(z, *WUHAN)
+    wgs = decode(client.get(f"/tiles/parks/{z}/{x}/{y}.mvt").data)["parks"]["features"]
+    gcj = decode(client.get(f"/tiles/parks/{z}/{x}/{y}.mvt?datum=gcj02").data)["parks"]["features"]
+    by_id = {f["properties"]["id"]: f for f in gcj}
+    assert {f["properties"]["id"] for f in wgs} & set(by_id)
+    for f in wgs:
+        if f["properties"]["id"] not in by_id:
+            continue  # shifted over the tile's edge
+        g = by_id[f["properties"]["id"]]
+        assert g["properties"] == f["properties"]
+        (ax, ay), (bx, by) = f["geometry"]["coordinates"], g["geometry"]["coordinates"]
+        # GCJ-02 lies a few hundred metres off: at zoom 10 a tile unit is about 9 m
+        assert 5 < abs(bx - ax) + abs(by - ay) < 200
+    r = client.get(f"/tiles/parks/{z}/{x}/{y}.mvt?datum=bd09")
+    assert r.status_code == 400 and "datum" in r.get_json()["description"]

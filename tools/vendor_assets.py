@@ -27,6 +27,9 @@ COPIES = {  # npm package -> files (relative to the package) copied to vendor/<p
                 "dist/images/marker-icon-2x.png", "dist/images/marker-shadow.png", "LICENSE"],
     "leaflet.markercluster": ["dist/leaflet.markercluster.js", "dist/MarkerCluster.css",
                               "dist/MarkerCluster.Default.css", "MIT-LICENCE.txt"],
+    # vector tiles on the map (a layer past MAP_TILES_THRESHOLD): the build with pbf and
+    # vector-tile inside; the Beerware licence is the README's last section
+    "leaflet.vectorgrid": ["dist/Leaflet.VectorGrid.bundled.min.js", "README.md"],
 }
 HYDRO = {"rivers": "dist/rivers.json", "lakes": "dist/lakes.json"}
 # Noto Sans SC (SIL OFL 1.1) for the server-rendered maps and slides: every CJK glyph, TTF,

@@ -57,6 +57,7 @@
 
   function drawArea(lid) {
     var lay = S.layerById(lid), tier = tierFor(lay);
+    if (S.tiled[lid]) return Promise.resolve();  // drawn from vector tiles (tiles.js)
     if (S.state.l.indexOf(lid) < 0 && !(lid === "provinces" && S.state.base === "none")) return Promise.resolve();
     return fetchGeometry(lid, tier).then(function (payload) {
       if (tierFor(lay) !== tier) return;  // the zoom moved on meanwhile
@@ -96,7 +97,10 @@
     }).catch(function () { /* showFailure() has told the user and offers a retry */ });
   }
 
-  function restyle(lid) { if (S.drawn[lid]) S.drawn[lid].setStyle(S.polygonStyle(lid)); }
+  function restyle(lid) {
+    if (S.tiled[lid]) S.redrawTiles(lid);
+    else if (S.drawn[lid]) S.drawn[lid].setStyle(S.polygonStyle(lid));
+  }
 
   // ------------------------------------------------------------------ layer visibility
   function applyVisibility() {
@@ -121,7 +125,8 @@
   // City names at their label point, below it (a point there may carry the city's features).
   function buildLabels() {
     S.labels = L.layerGroup();
-    S.layerById("cities").features.forEach(function (p) {
+    var cities = S.layerById("cities");  // drawn from tiles, the cities' labels come in `extra`
+    (cities.tiles ? Object.keys(cities.extra).map(function (k) { return cities.extra[k]; }) : cities.features).forEach(function (p) {
       if (!p.lxy || !p.name) return;
       var span = S.el("span", {}, p.name);
       L.marker(p.lxy, { interactive: false, keyboard: false,

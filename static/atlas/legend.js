@@ -30,9 +30,7 @@
     row(swatch(S.symbol("parks", Object.assign({ level: "" }, grey)).options.html), S.U.sym_other);
     row(swatch(S.symbol("parks", Object.assign({ level: "provincial", doc: false }, grey)).options.html), S.U.sym_catalogue);
     row(swatch(S.symbol("projects", grey).options.html), S.U.sym_project);
-    var sited = ["parks", "projects"].some(function (lid) {  // a solid symbol only when one is drawn
-      return S.layerById(lid).features.some(function (p) { return p.xy && !p.approx; });
-    });
+    var sited = ["parks", "projects"].some(function (lid) { return S.layerById(lid).sited; });  // a solid symbol only when one is drawn
     if (sited) row(swatch(S.symbol("parks", { level: "", color: "#444444", approx: false }).options.html), S.U.solid);
     row(swatch(S.symbol("parks", { level: "", color: "#444444", approx: true }).options.html), S.U.hollow);
     // each corridor line drawn, in its own colour; the cluster areas when they are switched on
@@ -69,9 +67,9 @@
       }
     }
     box.appendChild(S.el("div", { class: "atl-lh" }, S.U.sectors_legend));
-    var used = {};
+    var used = {};  // each point's first sector (from the page: a tiled layer has no features here)
     ["parks", "projects"].forEach(function (lid) {
-      S.layerById(lid).features.forEach(function (p) { if (p.sec[0]) used[p.sec[0]] = true; });
+      S.layerById(lid).lead.forEach(function (code) { used[code] = true; });
     });
     S.D.sectors.filter(function (s) { return used[s.code]; }).forEach(function (s) {
       row(swatch('<svg width="12" height="12"><circle cx="6" cy="6" r="5" fill="' + S.colour(s.color) + '"/></svg>'), s.name);

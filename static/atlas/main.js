@@ -16,7 +16,8 @@
     var out = {};
     S.D.layers.forEach(function (lay) {
       if (!S.map.hasLayer(S.groups[lay.id])) { out[lay.id] = 0; return; }
-      if (lay.geom === "point") out[lay.id] = S.groups[lay.id].getLayers().length;
+      if (lay.tiles) out[lay.id] = S.tileCount(lay.id);
+      else if (lay.geom === "point") out[lay.id] = S.groups[lay.id].getLayers().length;
       else out[lay.id] = S.drawn[lay.id] ? S.drawn[lay.id].getLayers().length : 0;
     });
     return out;
@@ -48,7 +49,8 @@
     S.map.attributionControl.setPrefix("Leaflet");  // the default prefix carries a national flag
     S.buildLabels();
     S.D.layers.forEach(function (lay) {
-      if (lay.geom === "point") S.buildPoints(lay);
+      if (lay.tiles) S.buildTiles(lay);  // past the feature threshold: vector tiles (tiles.js)
+      else if (lay.geom === "point") S.buildPoints(lay);
       else S.groups[lay.id] = L.featureGroup();
     });
     if (S.D.embed) S.embedControls();
@@ -72,6 +74,7 @@
       var parts = S.state.sel.split(":");
       var lid = parts[0], raw = parts.slice(1).join(":");
       var key = S.props[lid] && (S.props[lid][raw] ? raw : (S.props[lid][Number(raw)] ? Number(raw) : null));
+      if (S.layerById(lid) && S.layerById(lid).tiles) key = raw;  // fetched by id when opened
       if (key !== null && key !== undefined) A._restore = [lid, key];
     }
     S.writeState();

@@ -63,8 +63,7 @@
 
   function filtersChanged() {
     ["parks", "projects"].forEach(S.refreshPoints);
-    S.drawArea("clusters");
-    S.drawArea("cluster_lines");
+    ["clusters", "cluster_lines"].forEach(function (lid) { if (S.tiled[lid]) S.redrawTiles(lid); else S.drawArea(lid); });
     S.restyle("cities");
     S.renderLegend();
     S.writeState();

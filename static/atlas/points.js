@@ -123,6 +123,7 @@
   }
 
   function refreshPoints(lid) {
+    if (S.tiled[lid]) { S.redrawTiles(lid); return; }  // drawn from vector tiles (tiles.js)
     var lay = S.layerById(lid), group = S.groups[lid];
     group.clearLayers();
     group.addLayers(lay.features.filter(function (p) { return S.markers[lid][p.id] && S.pointVisible(lid, p); })
@@ -133,4 +134,6 @@
   S.symbol = symbol;
   S.buildPoints = buildPoints;
   S.refreshPoints = refreshPoints;
+  S.colocated = colocated;
+  S.openList = openList;
 })(window.AtlasMap);

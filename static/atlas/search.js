@@ -19,7 +19,12 @@
   }
 
   function openFeature(lid, id, move) {
-    var lay = S.layerById(lid), p = S.props[lid][id];
+    var lay = S.layerById(lid), p = S.props[lid] && S.props[lid][id];
+    if (lay && lay.tiles) {  // drawn from vector tiles: its popup is fetched by id (tiles.js)
+      if (S.state.l.indexOf(lid) < 0) { S.state.l.push(lid); S.syncLayerBoxes(); S.applyVisibility(); }
+      S.openTiled(lid, id, move);
+      return;
+    }
     if (!lay || !p) return;
     if (S.state.l.indexOf(lid) < 0) { S.state.l.push(lid); S.syncLayerBoxes(); S.applyVisibility(); }
     if (lay.geom === "point") {
