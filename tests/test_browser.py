@@ -516,6 +516,17 @@ def test_a_tile_features_click_opens_the_geojson_popup(open_tiled, open_page):
     assert p.outside == [] and again.outside == []
 
 
+def _wait_for_drawn(page, layer: str, count: int, seconds: float = 10) -> None:
+    """Poll with evaluate: the page's CSP forbids the eval that wait_for_function's polling
+    of a string expression needs once the first check fails."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while (drawn := page.evaluate(f"AtlasMap.drawnCounts().{layer}")) != count:
+        assert time.monotonic() < deadline, f"{layer}: {drawn} drawn, expected {count}"
+        page.wait_for_timeout(100)
+
+
 def test_a_filter_hides_tile_features(open_tiled, map_atlas):
     p = open_tiled("/")
     every = len(_points_with_a_place(map_atlas, "parks"))
@@ -523,12 +534,12 @@ def test_a_filter_hides_tile_features(open_tiled, map_atlas):
     assert p.counts()["parks"] == every and 0 < auto < every
     images = p.page.locator(".atl-tiles-parks image").count()
     p.page.select_option("#atl-f-sector", "auto")
-    p.page.wait_for_function(f"AtlasMap.drawnCounts().parks === {auto}", timeout=10000)
+    _wait_for_drawn(p.page, "parks", auto)
     assert p.page.locator(".atl-tiles-parks image").count() < images
     p.page.wait_for_timeout(300)
     p.page.screenshot(path=str(ARTIFACTS / "atlas-tiles-filtered.png"))
     p.page.click("#atl-filters button")  # 清除筛选: all of them again
-    p.page.wait_for_function(f"AtlasMap.drawnCounts().parks === {every}", timeout=10000)
+    _wait_for_drawn(p.page, "parks", every)
     assert p.outside == []
 
 
