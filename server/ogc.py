@@ -471,26 +471,33 @@ def collections(store, api: str, root: str, args, fmt: str, download_formats) ->
 def items(prep: Prepared, query: Query, api: str) -> dict:
     matched = select(prep, query)
     chosen = page(matched, query)
-    url = f"{api}/collections/{prep.layer.id}/items"
+    return items_doc(prep.layer, [prep.features[i] for i in chosen], int(len(matched)), query, api,
+                     prep.built_at, prep.provenance)
+
+
+def items_doc(layer: Layer, features: list, matched: int, query: Query, api: str, built_at: str,
+              prov: dict) -> dict:
+    """The FeatureCollection of one page, whichever backend selected it (`server.pgitems`)."""
+    url = f"{api}/collections/{layer.id}/items"
     links = self_links(url, query.args, query.fmt, GEOJSON)
     t = GEOJSON if query.fmt == "json" else HTML
-    if query.limit is not None and query.offset + len(chosen) < len(matched):
-        links.append(_link(url + _with(query.args, offset=query.offset + len(chosen),
+    if query.limit is not None and query.offset + len(features) < matched:
+        links.append(_link(url + _with(query.args, offset=query.offset + len(features),
                                        limit=query.limit), "next", t, "next page"))
     if query.offset > 0:
         prev = max(0, query.offset - (query.limit or query.offset))
         links.append(_link(url + _with(query.args, offset=prev, limit=query.limit), "prev", t,
                            "previous page"))
-    links.append(_link(f"{api}/collections/{prep.layer.id}", "collection", JSON, "the collection"))
+    links.append(_link(f"{api}/collections/{layer.id}", "collection", JSON, "the collection"))
     return {
         "type": "FeatureCollection",
-        "features": [prep.features[i] for i in chosen],
-        "numberMatched": int(len(matched)), "numberReturned": int(len(chosen)),
+        "features": features,
+        "numberMatched": matched, "numberReturned": len(features),
         # the build's time, not the request's: the body (and its strong ETag) depend only on
         # the build and the request, so it can be cached and revalidated
-        "timeStamp": prep.built_at or None,
+        "timeStamp": built_at or None,
         "links": links,
-        "provenance": prep.provenance,
+        "provenance": prov,
     }
 
 

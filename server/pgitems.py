@@ -1,0 +1,110 @@
+"""The API's items of a large layer, answered by PostGIS instead of from memory.
+
+On the PostGIS backend a large layer (the synthetic national layers of `atlas synth`) is
+not loaded into each server process: `items` and one item are SQL over the build's table —
+the bbox through the GiST index, the filters as the in-memory path reads them (a JSON list
+field matches when any element is asked for), the page in layer order (`fid`) — and make
+the same features the in-memory path makes (properties of the registry's types, geometry
+at 6 decimals). `numberMatched` counts the matches; with no condition it is the build's
+count, without a scan.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+
+import orjson
+
+from layers.registry import Layer
+from server import ogc
+from server.spatial import boxes
+
+Query = Callable[[str, Sequence], list[tuple]]
+ARRAY_TYPES = {"int": "bigint[]", "float": "double precision[]", "bool": "boolean[]"}
+
+
+def key_field(layer: Layer) -> str:
+    return "adcode" if "adcode" in layer.field_names else "id"
+
+
+def where(layer: Layer, query: ogc.Query) -> tuple[str, list]:
+    """The WHERE clause (or "") of an items query, with its parameters."""
+    clauses: list[str] = []
+    params: list = []
+    if query.bbox is not None:
+        parts = []
+        for box in boxes(query.bbox):
+            parts.append("ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))")
+            params += list(box.bounds)
+        clauses.append("(" + " OR ".join(parts) + ")")
+    for name, wanted in query.filters:
+        ftype = layer.field(name).type
+        if ftype == "json":  # a list field: any element asked for
+            clauses.append(f'EXISTS (SELECT 1 FROM json_array_elements_text("{name}") AS e '
+                           "WHERE e = ANY(%s::text[]))")
+            params.append([str(w) for w in wanted])
+        else:
+            clauses.append(f'"{name}" = ANY(%s::{ARRAY_TYPES.get(ftype, "text[]")})')
+            params.append(list(wanted))
+    for word in query.q:  # every word in a name, as the search box reads it
+        names = [f'"{n}"' for n in ("name_zh", "name_en") if n in layer.field_names]
+        if not names:
+            raise ogc.bad(f"collection {layer.id!r} has no names to search with q")
+        clauses.append("(" + " OR ".join(f"{n} ILIKE %s" for n in names) + ")")
+        params += [f"%{word}%"] * len(names)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _select_list(layer: Layer) -> str:
+    cols = [f'"{f.name}"::text' if f.type == "json" else f'"{f.name}"' for f in layer.fields]
+    return ", ".join(cols + ["ST_AsGeoJSON(geom, 6)"])
+
+
+def _feature(layer: Layer, row: tuple) -> dict:
+    props = {}
+    for f, value in zip(layer.fields, row):
+        if f.type == "json":
+            value = json.loads(value) if value is not None else None
+        props[f.name] = ogc._native(value, f.type)
+    key = key_field(layer)
+    geometry = row[len(layer.fields)]
+    return {"type": "Feature", "id": props.get(key),
+            "geometry": orjson.Fragment(geometry) if geometry is not None else None,
+            "properties": props}
+
+
+def select_page(run: Query, layer: Layer, schema: str, query: ogc.Query,
+                total: int | None) -> tuple[list[dict], int]:
+    """(the page's features, numberMatched)."""
+    clause, params = where(layer, query)
+    table = f'{schema}."{layer.id}"'
+    if clause or total is None:
+        matched = int(run(f"SELECT count(*) FROM {table}{clause}", params)[0][0])
+    else:
+        matched = total
+    limit = "" if query.limit is None else f" LIMIT {int(query.limit)}"
+    rows = run(f"SELECT {_select_list(layer)} FROM {table}{clause} ORDER BY fid{limit} "
+               f"OFFSET {int(query.offset)}", params) if query.offset < matched else []
+    return [_feature(layer, r) for r in rows], matched
+
+
+def select_one(run: Query, layer: Layer, schema: str, fid: str) -> dict | None:
+    key = key_field(layer)
+    ftype = layer.field(key).type
+    if ftype == "int":
+        try:
+            value: object = int(fid)
+        except ValueError:
+            return None
+    else:
+        value = fid
+    rows = run(f'SELECT {_select_list(layer)} FROM {schema}."{layer.id}" WHERE "{key}" = %s '
+               "ORDER BY fid LIMIT 1", [value])
+    return _feature(layer, rows[0]) if rows else None
+
+
+def extent(run: Query, layer: Layer, schema: str) -> list[float] | None:
+    row = run(f'SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM '
+              f'(SELECT ST_Extent(geom) AS e FROM {schema}."{layer.id}") AS x', [])[0]
+    return None if row[0] is None else [round(float(v), 6) for v in row]
