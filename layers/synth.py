@@ -44,7 +44,7 @@ import yaml
 from geo.boundaries import national_counties, read_geometries
 from geo.datum import transform_geometries
 from geo.validate import area_km2
-from layers.registry import SIMPLIFY_TIERS
+from layers.registry import SIMPLIFY_TIERS, SYNTH_LAYERS
 from layers.sources import DEFAULT_SOURCES
 
 SEED = 2018
@@ -243,7 +243,8 @@ def synth_frames(points: int, seed: int = SEED) -> dict[str, gpd.GeoDataFrame]:
         out[name] = frame
     out["synth_zones"] = zones
     out["synth_enterprises"] = enterprises
-    return out
+    return {name: frame[[*SYNTH_LAYERS[name.split("__")[0]].field_names, "geometry"]]
+            for name, frame in out.items()}
 
 
 def synth_meta(frames: dict[str, gpd.GeoDataFrame], points: int, seed: int) -> dict:
