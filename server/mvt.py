@@ -50,12 +50,15 @@ JSON_TYPES = {"str": "String", "int": "Number", "float": "Number", "bool": "Bool
               "json": "String (JSON text)"}
 
 
+def project(c: np.ndarray) -> np.ndarray:
+    """(n, 2) longitude/latitude (WGS84) to EPSG:3857 metres; latitudes beyond ±85.05° clamp."""
+    lon = np.radians(c[:, 0])
+    lat = np.radians(np.clip(c[:, 1], -MAX_LAT, MAX_LAT))
+    return np.column_stack([RADIUS * lon, RADIUS * np.log(np.tan(math.pi / 4 + lat / 2))])
+
+
 def to_mercator(geometries: np.ndarray) -> np.ndarray:
     """Longitude/latitude (WGS84) to EPSG:3857 metres; latitudes beyond ±85.05° clamp."""
-    def project(c: np.ndarray) -> np.ndarray:
-        lon = np.radians(c[:, 0])
-        lat = np.radians(np.clip(c[:, 1], -MAX_LAT, MAX_LAT))
-        return np.column_stack([RADIUS * lon, RADIUS * np.log(np.tan(math.pi / 4 + lat / 2))])
     if not len(geometries):
         return geometries
     return shapely.transform(geometries, project)
@@ -134,6 +137,9 @@ class PointsInLonLat:
 
     def __init__(self, prep: ogc.Prepared):
         self.prep = prep
+        geoms = prep.geometries
+        # every point's EPSG:3857 x, y (NaN for none): 16 bytes a point, no geometry objects
+        self.xy = project(np.column_stack([shapely.get_x(geoms), shapely.get_y(geoms)]))
 
     def query(self, box: tuple[float, float, float, float]) -> np.ndarray:
         x0, y0, x1, y1 = box
@@ -271,13 +277,13 @@ def _large_points(tl: TileLayer) -> bool:
 
 def point_layer(tl: TileLayer, z: int, x: int, y: int) -> bytes:
     """A large point layer's MVT layer of tile z/x/y (thinned below FULL_POINTS_ZOOM)."""
-    _, index = tl.tier(None)
+    _, points = tl.tier(None)
     x0, y0, x1, y1 = tile_bounds(z, x, y)
     pad = (x1 - x0) * BUFFER / EXTENT
-    chosen = index.query((x0 - pad, y0 - pad, x1 + pad, y1 + pad))
+    chosen = points.query((x0 - pad, y0 - pad, x1 + pad, y1 + pad))
     if not len(chosen):
         return b""
-    merc = shapely.get_coordinates(to_mercator(tl.prep.geometries[chosen]))
+    merc = points.xy[chosen]
     units = np.empty((len(chosen), 2), dtype=np.int64)
     units[:, 0] = np.rint((merc[:, 0] - x0) / (x1 - x0) * EXTENT)
     units[:, 1] = np.rint((y1 - merc[:, 1]) / (y1 - y0) * EXTENT)  # y down
@@ -286,9 +292,40 @@ def point_layer(tl: TileLayer, z: int, x: int, y: int) -> bytes:
         _, first = np.unique(cells[:, 0] * (1 << 20) + cells[:, 1], return_index=True)
         keep = np.sort(first)  # chosen is in layer order: the first point of each cell
         chosen, units = chosen[keep], units[keep]
-    rows = chosen.tolist()
-    return mvtpoints.encode_points(tl.layer.id, units, [tl.attributes[i] for i in rows],
-                                   [tl.feature_ids[i] for i in rows], EXTENT)
+    return mvtpoints.encode_points(tl.layer.id, units, _point_columns(tl.prep, chosen),
+                                   _point_ids(tl.prep.ids[chosen]), EXTENT)
+
+
+def _point_columns(prep: ogc.Prepared, chosen: np.ndarray) -> list[mvtpoints.Column]:
+    """The attribute columns of the chosen features, as `_feature_attributes` makes them: the
+    layer's fields (JSON ones as JSON text) and `id`, the API's id."""
+    ids = prep.ids[chosen]
+    out: list[mvtpoints.Column] = []
+    for f in prep.layer.fields:
+        if f.name == "id":
+            out.append(("id", ids, _same))
+            continue
+        values = prep.columns[f.name].values[chosen]  # type: ignore[attr-defined]
+        if f.type == "json":
+            values = np.array([orjson.dumps(v).decode() if isinstance(v, list | dict) else None
+                               for v in values], dtype=object)
+        out.append((f.name, values, _native_of(f.type)))
+    if "id" not in prep.layer.field_names:
+        out.append(("id", ids, _same))
+    return out
+
+
+def _same(value):
+    return value
+
+
+def _native_of(ftype: str):
+    return lambda value: ogc._native(value, "str" if ftype == "json" else ftype)
+
+
+def _point_ids(ids: np.ndarray) -> np.ndarray:
+    """MVT feature ids: the API id where it is a whole number ≥ 0, else -1 (none)."""
+    return np.array([i if (i := _feature_id(v)) is not None else -1 for v in ids], dtype=np.int64)
 
 
 def vector_layer(tl: TileLayer, minzoom: int, maxzoom: int) -> dict:

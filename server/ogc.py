@@ -516,9 +516,8 @@ def _native_ids(values: np.ndarray, ftype: str) -> np.ndarray:
     missing = np.asarray(pd.isna(values), dtype=bool)
     if values.dtype.kind in "iu":
         ids = values.astype(object)
-    elif values.dtype.kind == "O" and all(isinstance(v, str) for v in values[~missing][:1000]):
-        ids = values.astype(object, copy=True)
-        ids[~missing] = [v if isinstance(v, str) else _native(v, ftype) for v in ids[~missing]]
+    elif ftype == "str" and pd.api.types.infer_dtype(values, skipna=True) == "string":
+        ids = values.astype(object, copy=True)  # the same str objects
     else:
         ids = np.array([_native(v, ftype) for v in values], dtype=object)
     if missing.any():

@@ -408,15 +408,34 @@ def test_synthetic_polygon_and_zone_tiles_and_tilejson(sclient):
 
 
 def test_the_point_encoder_writes_what_mapbox_vector_tile_reads():
-    xy = np.array([[0, 0], [4096, 4096], [-64, 100], [2048, 17]])
+    xy = np.array([[0, 0], [4096, 4096], [-64, 100], [2048, 17], [70000, -70000]])
     attrs = [{"id": "a", "n": 3, "neg": -5, "f": 1.5, "b": True, "none": None},
-             {"id": "b", "n": 3, "b": False}, {"id": "c"}, {"id": "d", "n": 2 ** 40}]
-    body = mvtpoints.encode_points("pts", xy, attrs, [1, None, 7, 2 ** 33], 4096)
+             {"id": "b", "n": 3, "b": False, "neg": -(2 ** 40)}, {"id": "c"}, {"id": "d", "n": 2 ** 40},
+             {"id": "中文", "f": float("nan"), "n": 0}]
+    names = ["id", "n", "neg", "f", "b", "none"]
+    columns = [(k, np.array([a.get(k) for a in attrs], dtype=object), lambda v: v) for k in names]
+    body = mvtpoints.encode_points("pts", xy, columns, np.array([1, -1, 7, 2 ** 33, 300]), 4096)
     layer = mapbox_vector_tile.decode(body, default_options={"y_coord_down": True})["pts"]
     assert layer["extent"] == 4096 and layer["version"] == 2
     feats = layer["features"]
     assert [f["geometry"] for f in feats] == [{"type": "Point", "coordinates": list(p)} for p in xy.tolist()]
-    assert [f["properties"] for f in feats] == [{k: v for k, v in a.items() if v is not None} for a in attrs]
-    assert [f.get("id") for f in feats] == [1, 0, 7, 2 ** 33]  # no id decodes as protobuf's 0
-    both = mvtpoints.encode_points("one", xy[:1], attrs[:1], [1], 4096) + body
+    want = [{k: v for k, v in a.items() if v is not None and v == v} for a in attrs]  # NaN left out
+    assert [f["properties"] for f in feats] == want
+    assert [f.get("id") for f in feats] == [1, 0, 7, 2 ** 33, 300]  # no id decodes as protobuf's 0
+    both = mvtpoints.encode_points("one", xy[:1], [(k, v[:1], f) for k, v, f in columns], None, 4096) + body
     assert set(mapbox_vector_tile.decode(both)) == {"one", "pts"}  # Tile messages concatenate
+    assert mvtpoints.varints(np.array([[0, 127, 128, 300, 2 ** 63]]), np.array([[True] * 5])) == \
+        bytes([0, 127, 0x80, 1, 0xAC, 2]) + bytes([0x80] * 9 + [1])
+
+
+def test_point_tiles_carry_the_attributes_the_general_encoder_would(synth_app):
+    store = synth_app.extensions["atlas_store"]
+    for lid in ("synth_zones", "synth_enterprises"):
+        tl = mvt.tile_layer(store, lid)
+        x, y, _, _ = mvt.tile_range(4, [*WUHAN, *WUHAN])
+        decoded = mapbox_vector_tile.decode(mvt.point_layer(tl, 4, x, y))[lid]["features"]
+        assert decoded
+        for feat in decoded:
+            i = tl.prep.index.get(str(feat["properties"]["id"]))
+            expected = mvt._feature_attributes(tl.prep, i)
+            assert feat["properties"] == expected
