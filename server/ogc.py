@@ -434,6 +434,18 @@ class NativeColumn(Sequence):
     def __getitem__(self, i):  # type: ignore[override]  # one position, not a slice
         return _native(self.values[i], self.ftype)
 
+    def natives(self, idx) -> list:
+        """The values at positions `idx`, JSON-native, as `[i]` makes them, in bulk."""
+        values = self.values[np.asarray(idx, dtype=np.intp)]
+        kind, ftype = values.dtype.kind, self.ftype
+        if (ftype == "int" and kind in "iu") or (ftype == "bool" and kind == "b"):
+            return values.tolist()
+        if ftype == "float" and kind == "f":
+            return [None if v != v else v for v in values.tolist()]
+        if ftype == "str" and kind == "O":
+            return [v if type(v) is str else _native(v, ftype) for v in values]
+        return [_native(v, ftype) for v in values]
+
     def matches(self, wanted: tuple, idx: np.ndarray | None = None) -> np.ndarray:
         """A mask (over `idx`, or over all) of the values a filter accepts (as `_matches`)."""
         values = self.values if idx is None else self.values[idx]
@@ -457,6 +469,18 @@ class LazyFeatures(Sequence):
         return {"type": "Feature", "id": self.ids[i],
                 "geometry": None if g is None else orjson.Fragment(shapely.to_geojson(g)),
                 "properties": {name: col[i] for name, col in self.columns.items()}}
+
+    def take(self, chosen) -> list[dict]:
+        """The features at positions `chosen` (a page), made column by column."""
+        idx = np.asarray(chosen, dtype=np.intp)
+        texts = shapely.to_geojson(self.geometries[idx]) if len(idx) else []
+        ids = self.ids[idx].tolist()
+        names = list(self.columns)
+        rows = zip(*(self.columns[name].natives(idx) for name in names)) if names else ((),) * len(idx)
+        return [{"type": "Feature", "id": fid,
+                 "geometry": None if text is None else orjson.Fragment(text),
+                 "properties": dict(zip(names, row))}
+                for fid, text, row in zip(ids, texts, rows)]
 
 
 class IdLookup:
@@ -677,7 +701,7 @@ def items(prep: Prepared, query: Query, api: str) -> dict:
     links.append(_link(f"{api}/collections/{prep.layer.id}", "collection", JSON, "the collection"))
     return {
         "type": "FeatureCollection",
-        "features": [prep.features[i] for i in chosen],
+        "features": page_features(prep, chosen),
         "numberMatched": int(len(matched)), "numberReturned": int(len(chosen)),
         # the build's time, not the request's: the body (and its strong ETag) depend only on
         # the build and the request, so it can be cached and revalidated
@@ -685,6 +709,13 @@ def items(prep: Prepared, query: Query, api: str) -> dict:
         "links": links,
         "provenance": prep.provenance,
     }
+
+
+def page_features(prep: Prepared, chosen) -> list[dict]:
+    """The Feature dicts of a page: looked up (made once per build), or made in bulk now."""
+    if isinstance(prep.features, LazyFeatures):
+        return prep.features.take(chosen)
+    return [prep.features[i] for i in chosen]
 
 
 def feature(prep: Prepared, fid: str, api: str, args, fmt: str) -> dict:

@@ -327,6 +327,9 @@ def test_the_large_path_answers_like_the_small_one(app, layer_id):
     assert small.extent == large.extent and small.provenance == large.provenance
     for i in range(len(small)):
         assert orjson.dumps(small.features[i]) == orjson.dumps(large.features[i])
+    everything = list(range(len(small)))
+    assert orjson.dumps(ogc.page_features(small, everything)) == \
+        orjson.dumps(ogc.page_features(large, everything))
     for fid in map(str, small.ids):
         assert small.index.get(fid) == large.index.get(fid)
     assert large.index.get("nope") is None
