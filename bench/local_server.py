@@ -34,8 +34,10 @@ def wait(url: str, seconds: float = 60) -> None:
 
 
 @contextlib.contextmanager
-def atlas_server(data: Path, repo: Path = REPO, *extra: str) -> Iterator[str]:
-    """`atlas serve` of checkout `repo` on `data`; yields its base URL, then stops it."""
+def atlas_process(data: Path, repo: Path = REPO, *extra: str,
+                  seconds: float = 60) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`atlas serve` of checkout `repo` on `data`; yields its base URL and process (for its
+    workers' memory), then stops it."""
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(repo))
     proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--data", str(data),
@@ -43,8 +45,15 @@ def atlas_server(data: Path, repo: Path = REPO, *extra: str) -> Iterator[str]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait(base + "/healthz")
-        yield base
+        wait(base + "/healthz", seconds)
+        yield base, proc
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def atlas_server(data: Path, repo: Path = REPO, *extra: str) -> Iterator[str]:
+    """`atlas serve` of checkout `repo` on `data`; yields its base URL, then stops it."""
+    with atlas_process(data, repo, *extra) as (base, _):
+        yield base

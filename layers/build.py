@@ -25,7 +25,7 @@ from geo import validate
 from layers import features, search
 from layers.admin import admin_layer
 from layers.catalogue import DOCUMENT, load_catalogue
-from layers.registry import LAYERS, SIMPLIFY_TIERS, Layer
+from layers.registry import LAYERS, SIMPLIFY_TIERS, SYNTH_LAYERS, Layer
 from layers.sources import DEFAULT_SOURCES, Sources, default_seeds_dir, load_sources
 
 REPO = Path(__file__).resolve().parent.parent
@@ -120,6 +120,8 @@ def _encode(frame: gpd.GeoDataFrame, layer: Layer) -> gpd.GeoDataFrame:
         if f.type == "json":
             out[f.name] = [None if v is None else json.dumps(v, ensure_ascii=False)
                            for v in out[f.name]]
+        elif f.type == "int" and pd.api.types.is_integer_dtype(out[f.name].dtype):
+            out[f.name] = out[f.name].astype("Int64")  # already whole numbers (synthetic layers)
         elif f.type == "int":
             out[f.name] = pd.array([None if pd.isna(v) else int(v) for v in out[f.name]],
                                    dtype="Int64")
@@ -199,10 +201,12 @@ def search_rows(frames: dict[str, gpd.GeoDataFrame]) -> list[tuple[str, str, str
 
 
 def write_gpkg(path: Path, frames: dict[str, gpd.GeoDataFrame], meta: dict,
-               texts: list[tuple[str, str, str]] = ()) -> None:
-    """Write every table to `path` (which must not exist yet)."""
-    for name, frame in frames.items():
-        layer = LAYERS[name.split("__")[0]]
+               texts: list[tuple[str, str, str]] = (),
+               extra: dict[str, gpd.GeoDataFrame] | None = None) -> None:
+    """Write every table to `path` (which must not exist yet); `extra` tables (synthetic
+    layers) are written after the real ones and kept out of the search terms."""
+    for name, frame in {**frames, **(extra or {})}.items():
+        layer = (LAYERS | SYNTH_LAYERS)[name.split("__")[0]]
         pyogrio.write_dataframe(_encode(frame, layer), path, layer=name, driver="GPKG",
                                 promote_to_multi=layer.geometry_type == "Polygon")
     con = sqlite3.connect(path)
@@ -236,11 +240,23 @@ def check_output(out: Path) -> None:
                           f"{exc.strerror or exc}") from None
 
 
+def check_extra(extra: dict[str, gpd.GeoDataFrame]) -> None:
+    """Extra tables must be synthetic layers (or their tiers): never a real layer's name."""
+    wrong = [n for n in extra if n.split("__")[0] not in SYNTH_LAYERS]
+    if wrong:
+        raise ValueError(f"extra tables {wrong} are not synthetic layers ({', '.join(SYNTH_LAYERS)})")
+
+
 def build(out: Path = DEFAULT_OUT, sources_dir: Path = DEFAULT_SOURCES,
-          seeds_dir: Path | None = None) -> BuildReport:
+          seeds_dir: Path | None = None, extra: dict[str, gpd.GeoDataFrame] | None = None,
+          extra_meta: dict | None = None) -> BuildReport:
     """Build all layers into `out` atomically. Raises on any invalid input; `out` is then
-    left exactly as it was."""
+    left exactly as it was. `extra`: synthetic tables (`atlas synth`, layers/synth.py)
+    written beside the real layers, described by `extra_meta` (atlas_meta key `synthetic`,
+    with their counts); a normal build has neither."""
     started = time.perf_counter()
+    if extra:
+        check_extra(extra)
     check_output(out)
     seeds_dir = seeds_dir if seeds_dir is not None else default_seeds_dir()
     frames, sources = build_frames(sources_dir, seeds_dir)
@@ -251,7 +267,12 @@ def build(out: Path = DEFAULT_OUT, sources_dir: Path = DEFAULT_SOURCES,
     tmp.unlink(missing_ok=True)
     try:
         zones = int(frames["parks"].catalogue_code.notna().sum())
-        write_gpkg(tmp, all_frames, _meta(sources, counts, zones), document_texts(sources, seeds_dir))
+        meta = _meta(sources, counts, zones)
+        if extra:
+            extra_counts = {name: len(frame) for name, frame in extra.items() if "__" not in name}
+            meta["synthetic"] = {**(extra_meta or {}), "counts": extra_counts}
+            counts = {**counts, **extra_counts}
+        write_gpkg(tmp, all_frames, meta, document_texts(sources, seeds_dir), extra)
         written = {name: len(pyogrio.read_dataframe(tmp, layer=name, read_geometry=False))
                    for name in counts}
         if written != counts:

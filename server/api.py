@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from flask import Blueprint, current_app, request
 
+from layers.registry import SYNTH_LAYERS
 from server import http, ogc
 from server.formats import FORMATS
 from server.store import BuildStore
@@ -80,7 +81,8 @@ def conformance():
 def openapi():
     def make():
         fmt = ogc.check_args(_args())
-        return ogc.render("openapi", ogc.openapi(_api(), *_limits()), fmt, ogc.OPENAPI)
+        extra = [SYNTH_LAYERS[lid] for lid in _store().synthetic_ids()]
+        return ogc.render("openapi", ogc.openapi(_api(), *_limits(), extra), fmt, ogc.OPENAPI)
     return _answer(make)
 
 
@@ -97,7 +99,7 @@ def collections():
 @bp.get("/collections/<collection_id>")
 def collection(collection_id: str):
     def make():
-        layer = ogc.collection_or_404(collection_id)
+        layer = ogc.served_or_404(_store(), collection_id)
         fmt = ogc.check_args(_args())
         doc = ogc.collection_doc(ogc.prepared(_store(), layer.id), _api(), _root(), _downloads())
         return ogc.render("collection", doc, fmt)
@@ -107,7 +109,7 @@ def collection(collection_id: str):
 @bp.get("/collections/<collection_id>/items")
 def items(collection_id: str):
     def make():
-        layer = ogc.collection_or_404(collection_id)
+        layer = ogc.served_or_404(_store(), collection_id)
         default, maximum = _limits()
         query = ogc.parse_query(layer, _args(), default_limit=default, max_limit=maximum)
         doc = ogc.items(ogc.prepared(_store(), layer.id), query, _api())
@@ -118,7 +120,7 @@ def items(collection_id: str):
 @bp.get("/collections/<collection_id>/items/<feature_id>")
 def feature(collection_id: str, feature_id: str):
     def make():
-        layer = ogc.collection_or_404(collection_id)
+        layer = ogc.served_or_404(_store(), collection_id)
         fmt = ogc.check_args(_args())
         doc = ogc.feature(ogc.prepared(_store(), layer.id), feature_id, _api(),
                           list(request.args.items()), fmt)

@@ -1,4 +1,5 @@
-"""`atlas build`, `serve`, `export`, `tiles`. Errors in the inputs print as plain lines, not tracebacks."""
+"""`atlas build`, `synth`, `serve`, `export`, `tiles`. Errors in the inputs print as plain lines, not
+tracebacks."""
 
 from __future__ import annotations
 
@@ -42,6 +43,34 @@ def _build(args: argparse.Namespace) -> int:
     quotes = "" if report.seeds_checked else " (seed quotes not checked: no seeds folder)"
     print(f"built {report.path.name} in {report.seconds:.1f} s, "
           f"{report.size_bytes / 1e6:.1f} MB: {counts}{quotes}")
+    return 0
+
+
+def _synth(args: argparse.Namespace) -> int:
+    import time
+
+    from layers.synth import synth_frames, synth_meta
+
+    if args.points < 0:
+        print("atlas synth: error: --points must be ≥ 0", file=sys.stderr)
+        return 1
+    if args.out.resolve() == DEFAULT_OUT.resolve():
+        print(f"atlas synth: error: {args.out} is the real atlas; synthetic data goes to a file "
+              "of its own (--out bench/data/synth-1m.gpkg, say)", file=sys.stderr)
+        return 1
+    started = time.perf_counter()
+    try:
+        frames = synth_frames(args.points, args.seed)
+        generated = time.perf_counter() - started
+        report = build(args.out, args.sources, args.seeds, extra=frames,
+                       extra_meta=synth_meta(frames, args.points, args.seed))
+    except INPUT_ERRORS as exc:
+        print(f"atlas synth: error: {exc}", file=sys.stderr)
+        return 1
+    synthetic = ", ".join(f"{k} {v:,}" for k, v in report.counts.items() if k.startswith("synth_"))
+    print(f"wrote {report.path.name} in {time.perf_counter() - started:.1f} s (generation "
+          f"{generated:.1f} s), {report.size_bytes / 1e6:.1f} MB: the atlas build plus SYNTHETIC "
+          f"{synthetic} (seed {args.seed})")
     return 0
 
 
@@ -171,6 +200,14 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--db", default=os.environ.get("ATLAS_DB"), metavar="URL",
                    help="postgresql://… : load the build into PostGIS (switched in one transaction)")
     b.set_defaults(run=_build)
+    y = sub.add_parser("synth", help="the atlas build plus SYNTHETIC national layers for benchmarks "
+                                     "(deterministic: same --points and --seed, same data)")
+    y.add_argument("--points", type=int, required=True, help="synthetic enterprise points")
+    y.add_argument("--out", type=Path, required=True, help="the GeoPackage to write (not the atlas's)")
+    y.add_argument("--seed", type=int, default=2018)
+    y.add_argument("--sources", type=Path, default=DEFAULT_SOURCES)
+    y.add_argument("--seeds", type=Path, default=None)
+    y.set_defaults(run=_synth)
     s = sub.add_parser("serve", help="serve the built atlas")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)

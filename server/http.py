@@ -166,10 +166,16 @@ class Body:
 
 
 class ResponseCache:
-    """Answers per build, least recently used first out, bounded by their bytes (all codings)."""
+    """Answers per build, least recently used first out, bounded by their bytes (all codings).
+
+    The bytes are kept as a running total (each entry's as last counted), so keeping an answer
+    costs the same with ten entries or a hundred thousand (a different URL per request — a
+    million features, many users — fills the cache with small answers)."""
 
     def __init__(self) -> None:
         self._items: OrderedDict[tuple, tuple[int, dict, Body]] = OrderedDict()
+        self._sizes: dict[tuple, int] = {}  # bytes of each entry as last counted
+        self._total = 0
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
@@ -184,25 +190,41 @@ class ResponseCache:
             return entry
 
     def put(self, key: tuple, entry: tuple[int, dict, Body], limit: int) -> None:
-        if entry[2].nbytes > limit // 4:  # too large to keep: would push out everything else
+        size = entry[2].nbytes
+        if size > limit // 4:  # too large to keep: would push out everything else
             return
         with self._lock:
             self._items[key] = entry
+            self._total += size - self._sizes.get(key, 0)
+            self._sizes[key] = size
+            self._trim(limit)
+
+    def grew(self, key: tuple, limit: int) -> None:
+        """Count the variants (codings) made for `key`'s body since it was kept, and trim."""
+        with self._lock:
+            entry = self._items.get(key)
+            if entry is not None:
+                size = entry[2].nbytes
+                self._total += size - self._sizes[key]
+                self._sizes[key] = size
             self._trim(limit)
 
     def _trim(self, limit: int) -> None:
-        total = sum(e[2].nbytes for e in self._items.values())
-        while total > limit and self._items:
-            _, old = self._items.popitem(last=False)
-            total -= old[2].nbytes
+        while self._total > limit and self._items:
+            key, _ = self._items.popitem(last=False)
+            self._total -= self._sizes.pop(key)
 
     def trim(self, limit: int) -> None:
         with self._lock:
+            self._sizes = {k: e[2].nbytes for k, e in self._items.items()}
+            self._total = sum(self._sizes.values())
             self._trim(limit)
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._sizes.clear()
+            self._total = 0
 
     @property
     def nbytes(self) -> int:
@@ -284,7 +306,7 @@ def cached(key: tuple, make: Callable[[], tuple[int, dict, bytes]], *,
     response = respond(status, headers, body, tag if status == 200 else None,
                        cache_control=control if status == 200 else None)
     if status == 200 and body.nbytes != size:  # a new variant was made: keep the bound
-        CACHE.trim(_limit())
+        CACHE.grew(key, _limit())
     return response
 
 

@@ -29,14 +29,15 @@ import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import mapbox_vector_tile
 import numpy as np
 import shapely
 
 from geo.datum import transform_geometries
-from layers.registry import LAYERS, SIMPLIFY_TIERS, Layer
-from server import ogc
+from layers.registry import SIMPLIFY_TIERS, Layer
+from server import mvtpoints, ogc
 from server.spatial import BoxIndex
 
 MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
@@ -52,12 +53,15 @@ JSON_TYPES = {"str": "String", "int": "Number", "float": "Number", "bool": "Bool
               "json": "String (JSON text)"}
 
 
+def project(c: np.ndarray) -> np.ndarray:
+    """(n, 2) longitude/latitude (WGS84) to EPSG:3857 metres; latitudes beyond ±85.05° clamp."""
+    lon = np.radians(c[:, 0])
+    lat = np.radians(np.clip(c[:, 1], -MAX_LAT, MAX_LAT))
+    return np.column_stack([RADIUS * lon, RADIUS * np.log(np.tan(math.pi / 4 + lat / 2))])
+
+
 def to_mercator(geometries: np.ndarray) -> np.ndarray:
     """Longitude/latitude (WGS84) to EPSG:3857 metres; latitudes beyond ±85.05° clamp."""
-    def project(c: np.ndarray) -> np.ndarray:
-        lon = np.radians(c[:, 0])
-        lat = np.radians(np.clip(c[:, 1], -MAX_LAT, MAX_LAT))
-        return np.column_stack([RADIUS * lon, RADIUS * np.log(np.tan(math.pi / 4 + lat / 2))])
     if not len(geometries):
         return geometries
     return shapely.transform(geometries, project)
@@ -100,14 +104,19 @@ class TileLayer:
     layer: Layer
     prep: ogc.Prepared
     frames: dict[str, object]  # tier -> that tier's GeoDataFrame from the store
-    attributes: list[dict]
-    feature_ids: list[int | None]
+    attributes: Sequence[dict]
+    feature_ids: Sequence[int | None]
     datum: str = "wgs84"
-    _tiers: dict[str | None, tuple[np.ndarray, BoxIndex]] = field(default_factory=dict)
+    _tiers: dict[str | None, tuple[Any, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def tier(self, name: str | None) -> tuple[np.ndarray, BoxIndex]:
+    def tier(self, name: str | None) -> tuple[Any, Any]:
+        """(geometries in EPSG:3857, their index): arrays, or for a large point layer one
+        PointsInLonLat standing for both."""
         with self._lock:
+            if name not in self._tiers and _large_points(self):
+                points = PointsInLonLat(self.prep)
+                self._tiers[name] = (points, points)
             if name not in self._tiers:
                 geoms = self.prep.geometries
                 frame = self.frames.get(name) if name else None
@@ -127,21 +136,66 @@ class TileLayer:
                         dtype=object)
 
 
-def _attributes(prep: ogc.Prepared) -> tuple[list[dict], list[int | None]]:
-    fields = prep.layer.fields
-    out = []
-    for i in range(len(prep)):
-        attrs: dict = {}
-        for f in fields:
-            value = prep.columns[f.name][i]
-            if value is None:
-                continue
-            # the JSON text as the build stored it, as PostGIS's tiles carry it (server.pgtiles)
-            attrs[f.name] = json.dumps(value, ensure_ascii=False) if f.type == "json" else value
-        attrs["id"] = prep.ids[i]
-        out.append(attrs)
-    fids = [i if isinstance(i, int) and not isinstance(i, bool) and i >= 0 else None for i in prep.ids]
-    return out, fids
+class PointsInLonLat:
+    """A large point layer's tiles without a projected copy of its points: a tile's box
+    (EPSG:3857) becomes a lon/lat box for the API's own index — exact for points, as the
+    projection maps boxes onto boxes — and only the points found are projected."""
+
+    def __init__(self, prep: ogc.Prepared):
+        self.prep = prep
+        geoms = prep.geometries
+        # every point's EPSG:3857 x, y (NaN for none): 16 bytes a point, no geometry objects
+        self.xy = project(np.column_stack([shapely.get_x(geoms), shapely.get_y(geoms)]))
+
+    def query(self, box: tuple[float, float, float, float]) -> np.ndarray:
+        x0, y0, x1, y1 = box
+
+        def lat(y: float, beyond: float) -> float:  # points past ±85.05° are drawn at the edge
+            if abs(y) >= WORLD:
+                return beyond
+            return math.degrees(2 * math.atan(math.exp(y / RADIUS)) - math.pi / 2)
+
+        return self.prep.spatial.query((math.degrees(x0 / RADIUS), lat(y0, -90.0),
+                                        math.degrees(x1 / RADIUS), lat(y1, 90.0)))
+
+    def __getitem__(self, chosen: np.ndarray) -> np.ndarray:
+        return to_mercator(self.prep.geometries[chosen])
+
+
+def _feature_attributes(prep: ogc.Prepared, i: int) -> dict:
+    attrs: dict = {}
+    for f in prep.layer.fields:
+        value = prep.columns[f.name][i]
+        if value is None:
+            continue
+        # the JSON text as the build stored it, as PostGIS's tiles carry it (server.pgtiles)
+        attrs[f.name] = json.dumps(value, ensure_ascii=False) if f.type == "json" else value
+    attrs["id"] = prep.ids[i]
+    return attrs
+
+
+def _feature_id(i) -> int | None:
+    return i if isinstance(i, int) and not isinstance(i, bool) and i >= 0 else None
+
+
+class _OnDemand(Sequence):
+    """A large layer's per-feature tile values, made when a tile needs them (not kept)."""
+
+    def __init__(self, prep: ogc.Prepared, make):
+        self.prep, self.make = prep, make
+
+    def __len__(self) -> int:
+        return len(self.prep)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return self.make(i)
+
+
+def _attributes(prep: ogc.Prepared) -> tuple[Sequence[dict], Sequence[int | None]]:
+    if prep.lazy:
+        return (_OnDemand(prep, lambda i: _feature_attributes(prep, i)),
+                _OnDemand(prep, lambda i: _feature_id(prep.ids[i])))
+    return [_feature_attributes(prep, i) for i in range(len(prep))], [_feature_id(i) for i in prep.ids]
 
 
 _cache: dict[tuple[int, str], tuple[weakref.ref, TileLayer]] = {}
@@ -163,7 +217,7 @@ def tile_layer(store, layer_id: str, datum: str = "wgs84") -> TileLayer:
     layers = store.snapshot().layers
     frames = {t: layers[f"{layer_id}__{t}"] for t in SIMPLIFY_TIERS if f"{layer_id}__{t}" in layers}
     attrs, fids = _attributes(prep)
-    made = TileLayer(LAYERS[layer_id], prep, frames, attrs, fids, datum)
+    made = TileLayer(prep.layer, prep, frames, attrs, fids, datum)
     with _cache_lock:
         entry = _cache.get(key)
         if entry is not None and entry[0]() is prep:
@@ -217,19 +271,96 @@ def _repair(shape):
 def encode(layers: Iterable[TileLayer], z: int, x: int, y: int) -> bytes:
     """The MVT of tile z/x/y with one MVT layer per atlas layer that has features there
     (an empty body when none has)."""
+    layers = list(layers)
     parts = [{"name": tl.layer.id, "features": feats} for tl in layers
-             if (feats := features(tl, z, x, y))]
+             if not _large_points(tl) and (feats := features(tl, z, x, y))]
+    points = b"".join(point_layer(tl, z, x, y) for tl in layers if _large_points(tl))
     if not parts:
-        return b""
+        return points
     return mapbox_vector_tile.encode(parts, default_options={
         "quantize_bounds": tile_bounds(z, x, y), "extents": EXTENT,
-        "on_invalid_geometry": _repair})
+        "on_invalid_geometry": _repair}) + points
+
+
+# Large point layers (the synthetic enterprises: up to a million points)
+#
+# Their tiles are written by `server.mvtpoints` (protobuf by hand, ~20× faster than
+# mapbox_vector_tile for points), and below FULL_POINTS_ZOOM a tile keeps one point per cell
+# of POINT_CELL tile units (2 px of a 256-px tile): the first in layer order, which for the
+# synthetic layers (rows in random order) is a random sample. A zoom-5 tile of eastern China
+# would otherwise carry 200,000 points (about 10 MB); the thinned one draws the same at that
+# scale. From FULL_POINTS_ZOOM on every point is there; the API has them all at any zoom.
+FULL_POINTS_ZOOM = 12
+POINT_CELL = 32  # tile units (EXTENT 4096 = 256 px, so 16 units a pixel)
+
+
+def _large_points(tl: TileLayer) -> bool:
+    """A large point layer in WGS84 (GCJ-02 tiles of it take the general path)."""
+    return tl.prep.lazy and tl.layer.geometry_type == "Point" and tl.datum == "wgs84"
+
+
+def point_layer(tl: TileLayer, z: int, x: int, y: int) -> bytes:
+    """A large point layer's MVT layer of tile z/x/y (thinned below FULL_POINTS_ZOOM)."""
+    _, points = tl.tier(None)
+    x0, y0, x1, y1 = tile_bounds(z, x, y)
+    pad = (x1 - x0) * BUFFER / EXTENT
+    chosen = points.query((x0 - pad, y0 - pad, x1 + pad, y1 + pad))
+    if not len(chosen):
+        return b""
+    merc = points.xy[chosen]
+    units = np.empty((len(chosen), 2), dtype=np.int64)
+    units[:, 0] = np.rint((merc[:, 0] - x0) / (x1 - x0) * EXTENT)
+    units[:, 1] = np.rint((y1 - merc[:, 1]) / (y1 - y0) * EXTENT)  # y down
+    if z < FULL_POINTS_ZOOM:
+        cells = (units + BUFFER) // POINT_CELL
+        _, first = np.unique(cells[:, 0] * (1 << 20) + cells[:, 1], return_index=True)
+        keep = np.sort(first)  # chosen is in layer order: the first point of each cell
+        chosen, units = chosen[keep], units[keep]
+    return mvtpoints.encode_points(tl.layer.id, units, _point_columns(tl.prep, chosen),
+                                   _point_ids(tl.prep.ids[chosen]), EXTENT)
+
+
+def _point_columns(prep: ogc.Prepared, chosen: np.ndarray) -> list[mvtpoints.Column]:
+    """The attribute columns of the chosen features, as `_feature_attributes` makes them: the
+    layer's fields (JSON ones as JSON text) and `id`, the API's id."""
+    ids = prep.ids[chosen]
+    out: list[mvtpoints.Column] = []
+    for f in prep.layer.fields:
+        if f.name == "id":
+            out.append(("id", ids, _same))
+            continue
+        values = prep.columns[f.name].values[chosen]  # type: ignore[attr-defined]
+        if f.type == "json":
+            values = np.array([json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else None
+                               for v in values], dtype=object)
+        out.append((f.name, values, _native_of(f.type)))
+    if "id" not in prep.layer.field_names:
+        out.append(("id", ids, _same))
+    return out
+
+
+def _same(value):
+    return value
+
+
+def _native_of(ftype: str):
+    return lambda value: ogc._native(value, "str" if ftype == "json" else ftype)
+
+
+def _point_ids(ids: np.ndarray) -> np.ndarray:
+    """MVT feature ids: the API id where it is a whole number ≥ 0, else -1 (none)."""
+    return np.array([i if (i := _feature_id(v)) is not None else -1 for v in ids], dtype=np.int64)
 
 
 def vector_layer(tl: TileLayer, minzoom: int, maxzoom: int) -> dict:
     fields = {f.name: f"{JSON_TYPES.get(f.type, 'String')}: {f.title_en}" for f in tl.layer.fields}
     fields["id"] = "String or Number: the feature's id in the API (adcode or id)"
-    return {"id": tl.layer.id, "description": tl.layer.description_en or tl.layer.title_en,
+    description = tl.layer.description_en or tl.layer.title_en
+    if _large_points(tl):
+        description += (f" Below zoom {FULL_POINTS_ZOOM} a tile keeps one point per "
+                        f"{POINT_CELL // (EXTENT // TILE_PIXELS)}-pixel cell (a sample); every point from "
+                        f"zoom {FULL_POINTS_ZOOM}.")
+    return {"id": tl.layer.id, "description": description,
             "minzoom": minzoom, "maxzoom": maxzoom, "fields": fields}
 
 
@@ -248,7 +379,7 @@ def tilejson(tl: TileLayer, tiles_url: str, minzoom: int, maxzoom: int) -> dict:
         "attribution": "Hubei Cluster Atlas" + (f"; boundaries: {boundaries}" if boundaries else ""),
         "vector_layers": [vector_layer(tl, minzoom, maxzoom)],
         "built_at": tl.prep.built_at or None,
-    }
+    } | ({"synthetic": True} if layer.synthetic else {})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,7 +11,13 @@ Each layer is prepared once per build (`prepare`): geometries rounded to 6 decim
 oriented the RFC 7946 way (exterior rings counter-clockwise) and serialised once with
 GEOS, properties converted to JSON-native values, a search text per feature (names,
 aliases, pinyin) and bounds, and an STRtree for `bbox` (`server.spatial`). Queries are then index
-operations on those arrays.
+operations on those arrays. A large layer (the synthetic national layers of `atlas synth`, or
+any above LARGE_ROWS features) is prepared in vectorised steps only and makes each feature
+when asked (`prepare_large`), so a million points load in seconds and a page of 100 costs
+what 100 features cost.
+
+The synthetic layers (`layers.registry.SYNTH_LAYERS`) are collections only when the loaded
+file has them (`store.synthetic_ids()`), marked `synthetic: true`, without downloads.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import math
 import re
 import threading
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -32,7 +38,7 @@ import pandas as pd
 import shapely
 
 from layers import search
-from layers.registry import LAYERS, Layer, get_layer
+from layers.registry import LAYERS, SYNTH_LAYERS, Layer, any_layer, get_layer
 from server.spatial import BoxIndex
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -136,6 +142,7 @@ class Prepared:
     provenance: dict
     built_at: str
     spatial: BoxIndex = field(repr=False, compare=False)  # answers bbox= (server/spatial.py)
+    lazy: bool = False  # prepared by prepare_large: features, search terms and ids made on demand
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -200,8 +207,10 @@ def prepared(store, layer_id: str) -> Prepared:
             _cache[id(snap)] = entry
         layers = entry[1]
         if layer_id not in layers:
-            layers[layer_id] = prepare(LAYERS[layer_id], snap.layers[layer_id], snap.meta,
-                                       snap.search.get(layer_id, {}))
+            layer, frame = any_layer(layer_id), snap.layers[layer_id]
+            assert layer is not None
+            make = prepare_large if layer.synthetic or len(frame) > LARGE_ROWS else prepare
+            layers[layer_id] = make(layer, frame, snap.meta, snap.search.get(layer_id, {}))
         return layers[layer_id]
 
 
@@ -210,6 +219,14 @@ def collection_or_404(layer_id: str) -> Layer:
     if layer is None:
         raise not_found(f"no collection {layer_id!r}; see /api/collections")
     return layer
+
+
+def served_or_404(store, layer_id: str) -> Layer:
+    """A collection of the API and the tiles: a registered layer, or a synthetic one the
+    loaded file has (`atlas synth`); the downloads and the map take only registered ones."""
+    if layer_id in SYNTH_LAYERS and layer_id in store.synthetic_ids():
+        return SYNTH_LAYERS[layer_id]
+    return collection_or_404(layer_id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -370,6 +387,8 @@ def _matches(value, wanted: tuple) -> bool:
 
 def select(prep: Prepared, query: Query) -> np.ndarray:
     """Indices of the features matching bbox, q and the filters, in layer order."""
+    if prep.lazy:
+        return select_large(prep, query)  # type: ignore[return-value]  # a range when all match
     mask = np.ones(len(prep), dtype=bool)
     for name, wanted in query.filters:
         column = prep.columns[name]
@@ -386,6 +405,201 @@ def select(prep: Prepared, query: Query) -> np.ndarray:
 def page(matched: np.ndarray, query: Query) -> np.ndarray:
     end = None if query.limit is None else query.offset + query.limit
     return matched[query.offset:end]
+
+
+# ---------------------------------------------------------------------------------------------
+# Large layers
+#
+# `prepare` makes every feature's GeoJSON, properties, search terms and id lookup up front:
+# a few microseconds a feature, nothing for the atlas's few hundred, but minutes and gigabytes
+# per process at a million. `prepare_large` keeps the loaded columns as numpy arrays and the
+# geometries as loaded (rounded and oriented only if they are not already), builds the STRtree,
+# and makes the rest on demand: a feature when it is answered, the id lookup on the first
+# `items/<id>`, the search terms on the first `q`. `select_large` starts from the index's hits
+# and tests the filters on those only (vectorised), so `bbox=…&limit=100` costs what its hits
+# cost, not what the layer holds; without bbox or filters it selects a range, no array.
+
+LARGE_ROWS = 50_000  # above this a registered layer is prepared the large way too
+
+
+class NativeColumn(Sequence):
+    """One field of a large layer: the loaded array; `[i]` is the JSON-native value."""
+
+    def __init__(self, values: np.ndarray, ftype: str):
+        self.values, self.ftype = values, ftype
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, i):  # type: ignore[override]  # one position, not a slice
+        return _native(self.values[i], self.ftype)
+
+    def natives(self, idx) -> list:
+        """The values at positions `idx`, JSON-native, as `[i]` makes them, in bulk."""
+        values = self.values[np.asarray(idx, dtype=np.intp)]
+        kind, ftype = values.dtype.kind, self.ftype
+        if (ftype == "int" and kind in "iu") or (ftype == "bool" and kind == "b"):
+            return values.tolist()
+        if ftype == "float" and kind == "f":
+            return [None if v != v else v for v in values.tolist()]
+        if ftype == "str" and kind == "O":
+            return [v if type(v) is str else _native(v, ftype) for v in values]
+        return [_native(v, ftype) for v in values]
+
+    def matches(self, wanted: tuple, idx: np.ndarray | None = None) -> np.ndarray:
+        """A mask (over `idx`, or over all) of the values a filter accepts (as `_matches`)."""
+        values = self.values if idx is None else self.values[idx]
+        if self.ftype == "json":
+            return np.fromiter((_matches(v if isinstance(v, list) else None, wanted) for v in values),
+                               bool, len(values))
+        return pd.Series(values, copy=False).isin(list(wanted)).to_numpy(dtype=bool)
+
+
+class LazyFeatures(Sequence):
+    """The GeoJSON Feature dicts of a large layer, each made when asked (not kept)."""
+
+    def __init__(self, ids: np.ndarray, geometries: np.ndarray, columns: dict[str, NativeColumn]):
+        self.ids, self.geometries, self.columns = ids, geometries, columns
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        g = self.geometries[i]
+        return {"type": "Feature", "id": self.ids[i],
+                "geometry": None if g is None else orjson.Fragment(shapely.to_geojson(g)),
+                "properties": {name: col[i] for name, col in self.columns.items()}}
+
+    def take(self, chosen) -> list[dict]:
+        """The features at positions `chosen` (a page), made column by column."""
+        idx = np.asarray(chosen, dtype=np.intp)
+        texts = shapely.to_geojson(self.geometries[idx]) if len(idx) else []
+        ids = self.ids[idx].tolist()
+        names = list(self.columns)
+        rows = zip(*(self.columns[name].natives(idx) for name in names)) if names else ((),) * len(idx)
+        return [{"type": "Feature", "id": fid,
+                 "geometry": None if text is None else orjson.Fragment(text),
+                 "properties": dict(zip(names, row))}
+                for fid, text, row in zip(ids, texts, rows)]
+
+
+class IdLookup:
+    """Feature id (as text) → position, built on the first lookup (a pandas hash index)."""
+
+    def __init__(self, ids: np.ndarray):
+        self._ids = ids
+        self._index: pd.Index | dict | None = None
+        self._lock = threading.Lock()
+
+    def get(self, fid: str, default=None):
+        with self._lock:
+            if self._index is None:
+                index = pd.Index([v if isinstance(v, str) else str(v) for v in self._ids], dtype=object)
+                self._index = (index if index.is_unique
+                               else {str(v): i for i, v in enumerate(self._ids)})
+        if isinstance(self._index, dict):
+            return self._index.get(fid, default)
+        at = int(self._index.get_indexer([fid])[0])
+        return default if at < 0 else at
+
+
+class LazyHaystack(Sequence):
+    """Search terms per feature, made on the first `q` (none for a layer without names)."""
+
+    def __init__(self, ids: np.ndarray, columns: dict[str, NativeColumn],
+                 terms: dict[str, list[str]] | None):
+        self._ids, self._columns, self._terms = ids, columns, terms or {}
+        self._named = any(name in columns for name in SEARCH_FIELDS)
+        self._made: list[list[str]] | None = None
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @property
+    def searchable(self) -> bool:
+        """False for a layer without names or terms: `q` finds nothing there."""
+        return self._named or bool(self._terms)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if not self.searchable:
+            return []
+        with self._lock:
+            if self._made is None:
+                cols = [self._columns.get(name) for name in SEARCH_FIELDS]
+                self._made = []
+                for j, fid in enumerate(self._ids):
+                    found = self._terms.get(str(fid))
+                    self._made.append(found if found is not None else
+                                      search.terms(*(c[j] if c is not None else None for c in cols)))
+        return self._made[i]
+
+
+def _native_ids(values: np.ndarray, ftype: str) -> np.ndarray:
+    """Ids as Python values (position where missing), vectorised for whole-number and text ids."""
+    missing = np.asarray(pd.isna(values), dtype=bool)
+    if values.dtype.kind in "iu":
+        ids = values.astype(object)
+    elif ftype == "str" and pd.api.types.infer_dtype(values, skipna=True) == "string":
+        ids = values.astype(object, copy=True)  # the same str objects
+    else:
+        ids = np.array([_native(v, ftype) for v in values], dtype=object)
+    if missing.any():
+        ids[missing] = [int(i) for i in np.flatnonzero(missing)]
+    return ids
+
+
+def prepare_large(layer: Layer, frame, meta: dict, terms: dict[str, list[str]] | None = None) -> Prepared:
+    """`prepare` for a large layer: the same answers, made without a per-feature Python pass."""
+    n = len(frame)
+    geoms = np.asarray(frame.geometry.values, dtype=object) if n else np.array([], dtype=object)
+    if n:
+        coords = shapely.get_coordinates(geoms)
+        if not np.array_equal(np.round(coords, DECIMALS), coords):  # `atlas synth` rounds already
+            geoms = shapely.transform(geoms, lambda c: np.round(c, DECIMALS))
+        if "Polygon" in layer.geometry_type:
+            geoms = shapely.orient_polygons(geoms, exterior_cw=False)
+    columns = {}
+    for f in layer.fields:
+        values = frame[f.name].to_numpy() if f.name in frame.columns else np.full(n, None, dtype=object)
+        columns[f.name] = NativeColumn(values, f.type)
+    id_field = "adcode" if "adcode" in columns else "id"
+    ids = (_native_ids(columns[id_field].values, layer.field(id_field).type) if id_field in columns
+           else np.arange(n).astype(object))
+    spatial = BoxIndex(geoms)
+    bounds = spatial.bounds
+    extent = None
+    if n and np.isfinite(bounds).any():
+        extent = [round(float(v), DECIMALS) for v in (np.nanmin(bounds[:, 0]), np.nanmin(bounds[:, 1]),
+                                                      np.nanmax(bounds[:, 2]), np.nanmax(bounds[:, 3]))]
+    cited: set[str] = set()
+    for name in ("sources", "roles", "figures", "catalogue"):
+        if name in columns:
+            cited_docs(list(columns[name].values), cited)
+    return Prepared(layer, frame, geoms, ids, IdLookup(ids), LazyFeatures(ids, geoms, columns),  # type: ignore[arg-type]
+                    columns, bounds, LazyHaystack(ids, columns, terms), extent,  # type: ignore[arg-type]
+                    provenance(meta, cited), meta.get("built_at") or "", spatial, lazy=True)
+
+
+def select_large(prep: Prepared, query: Query) -> np.ndarray | range:
+    """`select` for a large layer: from the bbox hits (or everything) through the filters and
+    q, touching only the features still in play; all of them as a range."""
+    chosen: np.ndarray | None = None
+    if query.bbox is not None:
+        chosen = prep.spatial.query(query.bbox) if len(prep) else np.empty(0, dtype=np.intp)
+    for name, wanted in query.filters:
+        column = prep.columns[name]
+        assert isinstance(column, NativeColumn)
+        chosen = (np.flatnonzero(column.matches(wanted)) if chosen is None
+                  else chosen[column.matches(wanted, chosen)])
+    if query.q and not getattr(prep.haystack, "searchable", True):
+        chosen = np.empty(0, dtype=np.intp)
+    elif query.q:
+        positions = range(len(prep)) if chosen is None else chosen
+        hit = np.fromiter((search.matches(query.q, prep.haystack[i]) for i in positions), bool,
+                          len(positions))
+        chosen = np.flatnonzero(hit) if chosen is None else chosen[hit]
+    return range(len(prep)) if chosen is None else chosen
 
 
 # ---------------------------------------------------------------------------------------------
@@ -442,7 +656,7 @@ def collection_doc(prep: Prepared, api: str, root: str, download_formats: Mappin
         _link(f"{url}/items?f=html", "items", HTML, "the features as HTML"),
     ]
     links += [_link(f"{root}/download/{layer.id}.{ext}", "enclosure", media, f"download as {ext}")
-              for ext, media in download_formats.items()]
+              for ext, media in download_formats.items() if not layer.synthetic]
     doc = {
         "id": layer.id, "title": f"{layer.title_en} · {layer.title_zh}",
         "description": layer.description_en, "itemType": "feature",
@@ -456,6 +670,9 @@ def collection_doc(prep: Prepared, api: str, root: str, download_formats: Mappin
     }
     if prep.extent:
         doc["extent"] = {"spatial": {"bbox": [prep.extent], "crs": CRS84}}
+    if layer.synthetic:  # generated benchmark data: say so wherever the collection is described
+        doc["synthetic"] = True
+        doc["keywords"] = ["synthetic", "合成数据", "benchmark"]
     return doc
 
 
@@ -463,7 +680,7 @@ def collections(store, api: str, root: str, args, fmt: str, download_formats) ->
     return {
         "links": self_links(f"{api}/collections", args, fmt),
         "collections": [collection_doc(prepared(store, lid), api, root, download_formats)
-                        for lid in LAYERS],
+                        for lid in [*LAYERS, *store.synthetic_ids()]],
         "provenance": provenance(store.meta),
     }
 
@@ -471,7 +688,7 @@ def collections(store, api: str, root: str, args, fmt: str, download_formats) ->
 def items(prep: Prepared, query: Query, api: str) -> dict:
     matched = select(prep, query)
     chosen = page(matched, query)
-    return items_doc(prep.layer, [prep.features[i] for i in chosen], int(len(matched)), query, api,
+    return items_doc(prep.layer, page_features(prep, chosen), int(len(matched)), query, api,
                      prep.built_at, prep.provenance)
 
 
@@ -499,6 +716,13 @@ def items_doc(layer: Layer, features: list, matched: int, query: Query, api: str
         "links": links,
         "provenance": prov,
     }
+
+
+def page_features(prep: Prepared, chosen) -> list[dict]:
+    """The Feature dicts of a page: looked up (made once per build), or made in bulk now."""
+    if isinstance(prep.features, LazyFeatures):
+        return prep.features.take(chosen)
+    return [prep.features[i] for i in chosen]
 
 
 def feature(prep: Prepared, fid: str, api: str, args, fmt: str) -> dict:
@@ -539,7 +763,8 @@ def _param(name: str, where: str, schema: dict, description: str, required: bool
             "schema": schema, **extra}
 
 
-def openapi(api: str, default_limit: int, max_limit: int) -> dict:
+def openapi(api: str, default_limit: int, max_limit: int, extra: Iterable[Layer] = ()) -> dict:
+    """The API definition; `extra`: the synthetic layers the loaded file has."""
     f = _param("f", "query", {"type": "string", "enum": ["json", "html"], "default": "json"},
                "The format of the answer: json (default) or html.", style="form", explode=False)
     error = {"description": "A bad request or an unknown resource",
@@ -559,7 +784,7 @@ def openapi(api: str, default_limit: int, max_limit: int) -> dict:
         "/collections": doc("The collections (layers)", "getCollections"),
         "/openapi": doc("This API definition", "getOpenAPI"),
     }
-    for layer in LAYERS.values():
+    for layer in [*LAYERS.values(), *extra]:
         url = f"/collections/{layer.id}"
         paths[url] = doc(f"The collection {layer.id} ({layer.title_en})", f"describe_{layer.id}")
         params = [

@@ -75,7 +75,7 @@ def _whole(text: str, name: str) -> int:
 
 @bp.get("/<layer_id>.json")
 def tilejson(layer_id: str):
-    layer = ogc.collection_or_404(layer_id)
+    layer = ogc.served_or_404(_store(), layer_id)
 
     def make():
         lo, hi = _zooms()
@@ -87,7 +87,7 @@ def tilejson(layer_id: str):
 
 @bp.get("/<layer_id>/<z>/<x>/<y>.mvt")
 def tile(layer_id: str, z: str, x: str, y: str):
-    layer = ogc.collection_or_404(layer_id)
+    layer = ogc.served_or_404(_store(), layer_id)
     zi, xi, yi = _whole(z, "z"), _whole(x, "x"), _whole(y, "y")
     mvt.check_tile(zi, xi, yi, *_zooms())
 
