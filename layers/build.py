@@ -287,7 +287,8 @@ def build(out: Path = DEFAULT_OUT, sources_dir: Path = DEFAULT_SOURCES,
 
 
 def build_into_db(url: str, sources_dir: Path = DEFAULT_SOURCES, seeds_dir: Path | None = None,
-                  work_dir: Path | None = None) -> BuildReport:
+                  work_dir: Path | None = None, extra: dict[str, gpd.GeoDataFrame] | None = None,
+                  extra_meta: dict | None = None) -> BuildReport:
     """Build into PostGIS: the database is checked first (reachable, PostGIS), then the build is
     made and re-read as a GeoPackage in a temporary folder and loaded beside the current one,
     which it replaces in one transaction (`layers.postgis`). Any failure leaves the database's
@@ -300,7 +301,7 @@ def build_into_db(url: str, sources_dir: Path = DEFAULT_SOURCES, seeds_dir: Path
     with postgis.connect(url, autocommit=True) as con:
         postgis.ensure_control(con)
     with tempfile.TemporaryDirectory(prefix="atlas-build-", dir=work_dir) as tmp:
-        report = build(Path(tmp) / "atlas.gpkg", sources_dir, seeds_dir)
+        report = build(Path(tmp) / "atlas.gpkg", sources_dir, seeds_dir, extra, extra_meta)
         size = report.size_bytes
         postgis.load_gpkg(report.path, url)
     return BuildReport(Path(postgis.redact(url)), report.counts, time.perf_counter() - started, size,

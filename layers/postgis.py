@@ -110,9 +110,9 @@ def _pg_type(dtype, is_json: bool) -> str:
 
 
 def _json_columns(table: str) -> set[str]:
-    from layers.registry import LAYERS
+    from layers.registry import any_layer
 
-    layer = LAYERS.get(table.split("__")[0])
+    layer = any_layer(table.split("__")[0])
     return {f.name for f in layer.fields if f.type == "json"} if layer else set()
 
 

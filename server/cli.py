@@ -54,7 +54,12 @@ def _synth(args: argparse.Namespace) -> int:
     if args.points < 0:
         print("atlas synth: error: --points must be ≥ 0", file=sys.stderr)
         return 1
-    if args.out.resolve() == DEFAULT_OUT.resolve():
+    from layers.postgis import DatabaseError
+
+    if (args.out is None) == (args.db is None):
+        print("atlas synth: error: give one of --out FILE or --db URL", file=sys.stderr)
+        return 1
+    if args.out is not None and args.out.resolve() == DEFAULT_OUT.resolve():
         print(f"atlas synth: error: {args.out} is the real atlas; synthetic data goes to a file "
               "of its own (--out bench/data/synth-1m.gpkg, say)", file=sys.stderr)
         return 1
@@ -62,13 +67,17 @@ def _synth(args: argparse.Namespace) -> int:
     try:
         frames = synth_frames(args.points, args.seed)
         generated = time.perf_counter() - started
-        report = build(args.out, args.sources, args.seeds, extra=frames,
-                       extra_meta=synth_meta(frames, args.points, args.seed))
-    except INPUT_ERRORS as exc:
+        meta = synth_meta(frames, args.points, args.seed)
+        if args.db:
+            report = build_into_db(args.db, args.sources, args.seeds, extra=frames, extra_meta=meta)
+        else:
+            report = build(args.out, args.sources, args.seeds, extra=frames, extra_meta=meta)
+    except (*INPUT_ERRORS, DatabaseError) as exc:
         print(f"atlas synth: error: {exc}", file=sys.stderr)
         return 1
     synthetic = ", ".join(f"{k} {v:,}" for k, v in report.counts.items() if k.startswith("synth_"))
-    print(f"wrote {report.path.name} in {time.perf_counter() - started:.1f} s (generation "
+    where = str(report.path) if args.db else report.path.name
+    print(f"wrote {where} in {time.perf_counter() - started:.1f} s (generation "
           f"{generated:.1f} s), {report.size_bytes / 1e6:.1f} MB: the atlas build plus SYNTHETIC "
           f"{synthetic} (seed {args.seed})")
     return 0
@@ -203,7 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     y = sub.add_parser("synth", help="the atlas build plus SYNTHETIC national layers for benchmarks "
                                      "(deterministic: same --points and --seed, same data)")
     y.add_argument("--points", type=int, required=True, help="synthetic enterprise points")
-    y.add_argument("--out", type=Path, required=True, help="the GeoPackage to write (not the atlas's)")
+    y.add_argument("--out", type=Path, help="the GeoPackage to write (not the atlas's)")
+    y.add_argument("--db", metavar="URL",
+                   help="postgresql://… : load it into PostGIS instead (a database of its own)")
     y.add_argument("--seed", type=int, default=2018)
     y.add_argument("--sources", type=Path, default=DEFAULT_SOURCES)
     y.add_argument("--seeds", type=Path, default=None)

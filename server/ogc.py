@@ -143,6 +143,7 @@ class Prepared:
     built_at: str
     spatial: BoxIndex = field(repr=False, compare=False)  # answers bbox= (server/spatial.py)
     lazy: bool = False  # prepared by prepare_large: features, search terms and ids made on demand
+    remote = False  # a server.pgitems.RemoteLayer answers in the database instead
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -196,7 +197,11 @@ _cache_lock = threading.Lock()
 
 
 def prepared(store, layer_id: str) -> Prepared:
-    """The prepared full-detail layer of the store's current build (cached per build)."""
+    """The prepared full-detail layer of the store's current build (cached per build); for a
+    layer the storage answers itself (PostGIS's large layers), its `RemoteLayer`."""
+    remote = store.remote_layer(layer_id)
+    if remote is not None:
+        return remote
     snap = store.snapshot()
     with _cache_lock:
         entry = _cache.get(id(snap))
@@ -686,6 +691,9 @@ def collections(store, api: str, root: str, args, fmt: str, download_formats) ->
 
 
 def items(prep: Prepared, query: Query, api: str) -> dict:
+    if prep.remote:  # the database selects the page (server.pgitems)
+        features, number = prep.select_page(query)  # type: ignore[attr-defined]
+        return items_doc(prep.layer, features, number, query, api, prep.built_at, prep.provenance)
     matched = select(prep, query)
     chosen = page(matched, query)
     return items_doc(prep.layer, page_features(prep, chosen), int(len(matched)), query, api,
@@ -726,11 +734,15 @@ def page_features(prep: Prepared, chosen) -> list[dict]:
 
 
 def feature(prep: Prepared, fid: str, api: str, args, fmt: str) -> dict:
-    i = prep.index.get(fid)
-    if i is None:
+    if prep.remote:
+        found = prep.select_one(fid)  # type: ignore[attr-defined]
+    else:
+        i = prep.index.get(fid)
+        found = None if i is None else prep.features[i]
+    if found is None:
         raise not_found(f"no feature {fid[:80]!r} in collection {prep.layer.id!r}")
     url = f"{api}/collections/{prep.layer.id}"
-    return {**prep.features[i],
+    return {**found,
             "links": self_links(f"{url}/items/{fid}", args, fmt, GEOJSON) + [
                 _link(url, "collection", JSON, "the collection")],
             "provenance": prep.provenance}

@@ -58,7 +58,8 @@ def where(layer: Layer, query: ogc.Query) -> tuple[str, list]:
 
 def _select_list(layer: Layer) -> str:
     cols = [f'"{f.name}"::text' if f.type == "json" else f'"{f.name}"' for f in layer.fields]
-    return ", ".join(cols + ["ST_AsGeoJSON(geom, 6)"])
+    # exterior rings counter-clockwise, as RFC 7946 and the in-memory path have them
+    return ", ".join(cols + ["ST_AsGeoJSON(ST_ForcePolygonCCW(geom), 6)"])
 
 
 def _feature(layer: Layer, row: tuple) -> dict:
@@ -108,3 +109,34 @@ def extent(run: Query, layer: Layer, schema: str) -> list[float] | None:
     row = run(f'SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM '
               f'(SELECT ST_Extent(geom) AS e FROM {schema}."{layer.id}") AS x', [])[0]
     return None if row[0] is None else [round(float(v), 6) for v in row]
+
+
+class RemoteLayer:
+    """A large layer of a PostGIS build, standing where `ogc.Prepared` stands: what the
+    collection document and TileJSON read (count, extent, provenance), and the items and
+    one item by SQL. Made once per build and process (`PostgisStore.remote_layer`)."""
+
+    remote = True
+    lazy = True  # tiles: a large layer (points thinned below full zoom, as in memory)
+
+    def __init__(self, run: Query, layer: Layer, schema: str, count: int, meta: dict):
+        self.run, self.layer, self.schema, self.count = run, layer, schema, count
+        self.provenance = ogc.provenance(meta, set())
+        self.built_at = meta.get("built_at") or ""
+        self._extent: list[float] | None = None
+        self._extent_known = False
+
+    def __len__(self) -> int:
+        return self.count
+
+    @property
+    def extent(self) -> list[float] | None:
+        if not self._extent_known:
+            self._extent, self._extent_known = extent(self.run, self.layer, self.schema), True
+        return self._extent
+
+    def select_page(self, query: ogc.Query) -> tuple[list[dict], int]:
+        return select_page(self.run, self.layer, self.schema, query, self.count)
+
+    def select_one(self, fid: str) -> dict | None:
+        return select_one(self.run, self.layer, self.schema, fid)

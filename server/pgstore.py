@@ -25,7 +25,7 @@ import pandas as pd
 import shapely
 
 from layers.postgis import CONTROL, DatabaseError, one_line, redact
-from layers.registry import LAYERS, SIMPLIFY_TIERS
+from layers.registry import LAYERS, SIMPLIFY_TIERS, SYNTH_LAYERS, any_layer
 from server.store import AtlasUnavailable, BuildStore, _decode, _Snapshot
 
 log = logging.getLogger(__name__)
@@ -123,8 +123,9 @@ def read_layer(con, schema: str, table: str, dtypes: dict[str, str]) -> gpd.GeoD
     return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
 
 
-def read_build(con, schema: str) -> tuple[dict[str, gpd.GeoDataFrame], dict, dict, dict]:
-    """layers, meta, documents, search of the build in `schema` (one repeatable-read view)."""
+def read_build(con, schema: str) -> tuple[dict[str, gpd.GeoDataFrame], dict, dict, dict, dict]:
+    """layers, meta, documents, search and the layers left in the database (id -> count) of
+    the build in `schema` (one repeatable-read view)."""
     dtypes: dict[str, dict[str, str]] = {}
     for tbl, col, dtype in con.execute(f"SELECT tbl, col, dtype FROM {schema}.atlas_columns "
                                        "ORDER BY tbl, ctid").fetchall():
@@ -137,13 +138,17 @@ def read_build(con, schema: str) -> tuple[dict[str, gpd.GeoDataFrame], dict, dic
     missing = [lid for lid in LAYERS if lid not in layers]
     if missing:
         raise AtlasUnavailable(f"build {schema} lacks layers {missing}: rebuild with `atlas build --db`")
+    # the synthetic layers stay in the database: server.pgitems answers their items and
+    # server.pgtiles their tiles, so a million points cost no server process memory
+    counts = con.execute(f"SELECT counts FROM {CONTROL}.builds WHERE schema = %s", (schema,)).fetchone()
+    remote = {lid: int((counts[0] or {}).get(lid, 0)) for lid in SYNTH_LAYERS if lid in dtypes}
     meta = {k: json.loads(v) for k, v in con.execute(f"SELECT key, value FROM {schema}.atlas_meta")}
     documents = {code: {"doc": doc, "lines": text.split("\n")} for code, doc, text in
                  con.execute(f"SELECT code, doc, text FROM {schema}.atlas_documents")}
     search: dict[str, dict[str, list[str]]] = {}
     for layer, fid, terms in con.execute(f"SELECT layer, fid, terms FROM {schema}.atlas_search"):
         search.setdefault(layer, {})[fid] = json.loads(terms)
-    return layers, meta, documents, search
+    return layers, meta, documents, search, remote
 
 
 class PostgisStore(BuildStore):
@@ -156,6 +161,8 @@ class PostgisStore(BuildStore):
         self.storage_key = url
         self._turn = itertools.count()
         self._checked: tuple[float, Hashable | None] | None = None
+        self._remote: dict[str, tuple[_Snapshot, object]] = {}
+        self._remote_lock = threading.Lock()
 
     def _readers(self) -> list[Endpoint]:
         """Usable replicas, starting with the next in turn, then the primary (always last,
@@ -199,8 +206,22 @@ class PostgisStore(BuildStore):
             with con.transaction():
                 con.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 return read_build(con, schema)
-        layers, meta, documents, search = self._on_reader(work)
-        return _Snapshot(stamp, layers, meta, documents, search)
+        layers, meta, documents, search, remote = self._on_reader(work)
+        return _Snapshot(stamp, layers, meta, documents, search, remote)
+
+    def remote_layer(self, layer_id: str):
+        snap = self.snapshot()
+        if layer_id not in snap.remote:
+            return None
+        with self._remote_lock:
+            made = self._remote.get(layer_id)
+            if made is None or made[0] is not snap:  # one per build and process
+                from server.pgitems import RemoteLayer
+
+                layer = RemoteLayer(self.query, SYNTH_LAYERS[layer_id], snap.stamp[1],  # type: ignore[index]
+                                    snap.remote[layer_id], snap.meta)
+                made = self._remote[layer_id] = (snap, layer)
+            return made[1]
 
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         """Rows of a read-only query on a reader (tiles, large layers)."""
@@ -211,7 +232,9 @@ class PostgisStore(BuildStore):
         from server import pgtiles
 
         stamp: tuple[int, str] = self.snapshot().stamp  # type: ignore[assignment]
-        return pgtiles.tile(self.query, LAYERS[layer_id], stamp[1], z, x, y)
+        layer = any_layer(layer_id)
+        assert layer is not None
+        return pgtiles.tile(self.query, layer, stamp[1], z, x, y)
 
     def health(self) -> dict:
         for replica in self.replicas:  # report what is true now, not the last failure

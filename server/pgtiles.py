@@ -17,6 +17,11 @@ CASTS = {"int": "bigint", "float": "double precision", "bool": "boolean", "str":
          "json": "text"}
 
 
+def _thinned(layer: Layer, z: int) -> bool:
+    """Large point layers keep one point per cell below full zoom, as in memory (server.mvt)."""
+    return layer.synthetic and layer.geometry_type == "Point" and z < mvt.FULL_POINTS_ZOOM
+
+
 def tile_sql(layer: Layer, schema: str, z: int) -> str:
     """The query for one tile of `layer` at zoom z; parameters (z, x, y, z, x, y). The grown
     tile is a rectangle in lon/lat too (Web Mercator maps axis to axis), so the test is exact."""
@@ -26,10 +31,12 @@ def tile_sql(layer: Layer, schema: str, z: int) -> str:
     attrs = [f'"{f.name}"::{CASTS.get(f.type, "text")} AS "{f.name}"' for f in layer.fields
              if f.name != "id"]
     attrs.append(f'"{key}"::{"bigint" if key == "adcode" else "text"} AS "id"')
-    fid = key == "adcode"
+    fid = layer.field(key).type == "int"  # an integer id is also the MVT feature id
     if fid:
-        attrs.append('"adcode"::bigint AS "__fid"')
+        attrs.append(f'"{key}"::bigint AS "__fid"')
     margin = mvt.BUFFER / mvt.EXTENT
+    if _thinned(layer, z):
+        return _thinned_sql(layer, schema, table, attrs, fid, margin)
     return f"""
         WITH bounds AS (SELECT ST_TileEnvelope(%s, %s, %s) AS tile,
                                ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => {margin}), 4326)
@@ -40,6 +47,32 @@ def tile_sql(layer: Layer, schema: str, z: int) -> str:
             FROM {schema}."{table}" AS g, bounds
             WHERE ST_Intersects(g.geom, bounds.grown)  -- the index, then the exact test
             ORDER BY g.fid) AS t
+        WHERE t.geom IS NOT NULL"""
+
+
+def _thinned_sql(layer: Layer, schema: str, table: str, attrs: list[str], fid: bool,
+                 margin: float) -> str:
+    """As `tile_sql`, keeping the first point in layer order of each POINT_CELL-unit cell of
+    the tile grid (the in-memory encoder's `point_layer`)."""
+    e, b, cell = mvt.EXTENT, mvt.BUFFER, mvt.POINT_CELL
+    return f"""
+        WITH bounds AS (SELECT ST_TileEnvelope(%s, %s, %s) AS tile,
+                               ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => {margin}), 4326)
+                               AS grown),
+        units AS (
+            SELECT g.*, m,
+                   round((ST_X(m) - ST_XMin(bounds.tile)) / (ST_XMax(bounds.tile) - ST_XMin(bounds.tile))
+                         * {e}) AS ux,
+                   round((ST_YMax(bounds.tile) - ST_Y(m)) / (ST_YMax(bounds.tile) - ST_YMin(bounds.tile))
+                         * {e}) AS uy
+            FROM {schema}."{table}" AS g, bounds, ST_Transform(g.geom, 3857) AS m
+            WHERE ST_Intersects(g.geom, bounds.grown)),
+        kept AS (
+            SELECT DISTINCT ON (floor((ux + {b}) / {cell}), floor((uy + {b}) / {cell})) *
+            FROM units ORDER BY floor((ux + {b}) / {cell}), floor((uy + {b}) / {cell}), fid)
+        SELECT ST_AsMVT(t, '{layer.id}', {e}, 'geom'{", '__fid'" if fid else ""}) FROM (
+            SELECT ST_AsMVTGeom(kept.m, bounds.tile, {e}, {b}, true) AS geom, {", ".join(attrs)}
+            FROM kept, bounds ORDER BY kept.fid) AS t
         WHERE t.geom IS NOT NULL"""
 
 

@@ -19,7 +19,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -44,6 +44,8 @@ class _Snapshot:
     meta: dict
     documents: dict[str, dict]
     search: dict[str, dict[str, list[str]]]
+    # layers left in the database and queried there (PostGIS: the synthetic ones): id -> count
+    remote: dict[str, int] = field(default_factory=dict)
 
 
 def _decode(frame: gpd.GeoDataFrame, layer_id: str) -> gpd.GeoDataFrame:
@@ -218,8 +220,13 @@ class BuildStore:
 
     def synthetic_ids(self) -> list[str]:
         """The synthetic layers the loaded file has (`atlas synth`); none in a normal build."""
-        layers = self.snapshot().layers
-        return [lid for lid in SYNTH_LAYERS if lid in layers]
+        snap = self.snapshot()
+        return [lid for lid in SYNTH_LAYERS if lid in snap.layers or lid in snap.remote]
+
+    def remote_layer(self, layer_id: str):
+        """A layer answered by the storage itself (server.pgitems.RemoteLayer), or None: the
+        layer is in memory."""
+        return None
 
 class AtlasStore(BuildStore):
     """The embedded backend: a built GeoPackage file, re-read when it is replaced (the

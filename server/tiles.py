@@ -95,6 +95,9 @@ def tile(layer_id: str, z: str, x: str, y: str):
     if datum not in mvt.DATUMS:
         raise ogc.bad(f"datum must be one of {', '.join(mvt.DATUMS)}, not {datum[:40]!r}")
 
+    if datum != "wgs84" and _store().remote_layer(layer.id) is not None:
+        raise ogc.bad(f"collection {layer.id!r} is served in WGS84 only on this server")
+
     def make():
         store = _store()
         # PostGIS makes WGS84 tiles itself (ST_AsMVT); GCJ-02 is shifted in process

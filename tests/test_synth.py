@@ -22,9 +22,10 @@ from layers import synth
 from layers.build import build
 from layers.registry import LAYERS, SYNTH_LAYERS
 from layers.sources import DEFAULT_SOURCES
-from server import create_app, mvt, mvtpoints, ogc
+from server import mvt, mvtpoints, ogc
 from server.cli import main as atlas
 from server.store import AtlasStore, read_meta
+from tests.conftest import make_app
 
 POINTS = 2000
 WUHAN = (114.30, 30.59)
@@ -46,7 +47,7 @@ def synth_atlas(tmp_path_factory, frames) -> object:
 
 @pytest.fixture(scope="session")
 def synth_app(synth_atlas):
-    return create_app({"DATA": str(synth_atlas), "TESTING": True})
+    return make_app(synth_atlas)  # on PostGIS in the suite's second pass
 
 
 @pytest.fixture()
