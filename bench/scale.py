@@ -35,9 +35,9 @@ import argparse
 import contextlib
 import json
 import math
+import os
 import random
 import re
-import resource
 import shutil
 import sqlite3
 import statistics
@@ -150,18 +150,23 @@ def dataset(points: int, reuse: bool) -> tuple[Path, dict]:
     meta = synth_meta(path) if reuse and path.exists() else None
     if meta and meta.get("points") == points and meta.get("seed") == SEED:
         return path, {"reused": True, "bytes": path.stat().st_size}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    log = DATA / f"synth-{points}.log"
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "server.cli", "synth", "--points", str(points),
-                          "--seed", str(SEED), "--out", str(path)], cwd=REPO, check=True,
-                         capture_output=True, text=True).stdout
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "server.cli", "synth", "--points", str(points),
+                                 "--seed", str(SEED), "--out", str(path)], cwd=REPO, stdout=out,
+                                stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own CPU time and peak memory
     wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    generation = re.search(r"generation ([\d.]+) s", out)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise RuntimeError(f"atlas synth --points {points} failed ({proc.returncode})")
+    generation = re.search(r"generation ([\d.]+) s", log.read_text())
     return path, {"reused": False, "wall_s": round(wall, 1),
-                  "cpu_s": round(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, 1),
+                  "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
                   "generation_wall_s": float(generation.group(1)) if generation else None,
-                  "peak_rss_mb": round(after.ru_maxrss / 1024),  # the largest child so far
+                  "peak_rss_mb": round(usage.ru_maxrss / 1024),
+                  "load_average": os.getloadavg(),
                   "bytes": path.stat().st_size}
 
 
@@ -326,6 +331,7 @@ def measure(backend: Backend, gpkg: Path, points: int, args, tmp: Path) -> dict:
             for _, x, y in warm_tiles[z]:
                 fetch(server.base + template.format(z=z, x=x, y=y))
         out: dict = {"load": loaded, "first_answer_s": round(first, 1),
+                     "load_average_before": os.getloadavg(),
                      "first_answer_request_ms": round(first_ms, 1), "items": {}, "tiles": {}}
         for case, script in scripts.items():
             out["items"][case] = r = wrk(server.base, script, args.duration, args.rounds)
@@ -337,6 +343,7 @@ def measure(backend: Backend, gpkg: Path, points: int, args, tmp: Path) -> dict:
                   f"p99 {t['p99_ms']} ms  bytes median {t['median_bytes']:,} max {t['max_bytes']:,}",
                   flush=True)
         out["processes"] = rss(server.pids)
+        out["load_average_after"] = os.getloadavg()
     return out
 
 
