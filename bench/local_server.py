@@ -34,13 +34,14 @@ def wait(url: str, seconds: float = 60) -> None:
 
 
 @contextlib.contextmanager
-def atlas_process(data: Path, repo: Path = REPO, *extra: str,
+def atlas_process(data: Path | str, repo: Path = REPO, *extra: str,
                   seconds: float = 60) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`atlas serve` of checkout `repo` on `data`; yields its base URL and process (for its
-    workers' memory), then stops it."""
+    """`atlas serve` of checkout `repo` on `data` (a GeoPackage, or a postgresql:// URL for the
+    PostGIS backend); yields its base URL and process (for its workers' memory), then stops it."""
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(repo))
-    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--data", str(data),
+    source = ["--db", str(data)] if str(data).startswith("postgresql://") else ["--data", str(data)]
+    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", *source,
                              "--port", str(port), *extra], cwd=repo, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"

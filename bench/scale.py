@@ -54,7 +54,11 @@ import numpy as np
 import pyogrio
 import shapely
 from api import machine
-from local_server import atlas_process
+from local_server import atlas_process, free_port, wait
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import pg_local  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "bench" / ".scale-data"
@@ -85,6 +89,7 @@ class Backend:
 
     name = "?"
     description = ""
+    item_format = "SE%%07d"  # Lua format of the item id of row n (the synth ids: SE0000001 …)
 
     def check(self) -> None:
         """Raise Unavailable if this backend cannot run here."""
@@ -124,7 +129,134 @@ class Embedded(Backend):
         return f"/tiles/{layer}/{{z}}/{{x}}/{{y}}.mvt"
 
 
-BACKENDS: list[Backend] = [Embedded()]
+class _Database:
+    """One PostgreSQL + PostGIS server for the run (tools/pg_local.py, loopback), a database
+    per point count, loaded once with `layers.postgis.load_gpkg` (what `atlas build --db` and
+    `atlas synth --db` do) and shared by the PostGIS backend and tipg."""
+
+    def __init__(self) -> None:
+        self.root: Path | None = None
+        self.url = ""
+        self.loaded: dict[str, tuple[str, str, dict]] = {}  # gpkg -> (url, schema, load info)
+
+    def check(self) -> None:
+        try:
+            pg_local.bin_dir()
+        except pg_local.PostgresMissing as exc:
+            raise Unavailable(str(exc)) from None
+
+    def load(self, gpkg: Path) -> tuple[str, str, dict]:
+        import psycopg
+
+        from layers.postgis import load_gpkg
+
+        if str(gpkg) in self.loaded:
+            return self.loaded[str(gpkg)]
+        if self.root is None:
+            self.root = Path(tempfile.mkdtemp(prefix="atlas-scale-pg-"))
+            self.root.chmod(0o755)
+            self.url = pg_local.start(self.root / "data")
+        name = "scale_" + re.sub(r"[^a-z0-9]+", "_", gpkg.stem.lower())
+        with psycopg.connect(self.url, autocommit=True) as con:
+            con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            con.execute(f"CREATE DATABASE {name}")
+        url = self.url.rsplit("/", 1)[0] + "/" + name
+        with psycopg.connect(url, autocommit=True) as con:
+            con.execute("CREATE EXTENSION postgis")
+        report = load_gpkg(gpkg, url)
+        info = {"seconds": round(report.seconds, 1),
+                "how": "load_gpkg: COPY of every table, GiST and id indexes, ANALYZE, switch"}
+        self.loaded[str(gpkg)] = (url, report.schema, info)
+        return self.loaded[str(gpkg)]
+
+    def close(self) -> None:
+        if self.root is not None:
+            pg_local.remove(self.root / "data")
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+DATABASE = _Database()
+
+
+class Postgis(Backend):
+    name = "postgis"
+    description = ("atlas serve --db (gunicorn gthread, N workers x 8 threads): the synthetic "
+                   "layers stay in PostGIS — items by SQL (GiST bbox), tiles by ST_AsMVT")
+
+    def check(self) -> None:
+        DATABASE.check()
+
+    def load(self, gpkg: Path, work: Path) -> dict:
+        return DATABASE.load(gpkg)[2]
+
+    @contextlib.contextmanager
+    def serve(self, gpkg: Path, workers: int) -> Iterator[Server]:
+        url = DATABASE.load(gpkg)[0]
+        with atlas_process(url, REPO, "--workers", str(workers), seconds=600) as (base, proc):
+            yield Server(base, [proc.pid])
+
+    def items_path(self, layer: str) -> str:
+        return f"/api/collections/{layer}/items"
+
+    def tile_path(self, layer: str) -> str:
+        return f"/tiles/{layer}/{{z}}/{{x}}/{{y}}.mvt"
+
+
+TIPG_VENV = REPO / "bench" / ".venv-tipg"
+
+
+class Tipg(Backend):
+    """The peer: tipg (developmentseed; FastAPI + asyncpg, PostGIS ST_AsMVT) on the same
+    database, under uvicorn with the same worker count, in a venv of its own."""
+
+    name = "tipg"
+    description = ("tipg (PyPI) under uvicorn, N workers, on the same PostGIS database and "
+                   "tables, its defaults (MVT extent 4096, buffer 256, at most 10,000 "
+                   "features a tile, items limit as asked)")
+
+    def check(self) -> None:
+        DATABASE.check()
+        python = TIPG_VENV / "bin" / "python"
+        if not python.exists():
+            subprocess.run([sys.executable, "-m", "venv", str(TIPG_VENV)], check=True)
+            subprocess.run([str(TIPG_VENV / "bin" / "pip"), "install", "--quiet", "tipg", "uvicorn"],
+                           check=True)
+        self.version = subprocess.run([str(python), "-c", "import tipg; print(tipg.__version__)"],
+                                      capture_output=True, text=True, check=True).stdout.strip()
+
+    def load(self, gpkg: Path, work: Path) -> dict:
+        url, schema, _ = DATABASE.load(gpkg)
+        self.schema = schema
+        return {"seconds": 0.0, "how": f"the postgis backend's database ({schema}), as loaded"}
+
+    @contextlib.contextmanager
+    def serve(self, gpkg: Path, workers: int) -> Iterator[Server]:
+        url, schema, _ = DATABASE.load(gpkg)
+        port = free_port()
+        env = dict(os.environ, DATABASE_URL=url, TIPG_DB_SCHEMAS=json.dumps([schema]),
+                   TIPG_DB_TABLES=json.dumps([f"{schema}.{LAYER}"]))
+        proc = subprocess.Popen([str(TIPG_VENV / "bin" / "uvicorn"), "tipg.main:app", "--host",
+                                 "127.0.0.1", "--port", str(port), "--workers", str(workers),
+                                 "--log-level", "warning", "--no-access-log"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait(base + "/healthz", 600)
+            yield Server(base, [proc.pid])
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+    item_format = "%%d"  # tipg's id is the table's primary key: fid, the row number
+
+    def items_path(self, layer: str) -> str:
+        return f"/collections/{self.schema}.{layer}/items"
+
+    def tile_path(self, layer: str) -> str:
+        return f"/collections/{self.schema}.{layer}/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}"
+
+
+BACKENDS: list[Backend] = [Embedded(), Postgis(), Tipg()]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -211,12 +343,12 @@ CASES = {  # name -> Lua lines that set `path` (items = the backend's items path
     "items limit=100": '  path = "%(items)s?limit=100&offset=" .. math.random(0, points - 100)',
     "items bbox 0.5° limit=100": '  path = "%(items)s?limit=100&bbox=" .. box(0.5)',
     "items bbox 4° limit=100": '  path = "%(items)s?limit=100&bbox=" .. box(4)',
-    "one item": '  path = string.format("%(items)s/SE%%07d", math.random(1, points))',
+    "one item": '  path = string.format("%(items)s/%(item)s", math.random(1, points))',
 }
 
 
-def lua(case: str, items: str, points: int, tmp: Path) -> Path:
-    body = CASES[case] % {"items": items}
+def lua(case: str, items: str, points: int, tmp: Path, item: str = "SE%%07d") -> Path:
+    body = CASES[case] % {"items": items, "item": item}
     script = LUA % {"seed": SEED, "points": points, "body": body, "x0": EAST[0], "y0": EAST[1],
                     "x1": EAST[2], "y1": EAST[3]}
     path = tmp / f"{re.sub(r'[^a-z0-9]+', '-', case.lower())}.lua"
@@ -323,7 +455,7 @@ def measure(backend: Backend, gpkg: Path, points: int, args, tmp: Path) -> dict:
         items = backend.items_path(LAYER)
         first_ms, _ = fetch(f"{server.base}{items}?limit=1")
         first = time.perf_counter() - started
-        scripts = {case: lua(case, items, points, tmp) for case in CASES}
+        scripts = {case: lua(case, items, points, tmp, backend.item_format) for case in CASES}
         for script in scripts.values():  # every worker reads the file and prepares the layer
             wrk(server.base, script, 2, 1)
         template = backend.tile_path(LAYER)
@@ -413,6 +545,7 @@ def main() -> int:
         print(table(result))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        DATABASE.close()
     return 0
 
 

@@ -142,6 +142,10 @@ def _copy_layer(con, schema: str, table: str, gpkg: Path) -> int:
         for i in range(len(frame)):
             copy.write_row((i + 1, *[_cell(v[i]) for v in values], wkb[i]))
     con.execute(f'CREATE INDEX ON {schema}."{table}" USING gist (geom)')
+    for key in ("adcode", "id"):  # one item by its API id
+        if key in columns:
+            con.execute(f'CREATE INDEX ON {schema}."{table}" ("{key}")')
+            break
     return len(frame)
 
 

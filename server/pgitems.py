@@ -85,8 +85,14 @@ def select_page(run: Query, layer: Layer, schema: str, query: ogc.Query,
     else:
         matched = total
     limit = "" if query.limit is None else f" LIMIT {int(query.limit)}"
-    rows = run(f"SELECT {_select_list(layer)} FROM {table}{clause} ORDER BY fid{limit} "
-               f"OFFSET {int(query.offset)}", params) if query.offset < matched else []
+    if query.offset >= matched:
+        rows: list[tuple] = []
+    elif clause:
+        rows = run(f"SELECT {_select_list(layer)} FROM {table}{clause} ORDER BY fid{limit} "
+                   f"OFFSET {int(query.offset)}", params)
+    else:  # fid runs 1…N in layer order: the page is a range of the key, not a scan to OFFSET
+        rows = run(f"SELECT {_select_list(layer)} FROM {table} WHERE fid > %s ORDER BY fid{limit}",
+                   [int(query.offset)])
     return [_feature(layer, r) for r in rows], matched
 
 
