@@ -45,12 +45,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("ATLAS")
     if config:
         app.config.update(config)
+    store = app.extensions["atlas_store"] = AtlasStore(Path(app.config["DATA"]))
+    http.install_app(app, store.serving_stamp)
     proxies = int(app.config.get("PROXY_COUNT") or 0)
-    if proxies > 0:  # trust X-Forwarded-For/Proto/Host/Prefix from that many proxies
+    if proxies > 0:  # trust X-Forwarded-For/Proto/Host/Prefix from that many proxies; outside
+        # the fast path, so its answers are keyed by the forwarded scheme, host and prefix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
                                 x_host=proxies, x_prefix=proxies)
-    http.install_app(app)
-    store = app.extensions["atlas_store"] = AtlasStore(Path(app.config["DATA"]))
 
     @app.before_request
     def pin_build():  # one build per answer, even when a new one lands mid-request

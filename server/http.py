@@ -13,11 +13,16 @@
 - **Pages with a CSP nonce** (`nonce_page`) are cached with a placeholder; each answer gets a
   fresh nonce, and its gzip body is spliced from precompressed pieces (no compression per
   request).
+- **Fast path.** `FastPath` (WSGI middleware in front of Flask) replays a 200 that `cached`
+  made, byte for byte with its headers, to the next GET of the same URL (scheme, host, prefix,
+  path, query) and coding while the build that made it is still the one served, before any
+  routing or request context; a 304 when If-None-Match names it. Misses go to Flask.
 - `finish` (installed on the app) negotiates whatever a route answered on its own.
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import secrets
@@ -27,6 +32,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
 
@@ -225,9 +231,14 @@ def _cache_control(status: int, max_age: int | None) -> str:
     return f"public, max-age={max_age}"
 
 
+def held_tag(tag: str, held: str, coding: str) -> str:
+    """The ETag a 304 repeats: the client's own when it names this resource, else ours."""
+    return held if _opaque(held) == _opaque(tag) else variant_tag(tag, coding)
+
+
 def not_modified(tag: str, held: str, coding: str, cache_control: str) -> Response:
     response = Response(status=304)
-    response.headers["ETag"] = held if _opaque(held) == _opaque(tag) else variant_tag(tag, coding)
+    response.headers["ETag"] = held_tag(tag, held, coding)
     response.headers["Cache-Control"] = cache_control
     response.vary.add("Accept-Encoding")
     response.atlas_negotiated = True  # type: ignore[attr-defined]
@@ -266,7 +277,11 @@ def respond(status: int, headers: dict, body: bytes | Body, tag: str | None = No
 def cached(key: tuple, make: Callable[[], tuple[int, dict, bytes]], *,
            max_age: int | None = None, cache_control: str | None = None) -> Response:
     """An answer that depends only on `key` (which must hold the build's stamp and every
-    request detail the body uses): 304 before any work, else made once and kept."""
+    request detail the body uses): 304 before any work, else made once and kept.
+
+    A 200 from here is replayed by `FastPath` as it went out (after the app's hooks): the
+    caller returns it unchanged, and the body depends on nothing but the URL, the coding and
+    the build."""
     tag = etag(*key)
     control = cache_control or _cache_control(200, max_age)
     held = matched(request.headers.get("If-None-Match"), tag)
@@ -285,7 +300,17 @@ def cached(key: tuple, make: Callable[[], tuple[int, dict, bytes]], *,
                        cache_control=control if status == 200 else None)
     if status == 200 and body.nbytes != size:  # a new variant was made: keep the bound
         CACHE.trim(_limit())
+    if status == 200:
+        _mark_replayable(tag, control, headers)
     return response
+
+
+def _mark_replayable(tag: str, control: str, headers: dict) -> None:
+    """Tell `FastPath` (on the way out) that this 200 may be replayed, and for which build."""
+    store = current_app.extensions.get("atlas_store")
+    if store is not None:  # the build pinned for this request: the one the body was made from
+        request.environ[REPLAYABLE] = Replayable(store.snapshot().stamp, tag, control,
+                                                 frozenset(h.lower() for h in headers))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -369,6 +394,126 @@ def nonce_page(key: tuple, make: Callable[[str], bytes]) -> tuple[Response, str]
 
 
 # ---------------------------------------------------------------------------------------------
+# Cache-hit fast path
+
+REPLAYABLE = "atlas.replayable"  # environ key `cached` sets on a 200 FastPath may keep
+# What a 304 does not repeat from the 200: the representation's own headers (a 304 sets its
+# ETag, Cache-Control and Vary anew) and the route's (a 304 is answered before they are made).
+_REPRESENTATION = frozenset({"content-type", "content-length", "content-encoding", "etag", "vary",
+                             "cache-control"})
+
+
+@dataclass(frozen=True)
+class Replayable:
+    stamp: Any  # the build the body was made from (the store's stamp)
+    tag: str  # the resource's ETag (identity representation)
+    control: str  # its Cache-Control
+    route_headers: frozenset[str]  # lower-case names the route set itself
+
+
+@dataclass(frozen=True)
+class Replay:
+    """One 200 as it went out, and what a 304 for it repeats."""
+
+    mark: Replayable
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    kept: list[tuple[str, str]]  # CORS, CSP, nosniff, …: what the app's hooks added
+
+    @classmethod
+    def of(cls, mark: Replayable, status: str, headers: list[tuple[str, str]], body: bytes) -> Replay:
+        skip = _REPRESENTATION | mark.route_headers
+        return cls(mark, status, list(headers), body,
+                   [(k, v) for k, v in headers if k.lower() not in skip])
+
+    def answer(self, if_none_match: str | None, coding: str, start_response: Callable) -> list[bytes]:
+        held = matched(if_none_match, self.mark.tag)
+        if held is None:
+            start_response(self.status, list(self.headers))
+            return [self.body]
+        start_response("304 NOT MODIFIED", [("ETag", held_tag(self.mark.tag, held, coding)),
+                                            ("Cache-Control", self.mark.control),
+                                            ("Vary", "Accept-Encoding"), *self.kept])
+        return []
+
+
+@functools.lru_cache(maxsize=256)
+def negotiated(accept_encoding: str | None) -> str:
+    """`choose_coding`, remembered per header value (clients send a handful of them)."""
+    return choose_coding(accept_encoding)
+
+
+def request_key(environ: dict, coding: str) -> tuple:
+    """Every request detail a `cached` body may use: scheme, host and prefix (absolute links,
+    after ProxyFix when it is installed outside), path and raw query, and the coding."""
+    return (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"), environ.get("SERVER_NAME"),
+            environ.get("SERVER_PORT"), environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", ""), coding)
+
+
+class FastPath:
+    """WSGI middleware: replays `cached` 200s (and their 304s) without entering Flask.
+
+    `serving` returns the stamp of the build a request would be answered from now (None when
+    a new file waits to be loaded): an answer is replayed only while it equals the stamp the
+    answer was made from, so a new build is served from its first request on. Bounded by
+    `limit` bytes of bodies (kept once already by `CACHE`, so mostly shared), oldest out."""
+
+    def __init__(self, app: Callable, serving: Callable[[], Any], limit: int) -> None:
+        self.app, self.serving, self.limit = app, serving, limit
+        self._items: dict[tuple, Replay] = {}  # reads take no lock: one dict lookup is atomic
+        self._nbytes = 0
+        self._lock = threading.Lock()
+        self.hits = 0  # approximate under threads; for tests and curiosity
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") != "GET":
+            return self.app(environ, start_response)
+        coding = negotiated(environ.get("HTTP_ACCEPT_ENCODING"))
+        key = request_key(environ, coding)
+        replay = self._items.get(key)
+        if replay is not None and replay.mark.stamp == self.serving():
+            self.hits += 1
+            return replay.answer(environ.get("HTTP_IF_NONE_MATCH"), coding, start_response)
+        return self._through(key, environ, start_response)
+
+    def _through(self, key: tuple, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        seen: list = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            seen[:] = [status, headers]
+            return start_response(status, headers, exc_info)
+
+        out = self.app(environ, capture)
+        mark = environ.get(REPLAYABLE)
+        if mark is None or not seen or not seen[0].startswith("200 "):
+            return out
+        try:  # a cached body is one bytes object already: joining it does not copy
+            body = b"".join(out)
+        finally:
+            if hasattr(out, "close"):
+                out.close()
+        self._put(key, Replay.of(mark, seen[0], seen[1], body))
+        return [body]
+
+    def _put(self, key: tuple, replay: Replay) -> None:
+        size = len(replay.body)
+        if size > self.limit // 4:  # as CACHE: too large to keep without pushing out the rest
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            self._nbytes += size - (len(old.body) if old else 0)
+            self._items[key] = replay
+            while self._nbytes > self.limit and self._items:
+                self._nbytes -= len(self._items.pop(next(iter(self._items))).body)
+
+    @property
+    def nbytes(self) -> int:
+        return self._nbytes
+
+
+# ---------------------------------------------------------------------------------------------
 # Flask glue
 
 
@@ -416,6 +561,11 @@ def install(blueprint: Blueprint, methods: Iterable[str] = ("GET", "HEAD", "OPTI
         return response
 
 
-def install_app(app: Flask) -> None:
-    """Every answer of the app goes through `finish` (the routes' own go through `respond`)."""
+def install_app(app: Flask, serving: Callable[[], Any]) -> None:
+    """Every answer of the app goes through `finish` (the routes' own go through `respond`), and
+    `FastPath` replays the cached ones. Install before ProxyFix wraps the app, so the fast
+    path sees the forwarded scheme, host and prefix."""
     app.after_request(finish)
+    limit = int(app.config.get("RESPONSE_CACHE_BYTES", DEFAULT_CACHE_BYTES))
+    app.wsgi_app = app.extensions["atlas_fastpath"] = FastPath(  # type: ignore[method-assign]
+        app.wsgi_app, serving, limit)

@@ -116,6 +116,20 @@ class AtlasStore:
             return None
         return (st.st_mtime, st.st_ino)
 
+    def _still_serving(self, stamp: tuple[float, int] | None) -> _Snapshot | None:
+        """The loaded build, if it answers for the file at `stamp`: the file is unchanged, gone,
+        or a replacement that already failed to load."""
+        current = self._snapshot
+        if current is not None and (stamp is None or stamp in (current.stamp, self._failed)):
+            return current
+        return None
+
+    def serving_stamp(self) -> tuple[float, int] | None:
+        """The stamp of the build a request would be answered from now, if it is loaded (one
+        stat, no read); None when a new file waits to be read."""
+        current = self._still_serving(self._stamp())
+        return current.stamp if current is not None else None
+
     def snapshot(self) -> _Snapshot:
         pinned = getattr(self._local, "pinned", None)
         if pinned is not None:
@@ -127,9 +141,9 @@ class AtlasStore:
 
     def _current(self) -> _Snapshot:
         stamp = self._stamp()
-        current = self._snapshot
-        if current is not None and (stamp is None or stamp in (current.stamp, self._failed)):
-            return current  # the file is unchanged, gone, or a replacement that already failed
+        current = self._still_serving(stamp)
+        if current is not None:
+            return current
         if stamp is None:
             raise AtlasUnavailable(f"no built atlas at {self.path.name}: run `atlas build`")
         with self._lock:
