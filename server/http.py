@@ -472,6 +472,12 @@ def negotiated(accept_encoding: str | None) -> Codings:
     return Codings(choose_coding(accept_encoding), choose_coding(accept_encoding, ("gzip",)))
 
 
+def _kept_nbytes(headers: list[tuple[str, str]]) -> int:
+    """What a replay holds besides its body, roughly (CPython objects: each header's tuple and
+    strings, the key): so many tiny answers cannot outgrow the bound."""
+    return 600 + sum(160 + len(k) + len(v) for k, v in headers)
+
+
 @dataclass(frozen=True)
 class CachedMark:
     """Set by `cached` on a 200: replayed as it went out, with the same 304s."""
@@ -501,7 +507,7 @@ class Replay:
 
     @property
     def nbytes(self) -> int:
-        return len(self.body)
+        return len(self.body) + _kept_nbytes(self.headers)
 
     def answer(self, if_none_match: str | None, codings: Codings,
                start_response: Callable) -> list[bytes]:
@@ -539,7 +545,7 @@ class NonceReplay:
 
     @property
     def nbytes(self) -> int:
-        return self.page.nbytes
+        return self.page.nbytes + _kept_nbytes(self.headers)
 
     def answer(self, if_none_match: str | None, codings: Codings,
                start_response: Callable) -> list[bytes]:
@@ -566,8 +572,8 @@ class FastPath:
     `serving` returns the stamp of the build a request would be answered from now (None when
     a new file waits to be loaded): an answer is replayed only while it equals the stamp the
     answer was made from, so a new build is served from its first request on. Bounded by
-    `limit` bytes of bodies (the CACHE's and the pages' own objects, so mostly shared),
-    oldest out."""
+    `limit` bytes (bodies, the CACHE's and the pages' own objects, so mostly shared, and the
+    headers around them), oldest out."""
 
     def __init__(self, app: Callable, serving: Callable[[], Any], limit: int) -> None:
         self.app, self.serving, self.limit = app, serving, limit
