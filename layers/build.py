@@ -10,6 +10,7 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -130,6 +131,9 @@ def _encode(frame: gpd.GeoDataFrame, layer: Layer) -> gpd.GeoDataFrame:
 
 def _meta(sources: Sources, counts: dict[str, int], catalogue_zones: int = 0) -> dict[str, object]:
     docs = [r.data for r in sources.of("documents")] + [DOCUMENT]
+    by_doc = {k: sources.count_by_doc(k) for k in ("parks", "clusters", "projects")}
+    if catalogue_zones:  # the catalogue's zones are parks its document names
+        by_doc["parks"] = {**by_doc["parks"], str(DOCUMENT["doc"]): catalogue_zones}
     return {
         "built_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "atlas_version": _package_version("hubei-cluster-atlas"),
@@ -148,9 +152,7 @@ def _meta(sources: Sources, counts: dict[str, int], catalogue_zones: int = 0) ->
         "sector_terms": [{**r.data, "inferred": r.inferred or None}
                          for r in sources.of("sector_terms")],
         "counts": counts,
-        "counts_by_doc": {k: sources.count_by_doc(k) for k in ("parks", "clusters", "projects")}
-        | ({"parks": {**sources.count_by_doc("parks"), DOCUMENT["doc"]: catalogue_zones}}
-           if catalogue_zones else {}),
+        "counts_by_doc": by_doc,
         "seeds_checked": sources.seeds_checked,
     }
 
@@ -201,7 +203,7 @@ def search_rows(frames: dict[str, gpd.GeoDataFrame]) -> list[tuple[str, str, str
 
 
 def write_gpkg(path: Path, frames: dict[str, gpd.GeoDataFrame], meta: dict,
-               texts: list[tuple[str, str, str]] = (),
+               texts: Sequence[tuple[str, str, str]] = (),
                extra: dict[str, gpd.GeoDataFrame] | None = None) -> None:
     """Write every table to `path` (which must not exist yet); `extra` tables (synthetic
     layers) are written after the real ones and kept out of the search terms."""

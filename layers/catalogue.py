@@ -186,13 +186,13 @@ def _check_records(cat: Catalogue, sources: Sources, adcodes: dict[int, int | No
     linked: dict[str, Record] = {}
     for code, rec in cat.places.items():
         d = rec.data
-        zone = codes.get(code)
-        if zone is None:
+        placed = codes.get(code)
+        if placed is None:
             if code not in codes_in_file:  # a malformed row is reported once, at its line
                 problems.append(f"{rec.where('code')}: not a code of {CATALOGUE_FILE}")
             continue
-        if d.get("name_zh") != zone.name_zh:
-            problems.append(f"{rec.where('name_zh')}: is not the catalogue's name {zone.name_zh!r}")
+        if d.get("name_zh") != placed.name_zh:
+            problems.append(f"{rec.where('name_zh')}: is not the catalogue's name {placed.name_zh!r}")
         county, city = d.get("county_adcode"), d.get("city_adcode")
         # The catalogue gives no place: the finest place given is read from the name.
         finest = "county_adcode" if county else "city_adcode"

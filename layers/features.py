@@ -131,7 +131,7 @@ def parks_layer(sources: Sources, placer: Placer, layer: Layer,
         else:
             row["geometry"] = placer.place(d)
         zone = zone_of.get(d["id"])
-        if zone:
+        if zone and catalogue:  # zone_of is empty without a catalogue
             link = catalogue.places[zone.code]
             row["inferred"].pop("level", None)  # level now stated by the catalogue
             row["inferred"]["catalogue_code"] = link.inferred["park"]
@@ -143,13 +143,15 @@ def parks_layer(sources: Sources, placer: Placer, layer: Layer,
 
     for rec in sources.of("parks"):
         row_of(rec)
-    rows = list(rows.values())
-    for zone in catalogue.zones if catalogue else []:
+    out = list(rows.values())
+    if catalogue is None:
+        return _frame(out, layer)
+    for zone in catalogue.zones:
         rec = catalogue.places[zone.code]
         d = rec.data
         if d.get("park"):
             continue
-        rows.append({
+        out.append({
             **dict.fromkeys(layer.field_names),  # absent, not NaN: JSON fields stay null
             "id": zone.feature_id, "name_zh": zone.name_zh, "name_en": d["name_en"],
             "kind": zone.kind, "status": "existing", "city_adcode": d["city_adcode"],
@@ -160,7 +162,7 @@ def parks_layer(sources: Sources, placer: Placer, layer: Layer,
             **_catalogue_fields(catalogue, zone),
             "geometry": placer.place(d),
         })
-    return _frame(rows, layer)
+    return _frame(out, layer)
 
 
 def cluster_zones(clusters: gpd.GeoDataFrame, parks: gpd.GeoDataFrame,

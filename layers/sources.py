@@ -438,6 +438,7 @@ def placement_problems(rec: Record, streets: dict[str, tuple[str, int]]) -> list
     county, city, given = d.get("county_adcode"), d.get("city_adcode"), d.get("precision")
     if given is None:
         return [f"{rec.where()}: precision: required field is missing"]
+    wants: tuple[str, ...]
     if isinstance(city, int) and city % 10000 == 0:
         wants = ("province",)  # a province code (xx0000): the seed names no city
     elif d.get("geonameid"):
@@ -501,6 +502,12 @@ def _read_files(root: Path, problems: list[str]) -> list[Record]:
     return records
 
 
+def _given(records: list[Record], key: str) -> set[str]:
+    """The values of `key` the records give; a record without one is reported on its own, and
+    must not make a missing reference elsewhere look known."""
+    return {r.data[key] for r in records if r.data.get(key) is not None}
+
+
 def load_sources(
     root: Path = DEFAULT_SOURCES,
     adcodes: dict[int, int | None] | None = None,
@@ -521,8 +528,8 @@ def load_sources(
     seeds = load_seed_lines(seeds_dir) if seeds_dir else None
     ctx = _Context(
         adcodes=adcodes or {},
-        sectors={r.data.get("code") for r in by_kind["sectors"]},
-        docs={r.data.get("doc") for r in by_kind["documents"]},
+        sectors=_given(by_kind["sectors"], "code"),
+        docs=_given(by_kind["documents"], "doc"),
         seeds=seeds,
         problems=problems,
         streets=places.load_streets(root),

@@ -48,16 +48,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("ATLAS")
     if config:
         app.config.update(config)
-    proxies = int(app.config.get("PROXY_COUNT") or 0)
-    if proxies > 0:  # trust X-Forwarded-For/Proto/Host/Prefix from that many proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
-                                x_host=proxies, x_prefix=proxies)
-    http.install_app(app)
     replicas = app.config["DB_REPLICAS"]
     store = app.extensions["atlas_store"] = open_store(
         Path(app.config["DATA"]), app.config["DB"] or None,
         replicas.split() if isinstance(replicas, str) else list(replicas),
         float(app.config["DB_POLL_SECONDS"]))
+    http.install_app(app, store.serving_stamp)
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies > 0:  # trust X-Forwarded-For/Proto/Host/Prefix from that many proxies; outside
+        # the fast path, so its answers are keyed by the forwarded scheme, host and prefix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
+                                x_host=proxies, x_prefix=proxies)
 
     @app.before_request
     def pin_build():  # one build per answer, even when a new one lands mid-request

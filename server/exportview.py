@@ -216,7 +216,8 @@ def parse_export(args: Mapping[str, Sequence[str]], known: Known, *,
     return view
 
 
-def zoom_extent(center: tuple[float, float], zoom: float, aspect: float) -> tuple[float, ...]:
+def zoom_extent(center: tuple[float, float], zoom: float,
+                aspect: float) -> tuple[float, float, float, float]:
     """The lon/lat box the interactive map shows at this centre and zoom, for a viewport
     NOMINAL_VIEWPORT_PX wide with the paper's aspect (width / height)."""
     lon, lat = center

@@ -13,11 +13,17 @@
 - **Pages with a CSP nonce** (`nonce_page`) are cached with a placeholder; each answer gets a
   fresh nonce, and its gzip body is spliced from precompressed pieces (no compression per
   request).
+- **Fast path.** `FastPath` (WSGI middleware in front of Flask) replays a 200 that `cached`
+  made, byte for byte with its headers, to the next GET of the same URL (scheme, host, prefix,
+  path, query) and coding while the build that made it is still the one served, before any
+  routing or request context; a 304 when If-None-Match names it. A `nonce_page` is replayed
+  with a fresh nonce spliced into its body and headers. Misses go to Flask.
 - `finish` (installed on the app) negotiates whatever a route answered on its own.
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import secrets
@@ -27,6 +33,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
 
@@ -247,9 +254,14 @@ def _cache_control(status: int, max_age: int | None) -> str:
     return f"public, max-age={max_age}"
 
 
+def held_tag(tag: str, held: str, coding: str) -> str:
+    """The ETag a 304 repeats: the client's own when it names this resource, else ours."""
+    return held if _opaque(held) == _opaque(tag) else variant_tag(tag, coding)
+
+
 def not_modified(tag: str, held: str, coding: str, cache_control: str) -> Response:
     response = Response(status=304)
-    response.headers["ETag"] = held if _opaque(held) == _opaque(tag) else variant_tag(tag, coding)
+    response.headers["ETag"] = held_tag(tag, held, coding)
     response.headers["Cache-Control"] = cache_control
     response.vary.add("Accept-Encoding")
     response.atlas_negotiated = True  # type: ignore[attr-defined]
@@ -288,7 +300,11 @@ def respond(status: int, headers: dict, body: bytes | Body, tag: str | None = No
 def cached(key: tuple, make: Callable[[], tuple[int, dict, bytes]], *,
            max_age: int | None = None, cache_control: str | None = None) -> Response:
     """An answer that depends only on `key` (which must hold the build's stamp and every
-    request detail the body uses): 304 before any work, else made once and kept."""
+    request detail the body uses): 304 before any work, else made once and kept.
+
+    A 200 from here is replayed by `FastPath` as it went out (after the app's hooks): the
+    caller returns it unchanged, and the body depends on nothing but the URL, the coding and
+    the build."""
     tag = etag(*key)
     control = cache_control or _cache_control(200, max_age)
     held = matched(request.headers.get("If-None-Match"), tag)
@@ -307,7 +323,17 @@ def cached(key: tuple, make: Callable[[], tuple[int, dict, bytes]], *,
                        cache_control=control if status == 200 else None)
     if status == 200 and body.nbytes != size:  # a new variant was made: keep the bound
         CACHE.grew(key, _limit())
+    if status == 200:
+        _mark_replayable(tag, control, headers)
     return response
+
+
+def _mark_replayable(tag: str, control: str, headers: dict) -> None:
+    """Tell `FastPath` (on the way out) that this 200 may be replayed, and for which build."""
+    stamp = _pinned_stamp()
+    if stamp is not None:
+        request.environ[REPLAYABLE] = CachedMark(stamp, tag, control,
+                                                 frozenset(h.lower() for h in headers))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -328,28 +354,69 @@ def _deflate_piece(data: bytes, level: int = 6) -> bytes:
 _DEFLATE_END = zlib.compressobj(6, zlib.DEFLATED, -15).flush()  # an empty final block
 
 
+_CRC_COMBINED = 4096  # pieces at least this long have their CRC combined, not recomputed
+
+
+def _crc_shift(length: int) -> tuple[int, ...]:
+    """CRC-32 through `length` more bytes, as a linear map of the CRC so far: for any `data` of
+    that length, crc32(data, c) == _shifted(c, shift) ^ crc32(data). The images of the 32 bits."""
+    zeros = bytes(length)
+    base = zlib.crc32(zeros)
+    return tuple(zlib.crc32(zeros, 1 << bit) ^ base for bit in range(32))
+
+
+def _shifted(crc: int, shift: tuple[int, ...]) -> int:
+    out = 0
+    for image in shift:
+        if not crc:
+            break
+        if crc & 1:
+            out ^= image
+        crc >>= 1
+    return out
+
+
 @dataclass
 class NoncePage:
     pieces: list[bytes]  # the page split at the placeholder
     packed: list[bytes]  # each piece deflated on its own
+    crcs: list[int]  # each piece's CRC-32 alone
+    shifts: list[tuple[int, ...] | None]  # each long piece's `_crc_shift`: the gzip trailer's
+    # CRC is combined from the pieces' in microseconds, not recomputed over the page per answer
 
     @classmethod
     def of(cls, html: bytes) -> NoncePage:
         pieces = html.split(NONCE_PLACEHOLDER.encode())
-        return cls(pieces, [_deflate_piece(p) for p in pieces])
+        return cls(pieces, [_deflate_piece(p) for p in pieces], [zlib.crc32(p) for p in pieces],
+                   [_crc_shift(len(p)) if len(p) >= _CRC_COMBINED else None for p in pieces])
 
     def identity(self, nonce: str) -> bytes:
         return nonce.encode().join(self.pieces)
 
-    def gzip(self, nonce: str, identity: bytes) -> bytes:
+    def length(self, nonce: str) -> int:
+        return sum(map(len, self.pieces)) + len(nonce.encode()) * (len(self.pieces) - 1)
+
+    def crc(self, nonce: str) -> int:
+        """CRC-32 of `identity(nonce)`."""
+        token = nonce.encode()
+        crc = self.crcs[0] if self.shifts[0] else zlib.crc32(self.pieces[0])
+        for piece, piece_crc, shift in zip(self.pieces[1:], self.crcs[1:], self.shifts[1:]):
+            crc = zlib.crc32(token, crc)
+            crc = zlib.crc32(piece, crc) if shift is None else _shifted(crc, shift) ^ piece_crc
+        return crc
+
+    def gzip(self, nonce: str) -> bytes:
         token = _deflate_piece(nonce.encode(), 1)
         parts = [_GZIP_HEADER]
         for i, packed in enumerate(self.packed):
             if i:
                 parts.append(token)
             parts.append(packed)
-        parts += [_DEFLATE_END, struct.pack("<II", zlib.crc32(identity), len(identity) & 0xFFFFFFFF)]
+        parts += [_DEFLATE_END, struct.pack("<II", self.crc(nonce), self.length(nonce) & 0xFFFFFFFF)]
         return b"".join(parts)
+
+    def coded(self, nonce: str, coding: str) -> bytes:
+        return self.gzip(nonce) if coding == "gzip" else self.identity(nonce)
 
     @property
     def nbytes(self) -> int:
@@ -360,10 +427,15 @@ _PAGES: OrderedDict[tuple, NoncePage] = OrderedDict()
 _PAGES_LOCK = threading.Lock()
 
 
+def new_nonce() -> str:
+    return secrets.token_urlsafe(16)
+
+
 def nonce_page(key: tuple, make: Callable[[str], bytes]) -> tuple[Response, str]:
     """An HTML page that depends only on `key`, made once (with a placeholder nonce) and
     answered with a fresh nonce each time: (response, nonce) for the caller's CSP header.
-    No ETag (each answer differs in its nonce); `no-cache`."""
+    No ETag (each answer differs in its nonce); `no-cache`. `FastPath` replays the response
+    (after the app's hooks) with a fresh nonce spliced into the body and every header."""
     with _PAGES_LOCK:
         page = _PAGES.get(key)
         if page is not None:
@@ -375,19 +447,207 @@ def nonce_page(key: tuple, make: Callable[[str], bytes]) -> tuple[Response, str]
             limit = _limit() // 4
             while sum(p.nbytes for p in _PAGES.values()) > limit and len(_PAGES) > 1:
                 _PAGES.popitem(last=False)
-    nonce = secrets.token_urlsafe(16)
-    identity = page.identity(nonce)
+    nonce = new_nonce()
     coding = choose_coding(request.headers.get("Accept-Encoding"), ("gzip",))
-    if len(identity) < MIN_COMPRESS_BYTES:
+    if page.length(nonce) < MIN_COMPRESS_BYTES:
         coding = "identity"
-    response = Response(page.gzip(nonce, identity) if coding == "gzip" else identity,
-                        mimetype="text/html")
+    response = Response(page.coded(nonce, coding), mimetype="text/html")
     if coding == "gzip":
         response.headers["Content-Encoding"] = "gzip"
     response.vary.add("Accept-Encoding")
     response.headers["Cache-Control"] = "no-cache"
     response.atlas_negotiated = True  # type: ignore[attr-defined]
+    stamp = _pinned_stamp()
+    if stamp is not None:
+        request.environ[REPLAYABLE] = NonceMark(stamp, page, nonce, coding)
     return response, nonce
+
+
+# ---------------------------------------------------------------------------------------------
+# Cache-hit fast path
+
+REPLAYABLE = "atlas.replayable"  # environ key: how FastPath may replay this 200 (a mark below)
+# What a 304 does not repeat from the 200: the representation's own headers (a 304 sets its
+# ETag, Cache-Control and Vary anew) and the route's (a 304 is answered before they are made).
+_REPRESENTATION = frozenset({"content-type", "content-length", "content-encoding", "etag", "vary",
+                             "cache-control"})
+
+
+def _pinned_stamp() -> Any:
+    """The stamp of the build this request is answered from (pinned by the store), if any."""
+    store = current_app.extensions.get("atlas_store")
+    return store.snapshot().stamp if store is not None else None
+
+
+@dataclass(frozen=True)
+class Codings:
+    """What a client's Accept-Encoding gets: of all codings offered, and of gzip alone (nonce
+    pages, whose bodies are spliced from gzip pieces)."""
+
+    best: str
+    gzip_only: str
+
+
+@functools.lru_cache(maxsize=256)
+def negotiated(accept_encoding: str | None) -> Codings:
+    """Remembered per header value: clients send a handful of them."""
+    return Codings(choose_coding(accept_encoding), choose_coding(accept_encoding, ("gzip",)))
+
+
+def _kept_nbytes(headers: list[tuple[str, str]]) -> int:
+    """What a replay holds besides its body, roughly (CPython objects: each header's tuple and
+    strings, the key): so many tiny answers cannot outgrow the bound."""
+    return 600 + sum(160 + len(k) + len(v) for k, v in headers)
+
+
+@dataclass(frozen=True)
+class CachedMark:
+    """Set by `cached` on a 200: replayed as it went out, with the same 304s."""
+
+    stamp: Any  # the build the body was made from (the store's stamp)
+    tag: str  # the resource's ETag (identity representation)
+    control: str  # its Cache-Control
+    route_headers: frozenset[str]  # lower-case names the route set itself
+
+    def replay(self, status: str, headers: list[tuple[str, str]], body: bytes) -> Replay:
+        skip = _REPRESENTATION | self.route_headers
+        return Replay(self.stamp, self.tag, self.control, status, list(headers), body,
+                      [(k, v) for k, v in headers if k.lower() not in skip])
+
+
+@dataclass(frozen=True)
+class Replay:
+    """One 200 as it went out, and what a 304 for it repeats."""
+
+    stamp: Any
+    tag: str
+    control: str
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    kept: list[tuple[str, str]]  # CORS, CSP, nosniff, …: what the app's hooks added
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.body) + _kept_nbytes(self.headers)
+
+    def answer(self, if_none_match: str | None, codings: Codings,
+               start_response: Callable) -> list[bytes]:
+        held = matched(if_none_match, self.tag)
+        if held is None:
+            start_response(self.status, list(self.headers))
+            return [self.body]
+        start_response("304 NOT MODIFIED", [("ETag", held_tag(self.tag, held, codings.best)),
+                                            ("Cache-Control", self.control),
+                                            ("Vary", "Accept-Encoding"), *self.kept])
+        return []
+
+
+@dataclass(frozen=True)
+class NonceMark:
+    """Set by `nonce_page`: replayed with a fresh nonce in the body and every header."""
+
+    stamp: Any
+    page: NoncePage
+    nonce: str  # the one this answer went out with
+    coding: str
+
+    def replay(self, status: str, headers: list[tuple[str, str]], body: bytes) -> NonceReplay:
+        return NonceReplay(self.stamp, self.page, self.coding, status,
+                           [(k, v.replace(self.nonce, NONCE_PLACEHOLDER)) for k, v in headers])
+
+
+@dataclass(frozen=True)
+class NonceReplay:
+    stamp: Any
+    page: NoncePage
+    coding: str
+    status: str
+    headers: list[tuple[str, str]]  # the nonce replaced by the placeholder
+
+    @property
+    def nbytes(self) -> int:
+        return self.page.nbytes + _kept_nbytes(self.headers)
+
+    def answer(self, if_none_match: str | None, codings: Codings,
+               start_response: Callable) -> list[bytes]:
+        nonce = new_nonce()
+        body = self.page.coded(nonce, self.coding)
+        start_response(self.status, [(k, str(len(body)) if k.lower() == "content-length"
+                                      else v.replace(NONCE_PLACEHOLDER, nonce))
+                                     for k, v in self.headers])
+        return [body]
+
+
+def request_key(environ: dict, codings: Codings) -> tuple:
+    """Every request detail a replayed body may use: scheme, host and prefix (absolute links,
+    after ProxyFix when it is installed outside), path and raw query, and the codings."""
+    return (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"), environ.get("SERVER_NAME"),
+            environ.get("SERVER_PORT"), environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", ""), codings)
+
+
+class FastPath:
+    """WSGI middleware: replays the 200s `cached` and `nonce_page` made (and the 304s of the
+    former) without entering Flask: no request context, no routing, no hooks.
+
+    `serving` returns the stamp of the build a request would be answered from now (None when
+    a new file waits to be loaded): an answer is replayed only while it equals the stamp the
+    answer was made from, so a new build is served from its first request on. Bounded by
+    `limit` bytes (bodies, the CACHE's and the pages' own objects, so mostly shared, and the
+    headers around them), oldest out."""
+
+    def __init__(self, app: Callable, serving: Callable[[], Any], limit: int) -> None:
+        self.app, self.serving, self.limit = app, serving, limit
+        self._items: dict[tuple, Replay | NonceReplay] = {}  # reads take no lock: a dict
+        self._nbytes = 0  # lookup is atomic
+        self._lock = threading.Lock()
+        self.hits = 0  # approximate under threads; for tests and curiosity
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") != "GET":
+            return self.app(environ, start_response)
+        codings = negotiated(environ.get("HTTP_ACCEPT_ENCODING"))
+        key = request_key(environ, codings)
+        replay = self._items.get(key)
+        if replay is not None and replay.stamp == self.serving():
+            self.hits += 1
+            return replay.answer(environ.get("HTTP_IF_NONE_MATCH"), codings, start_response)
+        return self._through(key, environ, start_response)
+
+    def _through(self, key: tuple, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        seen: list = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            seen[:] = [status, headers]
+            return start_response(status, headers, exc_info)
+
+        out = self.app(environ, capture)
+        mark = environ.get(REPLAYABLE)
+        if mark is None or not seen or not seen[0].startswith("200 "):
+            return out
+        try:  # a cached body is one bytes object already: joining it does not copy
+            body = b"".join(out)
+        finally:
+            if hasattr(out, "close"):
+                out.close()
+        self._put(key, mark.replay(seen[0], seen[1], body))
+        return [body]
+
+    def _put(self, key: tuple, replay: Replay | NonceReplay) -> None:
+        size = replay.nbytes
+        if size > self.limit // 4:  # as CACHE: too large to keep without pushing out the rest
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            self._nbytes += size - (old.nbytes if old else 0)
+            self._items[key] = replay
+            while self._nbytes > self.limit and self._items:
+                self._nbytes -= self._items.pop(next(iter(self._items))).nbytes
+
+    @property
+    def nbytes(self) -> int:
+        return self._nbytes
 
 
 # ---------------------------------------------------------------------------------------------
@@ -438,6 +698,11 @@ def install(blueprint: Blueprint, methods: Iterable[str] = ("GET", "HEAD", "OPTI
         return response
 
 
-def install_app(app: Flask) -> None:
-    """Every answer of the app goes through `finish` (the routes' own go through `respond`)."""
+def install_app(app: Flask, serving: Callable[[], Any]) -> None:
+    """Every answer of the app goes through `finish` (the routes' own go through `respond`), and
+    `FastPath` replays the cached ones. Install before ProxyFix wraps the app, so the fast
+    path sees the forwarded scheme, host and prefix."""
     app.after_request(finish)
+    limit = int(app.config.get("RESPONSE_CACHE_BYTES", DEFAULT_CACHE_BYTES))
+    app.wsgi_app = app.extensions["atlas_fastpath"] = FastPath(  # type: ignore[method-assign]
+        app.wsgi_app, serving, limit)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import folium
 import orjson
 import shapely
-from branca.element import MacroElement
+from branca.element import Figure, MacroElement
 from jinja2 import Template
 from markupsafe import escape
 
@@ -195,7 +195,7 @@ def build_map(store, view: ExportView) -> tuple[folium.Map, printmap.Scene]:
                           tooltip=str(escape(mem["name"]))).add_to(group)
         group.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    root = m.get_root()
+    root = cast(Figure, m.get_root())  # a Map's root is its Figure (typed as any Element)
     _PlainAttribution().add_to(m)
     title = f"<div class='atlx-title'>{escape(sc.title)}" + \
         (f"<small>{escape(sc.subtitle)}</small>" if sc.subtitle else "") + "</div>"

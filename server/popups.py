@@ -94,7 +94,7 @@ class Popups:
             year = f" ({doc['year']})" if doc.get("year") else ""
             line = s.get("line", "?")
             line = f"{line}–{s['to']}" if s.get("to") else line
-            where = escape(self.w('line').format(n=line))
+            where: str = escape(self.w('line').format(n=line))
             if s.get("url") and self.root is not None:
                 where = f"<a href='{escape(self.root + s['url'])}' target='_blank' rel='noopener'>{where}</a>"
             items.append(

@@ -23,12 +23,13 @@ import textwrap
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import matplotlib
 import shapely
 from matplotlib import font_manager
+from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -116,6 +117,9 @@ def ensure_fonts() -> None:
 
 
 # ---------------------------------------------------------------- what is drawn
+
+Box = tuple[float, float, float, float]  # left, bottom, width, height (figure fractions)
+
 
 @dataclass
 class Scene:
@@ -251,7 +255,7 @@ def scene(store, view: ExportView) -> Scene:
         geoms += [g for a, g in zip(frames["counties"].adcode, frames["counties"].geometry)
                   if int(a) in member_units]
         extent = _pad(shapely.union_all(geoms).bounds, 0.06)
-    elif view.center is not None:
+    elif view.center is not None and view.zoom is not None:  # given together (ExportView)
         w_in, h_in = view.size_inches
         extent = zoom_extent(view.center, view.zoom, w_in / h_in)
     elif view.city is not None:
@@ -315,8 +319,9 @@ def scene(store, view: ExportView) -> Scene:
                     has.add(int(r["city_adcode"]))
         counties = frames["counties"]
         for a, s in zip(counties.adcode, counties.sectors):
-            if code in (s or []) and city_of(int(a)):
-                has.add(city_of(int(a)))
+            city = city_of(int(a))
+            if code in (s or []) and city:
+                has.add(city)
         shading = {int(a): int(a) in has for a in frames["cities"].adcode}
         for r in _records(frames["cities"]):
             if int(r["adcode"]) in has:
@@ -324,7 +329,7 @@ def scene(store, view: ExportView) -> Scene:
     docs = [d for d in meta.get("documents", []) if d.get("doc") in cited]
 
     title, subtitle = _titles(view, cluster, meta, units)
-    return Scene(view, tuple(extent), title, subtitle, polygons, lines, points, labels, members,
+    return Scene(view, extent, title, subtitle, polygons, lines, points, labels, members,
                  member_units, docs, meta, meta.get("sectors", []), shading)
 
 
@@ -509,11 +514,11 @@ def render_figure(sc: Scene, approval: str = "", size: tuple[float, float] | Non
     footer_h = 0.085 if not portrait else 0.07
     title_h = (0.10 if not portrait else 0.075) if show_title else 0.02
     if portrait:
-        map_box = [margin, footer_h + 0.25, 1 - 2 * margin, 1 - title_h - footer_h - 0.26]
-        legend_box = [margin, footer_h + 0.005, 1 - 2 * margin, 0.24]
+        map_box = (margin, footer_h + 0.25, 1 - 2 * margin, 1 - title_h - footer_h - 0.26)
+        legend_box = (margin, footer_h + 0.005, 1 - 2 * margin, 0.24)
     else:
-        map_box = [margin, footer_h, 0.70, 1 - title_h - footer_h]
-        legend_box = [margin + 0.71, footer_h, 1 - 2 * margin - 0.71, 1 - title_h - footer_h]
+        map_box = (margin, footer_h, 0.70, 1 - title_h - footer_h)
+        legend_box = (margin + 0.71, footer_h, 1 - 2 * margin - 0.71, 1 - title_h - footer_h)
     ax = fig.add_axes(map_box)
     crs = projection(sc.extent)
     to_map = Transformer.from_crs(4326, crs, always_xy=True)
@@ -669,7 +674,7 @@ def _north_arrow(ax, scale: float, lang: str) -> None:
             va="bottom", fontsize=9 * scale, fontweight="bold", zorder=13)
 
 
-def _legend(fig: Figure, box: list[float], sc: Scene, drawn: Drawn, scale: float, portrait: bool) -> None:
+def _legend(fig: Figure, box: Box, sc: Scene, drawn: Drawn, scale: float, portrait: bool) -> None:
     lang = sc.view.lang
     lax = fig.add_axes(box)
     lax.set_axis_off()
@@ -681,7 +686,7 @@ def _legend(fig: Figure, box: list[float], sc: Scene, drawn: Drawn, scale: float
                  for code, _ in sorted(drawn.sectors.items(), key=lambda kv: sector_index.get(kv[0], 99))]
         sections.append((w("industry", lang), items))
     sym = []
-    grey = dict(color="none", markerfacecolor="#888", markeredgecolor="#222")
+    grey: dict[str, Any] = dict(color="none", markerfacecolor="#888", markeredgecolor="#222")
     for (lid, level), key in ((("parks", "national"), "sym_national"),
                               (("parks", "provincial"), "sym_provincial"),
                               (("parks", None), "sym_other"), (("projects", None), "sym_project")):
@@ -706,7 +711,7 @@ def _legend(fig: Figure, box: list[float], sc: Scene, drawn: Drawn, scale: float
                           label=w("stack", lang)))
     if sym:
         sections.append((w("symbols", lang), sym))
-    areas = []
+    areas: list[Artist] = []  # patches and lines
     if sc.member_units:
         areas.append(Patch(facecolor="#fddbc7", edgecolor="#b2182b", label=w("member_area", lang)))
     elif "clusters" in sc.polygons and len(sc.polygons["clusters"]):
@@ -720,8 +725,8 @@ def _legend(fig: Figure, box: list[float], sc: Scene, drawn: Drawn, scale: float
             areas.append(Patch(facecolor="#f4a582", edgecolor="#7a7a7a",
                                label=w("shading", lang) + sector_name(sc.meta, label[7:], lang)))
         else:
-            top = max(sc.shading.values()) if sc.shading else 0
-            for k in range(min(6, int(math.log2(top)) + 2 if top else 1)):
+            most = max(sc.shading.values()) if sc.shading else 0
+            for k in range(min(6, int(math.log2(most)) + 2 if most else 1)):
                 lo = 1 if k == 0 else 2 ** k
                 hi = 2 ** (k + 1) - 1
                 areas.append(Patch(facecolor=SHADES[k], edgecolor="#7a7a7a",
@@ -742,7 +747,7 @@ def _legend(fig: Figure, box: list[float], sc: Scene, drawn: Drawn, scale: float
                 h.set_label("\n".join(wrap(label, limit)))
     lax.text(0, 1.0, w("legend", lang), fontsize=10 * scale, fontweight="bold", va="top",
              transform=lax.transAxes)
-    renderer = fig.canvas.get_renderer()
+    renderer = cast(FigureCanvasAgg, fig.canvas).get_renderer()  # the canvas render_figure gave it
     # landscape: one column of sections down the side panel; portrait: the industries in two
     # columns on the left, the other sections stacked on the right
     columns = [0.0] if not portrait else [0.0, 0.62]

@@ -158,6 +158,21 @@ class BuildStore:
     def end_request(self) -> None:
         self._local.active, self._local.pinned = False, None
 
+    def _still_serving(self, stamp: Hashable | None) -> _Snapshot | None:
+        """The loaded build, if it answers for `stamp`: the build is unchanged, gone, or a
+        replacement that already failed to load."""
+        current = self._snapshot
+        if current is not None and (stamp is None or stamp in (current.stamp, self._failed)):
+            return current
+        return None
+
+    def serving_stamp(self) -> Hashable | None:
+        """The stamp of the build a request would be answered from now, if it is loaded (one
+        stat or, on PostGIS, at most one query per poll interval; no read); None when a new
+        build waits to be read."""
+        current = self._still_serving(self._stamp())
+        return current.stamp if current is not None else None
+
     def snapshot(self) -> _Snapshot:
         pinned = getattr(self._local, "pinned", None)
         if pinned is not None:
@@ -169,9 +184,9 @@ class BuildStore:
 
     def _current(self) -> _Snapshot:
         stamp = self._stamp()
-        current = self._snapshot
-        if current is not None and (stamp is None or stamp in (current.stamp, self._failed)):
-            return current  # unchanged, gone, or a replacement that already failed
+        current = self._still_serving(stamp)
+        if current is not None:
+            return current
         if stamp is None:
             raise AtlasUnavailable(f"no built atlas in {self.source}: run `atlas build`")
         with self._lock:

@@ -11,7 +11,7 @@ map is chosen.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,11 +133,15 @@ class ViewOptions:
     embed: bool = False
 
 
-def parse_options(args: dict, *, view: str = "atlas", layer: str | None = None,
+def _choice(value: object, allowed: Container[str], default: str) -> str:
+    return value if isinstance(value, str) and value in allowed else default
+
+
+def parse_options(args: Mapping[str, Any], *, view: str = "atlas", layer: str | None = None,
                   cluster: str | None = None, embed: bool = False, tianditu_key: str = "") -> ViewOptions:
     """Options from query arguments; unknown values fall back to the defaults."""
-    lang = args.get("lang") if args.get("lang") in LANGS else "zh"
-    base = args.get("base") if args.get("base") in BASEMAPS else "none"
+    lang = _choice(args.get("lang"), LANGS, "zh")
+    base = _choice(args.get("base"), BASEMAPS, "none")
     if BASEMAPS[base].needs_key and not tianditu_key:
         base = "none"
     if embed and view == "atlas":  # /embed?layer=... and /embed?cluster=... name the view
@@ -286,8 +290,8 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
     tiled = {lid for lid in LAYERS
              if tiles is not None and len(frames[lid]) > int(tiles["threshold"])}
     shift = base.datum != "wgs84"
-    layers_out = []
-    city_sectors: dict[int, set] = {}
+    layers_out: list[dict[str, Any]] = []
+    city_sectors: dict[int, set[str]] = {}
     for lid, layer in LAYERS.items():
         frame = frames[lid]
         if shift and lid in POINT_LAYERS and len(frame):
@@ -297,7 +301,8 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
             p = feature_props(ctx, lid, rec, geom, html=lid not in tiled)
             if lid in POINT_LAYERS:
                 for s in rec.get("sectors") or []:
-                    city_sectors.setdefault(p["city"], set()).add(s)
+                    if p["city"]:  # a record with no city shades none
+                        city_sectors.setdefault(p["city"], set()).add(s)
                     if p["county"]:
                         city_sectors.setdefault(p["county"], set()).add(s)
             if lid in ("cities", "counties"):
@@ -366,7 +371,7 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
               "overlay": b.overlay_url.replace("{key}", tianditu_key) if b.overlay_url else "",
               "subdomains": b.subdomains, "attribution": b.attribution,
               "available": not (b.needs_key and not tianditu_key)} for b in BASEMAPS.values()]
-    if opts.view == "layer":
+    if opts.view == "layer" and opts.layer:  # a known layer (checked above)
         visible = [opts.layer]
     elif opts.view == "cluster":
         visible = ["provinces", "cities", "clusters", "cluster_lines", "parks", "projects"]
@@ -412,7 +417,7 @@ def unit_points(frames: dict, members: list[dict], datum: str) -> dict[int, list
     import geopandas as gpd
 
     wanted = {m["adcode"] for m in members}
-    rows = []
+    rows: list[tuple[int, Any]] = []
     for lid in ("cities", "counties", "provinces"):
         f = frames[lid]
         sel = f[f.adcode.astype(int).isin(wanted - {r[0] for r in rows})]

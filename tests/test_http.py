@@ -170,3 +170,201 @@ def test_the_response_cache_counts_bytes_as_it_goes():
     assert cache._total == cache.nbytes <= 600
     cache.clear()
     assert cache._total == cache.nbytes == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# The cache-hit fast path (server.http.FastPath): a replayed answer is the first one again
+
+
+REPLAYED = ["/api/collections/projects/items?limit=100", "/api/collections/projects/items/{project}",
+            "/api/", "/download/projects.csv", "/map/geometry/counties/lo.json",
+            "/tiles/counties/6/51/26.mvt"]
+CODINGS = ["identity", "gzip", "br"]
+
+
+def _fresh(atlas, **config):
+    """An app of its own: its fast path has replayed nothing yet."""
+    app = create_app({"DATA": str(atlas), "TESTING": True, **config})
+    return app, app.extensions["atlas_fastpath"]
+
+
+def _headers(response) -> list[tuple[str, str]]:
+    return sorted(response.headers.items())
+
+
+def _new_build(built_atlas, path, built_at: str) -> None:
+    """Replace `path` the way `atlas build` does (a complete file renamed into place)."""
+    import sqlite3
+
+    copy = path.with_name("next.gpkg")
+    shutil.copy(built_atlas, copy)
+    con = sqlite3.connect(copy)
+    con.execute("UPDATE atlas_meta SET value = ? WHERE key = 'built_at'", (f'"{built_at}"',))
+    con.commit()
+    con.close()
+    os.replace(copy, path)
+
+
+@pytest.mark.parametrize("url", REPLAYED)
+@pytest.mark.parametrize("coding", CODINGS)
+def test_a_replayed_answer_is_the_first_answer_byte_for_byte(built_atlas, url, coding):
+    app, fast = _fresh(built_atlas)
+    client = app.test_client()
+    if "{project}" in url:
+        one = create_app({"DATA": str(built_atlas), "TESTING": True}).test_client()
+        url = url.format(project=one.get("/api/collections/projects/items?limit=1").get_json()
+                         ["features"][0]["id"])
+    ask = {"Accept-Encoding": coding}
+    first = client.get(url, headers=ask)
+    assert first.status_code == 200 and fast.hits == 0
+    again = client.get(url, headers=ask)
+    assert fast.hits == 1, "the second answer did not come from the fast path"
+    assert again.status == first.status and again.data == first.data
+    assert _headers(again) == _headers(first)
+    if len(first.data) > 2048 and coding != "identity":
+        assert first.headers["Content-Encoding"] == coding  # each coding is its own answer
+
+
+def test_each_coding_is_replayed_as_itself(built_atlas):
+    app, fast = _fresh(built_atlas)
+    client = app.test_client()
+    url = "/api/collections/projects/items?limit=100"
+    first = {c: client.get(url, headers={"Accept-Encoding": c}) for c in CODINGS}
+    again = {c: client.get(url, headers={"Accept-Encoding": c}) for c in CODINGS}
+    assert fast.hits == 3
+    assert len({r.headers["ETag"] for r in again.values()}) == 3
+    for c in CODINGS:
+        assert again[c].data == first[c].data and _headers(again[c]) == _headers(first[c])
+    assert gzip.decompress(again["gzip"].data) == again["identity"].data
+
+
+@pytest.mark.parametrize("coding", ["identity", "gzip"])
+def test_a_304_from_the_fast_path_is_the_304_flask_gives(built_atlas, coding):
+    url = "/api/collections/projects/items?limit=100"
+    app, fast = _fresh(built_atlas)
+    client = app.test_client()
+    tag = client.get(url, headers={"Accept-Encoding": coding}).headers["ETag"]
+    for held in (tag, f'"other", W/{tag}', "*"):
+        ask = {"Accept-Encoding": coding, "If-None-Match": held}
+        hits = fast.hits
+        replayed = client.get(url, headers=ask)
+        assert fast.hits == hits + 1
+        slow_app, _ = _fresh(built_atlas)  # nothing to replay: Flask answers
+        slow = slow_app.test_client().get(url, headers=ask)
+        assert replayed.status_code == slow.status_code == 304 and replayed.data == b""
+        assert replayed.status == slow.status
+        assert _headers(replayed) == _headers(slow), held
+    other = client.get(url, headers={"Accept-Encoding": coding, "If-None-Match": '"other"'})
+    assert other.status_code == 200 and other.headers["ETag"] == tag
+
+
+def test_a_new_build_replaces_a_replayed_answer_at_once(tmp_path, built_atlas):
+    path = tmp_path / "atlas.gpkg"
+    shutil.copy(built_atlas, path)
+    app, fast = _fresh(path)
+    client = app.test_client()
+    url = "/api/collections/cities/items?limit=2"
+    old = client.get(url)
+    assert client.get(url).data == old.data and fast.hits == 1
+    _new_build(built_atlas, path, "2099-01-01T00:00:00Z")
+    new = client.get(url, headers={"If-None-Match": old.headers["ETag"]})
+    assert new.status_code == 200 and new.headers["ETag"] != old.headers["ETag"]
+    assert new.get_json()["timeStamp"] == "2099-01-01T00:00:00Z"
+    assert new.headers["X-Atlas-Built-At"] == "2099-01-01T00:00:00Z"
+    assert client.get(url).data == new.data and fast.hits == 2  # the new answer is replayed
+    page = client.get("/")  # a nonce page too: made anew for the new build, then replayed
+    assert fast.hits == 2 and client.get("/").status_code == 200 and fast.hits == 3
+    _new_build(built_atlas, path, "2099-01-02T00:00:00Z")
+    assert client.get("/").status_code == 200 and fast.hits == 3
+    assert page.status_code == 200
+
+
+def test_a_replacement_that_fails_to_load_keeps_the_replayed_answer(tmp_path, built_atlas):
+    path = tmp_path / "atlas.gpkg"
+    shutil.copy(built_atlas, path)
+    app, fast = _fresh(path)
+    client = app.test_client()
+    url = "/api/collections/cities/items?limit=2"
+    first = client.get(url)
+    broken = tmp_path / "broken.gpkg"
+    broken.write_bytes(b"not a geopackage")
+    os.replace(broken, path)
+    assert client.get(url).data == first.data  # Flask: the loaded build keeps serving
+    hits = fast.hits
+    assert client.get(url).data == first.data and fast.hits == hits + 1
+
+
+def test_behind_a_tls_proxy_replayed_links_stay_https_and_apart_from_http(built_atlas):
+    app, fast = _fresh(built_atlas, PROXY_COUNT=1)
+    client = app.test_client()
+    url = "/api/collections/projects/items?limit=1"
+    tls = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "atlas.example.org"}
+
+    def hrefs(response):
+        return [link["href"] for link in response.get_json()["links"]]
+
+    for _ in range(2):  # made, then replayed
+        secure, plain = client.get(url, headers=tls), client.get(url)
+        assert all(h.startswith("https://atlas.example.org/api/") for h in hrefs(secure))
+        assert all(h.startswith("http://localhost/api/") for h in hrefs(plain))
+    prefixed = client.get(url, headers={**tls, "X-Forwarded-Prefix": "/atlas"})
+    assert all(h.startswith("https://atlas.example.org/atlas/api/") for h in hrefs(prefixed))
+    assert fast.hits == 2
+
+
+def _nonce(response) -> str:
+    import re
+
+    return re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
+
+
+@pytest.mark.parametrize("url", ["/", "/embed/map/counties"])
+@pytest.mark.parametrize("coding", CODINGS)
+def test_a_replayed_nonce_page_has_a_fresh_nonce_in_its_body_and_headers(built_atlas, url, coding):
+    app, fast = _fresh(built_atlas)
+    client = app.test_client()
+    ask = {"Accept-Encoding": coding}
+    pages = [client.get(url, headers=ask) for _ in range(3)]
+    assert fast.hits == 2
+    nonces = [_nonce(p) for p in pages]
+    assert len(set(nonces)) == 3
+    packed = coding == "gzip"  # nonce pages are spliced from gzip pieces: br clients get identity
+    bodies = [gzip.decompress(p.data) if packed else p.data for p in pages]
+    for page, body, nonce in zip(pages, bodies, nonces):
+        assert page.headers.get("Content-Encoding") == ("gzip" if packed else None)
+        assert int(page.headers["Content-Length"]) == len(page.data)
+        assert f'nonce="{nonce}"'.encode() in body
+        assert body.replace(nonce.encode(), nonces[0].encode()) == bodies[0]
+        same = [(k, v.replace(nonce, nonces[0])) for k, v in _headers(page) if k != "Content-Length"]
+        assert same == [(k, v) for k, v in _headers(pages[0]) if k != "Content-Length"]
+
+
+def test_other_methods_are_never_replayed(built_atlas):
+    app, fast = _fresh(built_atlas)
+    client = app.test_client()
+    url = "/api/collections/projects/items?limit=2"
+    client.get(url)
+    head = client.head(url)
+    assert head.status_code == 200 and head.data == b""
+    assert client.options(url).status_code == 200
+    assert fast.hits == 0
+
+
+def test_errors_are_never_replayed(built_atlas):
+    app, fast = _fresh(built_atlas)
+    client = app.test_client()
+    for url, status in (("/api/collections/nope/items", 404),
+                        ("/api/collections/projects/items?limit=x", 400)):
+        assert [client.get(url).status_code for _ in range(2)] == [status, status]
+    assert fast.hits == 0 and fast.nbytes == 0
+
+
+def test_the_fast_path_stays_within_its_bound(built_atlas):
+    limit = 400_000  # the 39 answers together are about 1 MB; each is below limit / 4
+    app, fast = _fresh(built_atlas, RESPONSE_CACHE_BYTES=limit)
+    client = app.test_client()
+    for n in range(1, 40):
+        assert client.get(f"/api/collections/projects/items?limit={n}").status_code == 200
+    assert 0 < fast.nbytes <= limit
+    assert client.get("/api/collections/projects/items?limit=39").status_code == 200
+    assert fast.hits == 1  # the newest answers are kept
