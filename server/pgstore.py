@@ -173,15 +173,20 @@ class PostgisStore(BuildStore):
         return [r for r in ordered if r.usable()] + [self.primary]
 
     def _on_reader(self, work):
+        """`work(connection)` on the first reader that can do it: a server that is down is
+        skipped (and marked), and so is a replica that has not replayed the build yet."""
+        import psycopg
+        from psycopg_pool import PoolTimeout
+
+        lagging = (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName)
         last: Exception | None = None
         for endpoint in self._readers():
             try:
                 return endpoint.run(work)
-            except Exception as exc:
-                import psycopg
-                from psycopg_pool import PoolTimeout
-
-                if not isinstance(exc, psycopg.OperationalError | PoolTimeout):
+            except (psycopg.OperationalError, PoolTimeout) as exc:
+                last = exc
+            except lagging as exc:
+                if endpoint is self.primary:
                     raise
                 last = exc
         raise AtlasUnavailable(f"no database server answers ({self.source}): {one_line(last)}")

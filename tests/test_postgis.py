@@ -421,3 +421,22 @@ def test_large_layer_tiles_on_postgis_carry_what_memory_does(synth_pair, z):
                         assert pa["geometry"]["coordinates"] == pb["geometry"]["coordinates"], url
                 compared += len(fa)
     assert compared > 0
+
+
+def test_a_replica_that_has_not_replayed_the_build_yet_is_passed_over(pg, built_atlas):
+    """The build in use is known from the primary (the replica was away a moment); the
+    replica, behind, lacks its schema: reads fall through to the primary, nothing fails."""
+    primary, behind = pg.database("t_lag_primary"), pg.database("t_lag_replica")
+    for _ in range(3):
+        current = load_gpkg(built_atlas, primary)
+    load_gpkg(built_atlas, behind)
+    assert current.schema != current_build(behind)[1]
+    store = PostgisStore(primary, [behind], poll_seconds=0)
+    try:
+        store.replicas[0].down_until = time.monotonic() + 60
+        assert store.snapshot().stamp == (current.build_id, current.schema)
+        store.replicas[0].down_until = 0.0  # back, but behind
+        assert len(store.mvt("parks", 7, 104, 52)) > 1000
+        assert store.replicas[0].error is None  # behind is not down
+    finally:
+        store.close()
