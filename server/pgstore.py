@@ -51,7 +51,9 @@ class Endpoint:
         with self._lock:
             if self._pool is None or self._pid != os.getpid():  # a pool never crosses a fork
                 self._pool = ConnectionPool(self.url, min_size=1, max_size=8, open=True,
-                                            timeout=POOL_TIMEOUT, kwargs={"connect_timeout": 3},
+                                            timeout=POOL_TIMEOUT,
+                                            # short queries: JIT compiling costs more than it saves
+                                            kwargs={"connect_timeout": 3, "options": "-c jit=off"},
                                             name=f"atlas-{self.role}")
                 self._pid = os.getpid()
             return self._pool
