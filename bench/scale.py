@@ -18,7 +18,10 @@ backend: load the dataset, start the server, and measure
 - tile latency (median, p99) and bytes (median, max) at zoom 5, 8 and 11: every tile is
   requested once (a cold tile), one client, `--tiles` tiles per zoom drawn (seeded) from those
   holding points (all of them at zoom 5), after one warm-up tile per process;
-- RSS of every server process (current and peak, from /proc) after the measurements.
+- RSS of every server process (current and peak, from /proc) after the measurements;
+- where the backend can answer in this process (embedded: Flask's test client), the app's own
+  time per request for the same four cases, 500 different requests each, and their mean
+  numberMatched: a figure that other work on the machine disturbs much less than wrk's.
 
 Backends are entries of BACKENDS: each knows whether it can run here, how to load a synth
 GeoPackage and serve it, and its request paths. `embedded` is `atlas serve` (gunicorn, the
@@ -104,6 +107,12 @@ class Backend:
     def items_path(self, layer: str) -> str:
         raise NotImplementedError
 
+    def in_process(self, gpkg: Path):
+        """A client answering in this process (`get(path)` → response with `status_code`), to
+        time the server's own work per request without wrk, sockets or other processes; None
+        where the backend has no such thing."""
+        return None
+
     def tile_path(self, layer: str) -> str:
         """With {z}, {x}, {y}."""
         raise NotImplementedError
@@ -124,6 +133,12 @@ class Embedded(Backend):
 
     def items_path(self, layer: str) -> str:
         return f"/api/collections/{layer}/items"
+
+    def in_process(self, gpkg: Path):
+        sys.path.insert(0, str(REPO))
+        from server import create_app
+
+        return create_app({"DATA": str(gpkg), "TESTING": True}).test_client()
 
     def tile_path(self, layer: str) -> str:
         return f"/tiles/{layer}/{{z}}/{{x}}/{{y}}.mvt"
@@ -188,6 +203,11 @@ class Postgis(Backend):
 
     def load(self, gpkg: Path, work: Path) -> dict:
         return DATABASE.load(gpkg)[2]
+
+    def in_process(self, gpkg: Path):
+        from server import create_app
+
+        return create_app({"DB": DATABASE.load(gpkg)[0], "TESTING": True}).test_client()
 
     @contextlib.contextmanager
     def serve(self, gpkg: Path, workers: int) -> Iterator[Server]:
@@ -347,6 +367,43 @@ CASES = {  # name -> Lua lines that set `path` (items = the backend's items path
 }
 
 
+def python_paths(case: str, items: str, points: int, count: int, rng: random.Random) -> list[str]:
+    """The same requests as the case's Lua script draws, for the in-process timing."""
+    def box(size: float) -> str:
+        x = EAST[0] + rng.random() * (EAST[2] - EAST[0] - size)
+        y = EAST[1] + rng.random() * (EAST[3] - EAST[1] - size)
+        return f"{x:.5f},{y:.5f},{x + size:.5f},{y + size:.5f}"
+
+    make = {"items limit=100": lambda: f"{items}?limit=100&offset={rng.randint(0, points - 100)}",
+            "items bbox 0.5° limit=100": lambda: f"{items}?limit=100&bbox={box(0.5)}",
+            "items bbox 4° limit=100": lambda: f"{items}?limit=100&bbox={box(4)}",
+            "one item": lambda: f"{items}/SE{rng.randint(1, points):07d}"}[case]
+    return [make() for _ in range(count)]
+
+
+def in_process_cost(client, items: str, points: int, count: int = 500) -> dict:
+    """Mean milliseconds of the app's own work per request (Flask's test client: no sockets,
+    no wrk) over `count` different requests per case after 50 warm-up ones, and the mean
+    numberMatched (the bbox cases' hits)."""
+    rng = random.Random(SEED)
+    client.get(f"{items}?limit=1")
+    out = {}
+    for case in CASES:
+        paths = python_paths(case, items, points, count + 50, rng)
+        for path in paths[:50]:
+            client.get(path)
+        matched = []
+        started = time.perf_counter()
+        for path in paths[50:]:
+            r = client.get(path)
+            if r.status_code != 200:
+                raise RuntimeError(f"{path}: {r.status_code}")
+            matched.append(r.get_json().get("numberMatched", 1))
+        ms = (time.perf_counter() - started) / count * 1000
+        out[case] = {"ms_per_request": round(ms, 2), "mean_matched": round(statistics.mean(matched))}
+    return out
+
+
 def lua(case: str, items: str, points: int, tmp: Path, item: str = "SE%%07d") -> Path:
     body = CASES[case] % {"items": items, "item": item}
     script = LUA % {"seed": SEED, "points": points, "body": body, "x0": EAST[0], "y0": EAST[1],
@@ -476,14 +533,20 @@ def measure(backend: Backend, gpkg: Path, points: int, args, tmp: Path) -> dict:
                   flush=True)
         out["processes"] = rss(server.pids)
         out["load_average_after"] = os.getloadavg()
+    client = backend.in_process(gpkg)
+    if client is not None:  # after the server stopped: the cores to itself (and the others' load)
+        out["in_process"] = cost = in_process_cost(client, backend.items_path(LAYER), points)
+        each = ", ".join(f"{k} {v['ms_per_request']} ({v['mean_matched']:,} matched)"
+                         for k, v in cost.items())
+        print(f"  {backend.name} {points:>9,} in-process ms/request: {each}", flush=True)
     return out
 
 
 def table(result: dict) -> str:
     lines = ["| backend | points | `atlas synth` | first answer | items req/s (p50 / p99 ms): "
              "no bbox · bbox 0.5° · bbox 4° · one item | tiles median / p99 ms (median KB): "
-             "z5 · z8 · z11 | RSS per worker |",
-             "|---|---|---|---|---|---|---|"]
+             "z5 · z8 · z11 | RSS per worker | in-process ms/request: no bbox · 0.5° · 4° · one |",
+             "|---|---|---|---|---|---|---|---|"]
     for name, runs in result["backends"].items():
         for points, run in runs.items():
             if "skipped" in run:
@@ -496,8 +559,9 @@ def table(result: dict) -> str:
                                for t in run["tiles"].values())
             workers = [p["rss_mb"] for p in run["processes"] if p["role"] == "worker"] or \
                 [p["rss_mb"] for p in run["processes"]]
+            own = " · ".join(str(c["ms_per_request"]) for c in run.get("in_process", {}).values()) or "–"
             lines.append(f"| {name} | {int(points):,} | {synth} | {run['first_answer_s']} s | {items} | "
-                         f"{tiles} | {max(workers):,} MB |")
+                         f"{tiles} | {max(workers):,} MB | {own} |")
     return "\n".join(lines)
 
 

@@ -17,6 +17,10 @@ its attributes made once (`tile_layer`, cached per prepared layer like `ogc.prep
 `tile_layer(..., datum="gcj02")` shifts the geometries to GCJ-02 first, for a map drawn over
 Gaode's base tiles (the map page's `base=gaode`); the attributes stay as they are.
 `write_pmtiles` writes the same tiles into a PMTiles archive for a static file server.
+
+A large point layer (prepared by `ogc.prepare_large`: the synthetic enterprises and zones of
+`atlas synth`) is different: its tiles are written by `server.mvtpoints` straight from its
+columns, and below FULL_POINTS_ZOOM keep one point per POINT_CELL (see `point_layer`).
 """
 
 from __future__ import annotations
@@ -137,9 +141,10 @@ class TileLayer:
 
 
 class PointsInLonLat:
-    """A large point layer's tiles without a projected copy of its points: a tile's box
-    (EPSG:3857) becomes a lon/lat box for the API's own index — exact for points, as the
-    projection maps boxes onto boxes — and only the points found are projected."""
+    """A large point layer's tiles without a second set of geometries or a second index: a
+    tile's box (EPSG:3857) becomes a lon/lat box for the API's own index — exact for points,
+    as the projection maps boxes onto boxes — and the points' EPSG:3857 coordinates are one
+    array (16 bytes a point)."""
 
     def __init__(self, prep: ogc.Prepared):
         self.prep = prep

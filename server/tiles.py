@@ -1,4 +1,5 @@
-"""The /tiles blueprint: vector tiles and TileJSON of every layer, per build (`server.mvt`).
+"""The /tiles blueprint: vector tiles and TileJSON of every layer, per build (`server.mvt`),
+and of the synthetic layers of a file `atlas synth` wrote (`ogc.served_or_404`).
 
 - `/tiles/<layer>.json` — TileJSON 3.0.0: the tiles URL template, zoom range, bounds and
   the layer's fields;
