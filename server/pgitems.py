@@ -50,10 +50,11 @@ def where(layer: Layer, query: ogc.Query) -> tuple[str, list]:
         else:
             clauses.append(f'"{name}" = ANY(%s::{ARRAY_TYPES.get(ftype, "text[]")})')
             params.append(list(wanted))
+    names = [f'"{n}"' for n in ("name_zh", "name_en") if n in layer.field_names]
     for word in query.q:  # every word in a name, as the search box reads it
-        names = [f'"{n}"' for n in ("name_zh", "name_en") if n in layer.field_names]
-        if not names:
-            raise ogc.bad(f"collection {layer.id!r} has no names to search with q")
+        if not names:  # nothing to find it in: no match, as in memory
+            clauses.append("FALSE")
+            break
         clauses.append("(" + " OR ".join(f"{n} ILIKE %s" for n in names) + ")")
         params += [f"%{word}%"] * len(names)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params

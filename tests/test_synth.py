@@ -22,7 +22,7 @@ from layers import synth
 from layers.build import build
 from layers.registry import LAYERS, SYNTH_LAYERS
 from layers.sources import DEFAULT_SOURCES
-from server import mvt, mvtpoints, ogc
+from server import create_app, mvt, mvtpoints, ogc
 from server.cli import main as atlas
 from server.store import AtlasStore, read_meta
 from tests.conftest import make_app
@@ -48,6 +48,13 @@ def synth_atlas(tmp_path_factory, frames) -> object:
 @pytest.fixture(scope="session")
 def synth_app(synth_atlas):
     return make_app(synth_atlas)  # on PostGIS in the suite's second pass
+
+
+@pytest.fixture(scope="session")
+def memory_app(synth_atlas):
+    """The synth file on the embedded backend, in both passes: for the tests of its in-memory
+    machinery (the large-layer selection, the point encoder)."""
+    return create_app({"DATA": str(synth_atlas), "TESTING": True})
 
 
 @pytest.fixture()
@@ -294,8 +301,8 @@ def test_one_item_by_id(sclient, frames):
     assert sclient.get("/api/collections/synth_zones/items/SZ0001?f=html").status_code == 200
 
 
-def test_select_large_touches_only_the_bbox_hits(synth_app, monkeypatch):
-    store = synth_app.extensions["atlas_store"]
+def test_select_large_touches_only_the_bbox_hits(memory_app, monkeypatch):
+    store = memory_app.extensions["atlas_store"]
     prep = ogc.prepared(store, "synth_enterprises")
     assert prep.lazy and len(prep) == POINTS
     everything = ogc.select(prep, ogc.Query(limit=10))
@@ -432,8 +439,8 @@ def test_the_point_encoder_writes_what_mapbox_vector_tile_reads():
         bytes([0, 127, 0x80, 1, 0xAC, 2]) + bytes([0x80] * 9 + [1])
 
 
-def test_point_tiles_carry_the_attributes_the_general_encoder_would(synth_app):
-    store = synth_app.extensions["atlas_store"]
+def test_point_tiles_carry_the_attributes_the_general_encoder_would(memory_app):
+    store = memory_app.extensions["atlas_store"]
     for lid in ("synth_zones", "synth_enterprises"):
         tl = mvt.tile_layer(store, lid)
         x, y, _, _ = mvt.tile_range(4, [*WUHAN, *WUHAN])
