@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -73,9 +74,9 @@ class Postgres:
     def close(self) -> None:
         if self.data is not None:
             pg_local.remove(self.data)
-        for path in self.root.glob("*"):
+        for path in self.root.glob("*"):  # replicas the tests made
             pg_local.remove(path)
-        os.rmdir(self.root) if self.root.exists() and not any(self.root.iterdir()) else None
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 _server: Postgres | None = None

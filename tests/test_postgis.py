@@ -45,6 +45,20 @@ def current_build(url: str) -> tuple[int, str]:
         return con.execute("SELECT build_id, schema FROM atlas.current").fetchone()
 
 
+def _copy_built_at(built_atlas, folder, built_at: str):
+    """A copy of the build that says it was built at `built_at` (a new build, to the readers)."""
+    import shutil
+    import sqlite3
+
+    newer = folder / "newer.gpkg"
+    shutil.copy(built_atlas, newer)
+    con = sqlite3.connect(newer)
+    con.execute("UPDATE atlas_meta SET value = ? WHERE key = 'built_at'", (f'"{built_at}"',))
+    con.commit()
+    con.close()
+    return newer
+
+
 def test_the_database_gives_back_exactly_the_geopackage_build(db, built_atlas):
     file_snap = AtlasStore(built_atlas).snapshot()
     store = PostgisStore(db, poll_seconds=0)
@@ -108,20 +122,12 @@ def test_an_interrupted_load_leaves_the_current_build_serving(pg, built_atlas):
 
 
 def test_a_new_build_switches_readers_at_once(pg, built_atlas, tmp_path):
-    import shutil
-    import sqlite3
 
     url = pg.database("t_switch")
     load_gpkg(built_atlas, url)
     client = create_app({"DB": url, "TESTING": True, "DB_POLL_SECONDS": 0}).test_client()
     old = client.get("/healthz").get_json()["built_at"]
-    newer = tmp_path / "newer.gpkg"
-    shutil.copy(built_atlas, newer)
-    con = sqlite3.connect(newer)
-    con.execute("UPDATE atlas_meta SET value = '\"2099-01-01T00:00:00Z\"' WHERE key = 'built_at'")
-    con.commit()
-    con.close()
-    load_gpkg(newer, url)
+    load_gpkg(_copy_built_at(built_atlas, tmp_path, "2099-01-01T00:00:00Z"), url)
     assert old != "2099-01-01T00:00:00Z"
     assert client.get("/healthz").get_json()["built_at"] == "2099-01-01T00:00:00Z"
     assert client.get("/api/collections/cities/items?limit=1").headers["X-Atlas-Built-At"] == \
@@ -206,8 +212,6 @@ def _get(base: str, path: str) -> dict:
 
 
 def test_reads_go_to_the_replica_and_survive_its_loss(replicated, built_atlas, tmp_path):
-    import shutil
-    import sqlite3
 
     import pg_local
 
@@ -220,13 +224,7 @@ def test_reads_go_to_the_replica_and_survive_its_loss(replicated, built_atlas, t
         assert [s["role"] for s in health["storage"]["servers"]] == ["primary", "replica"]
         assert health["status"] == "ok"
         # a new build, loaded on the primary, becomes visible through the replica
-        newer = tmp_path / "newer.gpkg"
-        shutil.copy(built_atlas, newer)
-        con = sqlite3.connect(newer)
-        con.execute("UPDATE atlas_meta SET value = '\"2099-02-02T00:00:00Z\"' WHERE key = 'built_at'")
-        con.commit()
-        con.close()
-        load_gpkg(newer, primary)
+        load_gpkg(_copy_built_at(built_atlas, tmp_path, "2099-02-02T00:00:00Z"), primary)
         assert _wait(lambda: current_build(replica) == current_build(primary))
         assert _wait(lambda: _get(base, "/healthz")["built_at"] == "2099-02-02T00:00:00Z")
         # the replica stops: the server keeps answering from the primary and says so
