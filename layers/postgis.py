@@ -109,7 +109,7 @@ def _pg_type(dtype, is_json: bool) -> str:
     return "text"
 
 
-def _json_columns(table: str) -> set[str]:
+def json_columns(table: str) -> set[str]:
     from layers.registry import any_layer
 
     layer = any_layer(table.split("__")[0])
@@ -128,7 +128,7 @@ def _copy_layer(con, schema: str, table: str, gpkg: Path) -> int:
     frame = pyogrio.read_dataframe(gpkg, layer=table)
     geom_name = frame.geometry.name
     columns = [c for c in frame.columns if c != geom_name]
-    json_cols = _json_columns(table)
+    json_cols = json_columns(table)
     types = [_pg_type(frame[c].dtype, c in json_cols) for c in columns]
     defs = ", ".join(f'"{c}" {t}' for c, t in zip(columns, types))
     con.execute(f'CREATE TABLE {schema}."{table}" (fid bigint PRIMARY KEY, {defs}'

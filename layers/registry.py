@@ -40,6 +40,12 @@ class Layer:
         return [f.name for f in self.fields]
 
     @property
+    def id_field(self) -> str:
+        """The field that is a feature's id in the API and the tiles: `adcode` for
+        administrative units, else `id`."""
+        return "adcode" if "adcode" in self.field_names else "id"
+
+    @property
     def filterable(self) -> list[str]:
         return [f.name for f in self.fields if f.filterable]
 

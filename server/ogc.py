@@ -161,7 +161,7 @@ def prepare(layer: Layer, frame, meta: dict, terms: dict[str, list[str]] | None 
     for f in layer.fields:
         raw = frame[f.name].tolist() if f.name in frame.columns else [None] * n
         columns[f.name] = [_native(v, f.type) for v in raw]
-    id_field = "adcode" if "adcode" in columns else "id"
+    id_field = layer.id_field
     ids = [v if v is not None else i for i, v in enumerate(columns.get(id_field, [None] * n))]
     geojson = shapely.to_geojson(geoms) if n else []
     names = layer.field_names
@@ -568,7 +568,7 @@ def prepare_large(layer: Layer, frame, meta: dict, terms: dict[str, list[str]] |
     for f in layer.fields:
         values = frame[f.name].to_numpy() if f.name in frame.columns else np.full(n, None, dtype=object)
         columns[f.name] = NativeColumn(values, f.type)
-    id_field = "adcode" if "adcode" in columns else "id"
+    id_field = layer.id_field
     ids = (_native_ids(columns[id_field].values, layer.field(id_field).type) if id_field in columns
            else np.arange(n).astype(object))
     spatial = BoxIndex(geoms)

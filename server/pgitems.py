@@ -24,10 +24,6 @@ Query = Callable[[str, Sequence], list[tuple]]
 ARRAY_TYPES = {"int": "bigint[]", "float": "double precision[]", "bool": "boolean[]"}
 
 
-def key_field(layer: Layer) -> str:
-    return "adcode" if "adcode" in layer.field_names else "id"
-
-
 def where(layer: Layer, query: ogc.Query) -> tuple[str, list]:
     """The WHERE clause (or "") of an items query, with its parameters."""
     clauses: list[str] = []
@@ -72,7 +68,7 @@ def _feature(layer: Layer, row: tuple) -> dict:
         if f.type == "json":
             value = json.loads(value) if value is not None else None
         props[f.name] = ogc._native(value, f.type)
-    key = key_field(layer)
+    key = layer.id_field
     geometry = row[len(layer.fields)]
     return {"type": "Feature", "id": props.get(key),
             "geometry": orjson.Fragment(geometry) if geometry is not None else None,
@@ -101,7 +97,7 @@ def select_page(run: Query, layer: Layer, schema: str, query: ogc.Query,
 
 
 def select_one(run: Query, layer: Layer, schema: str, fid: str) -> dict | None:
-    key = key_field(layer)
+    key = layer.id_field
     ftype = layer.field(key).type
     if ftype == "int":
         try:

@@ -24,7 +24,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from layers.postgis import CONTROL, DatabaseError, one_line, redact
+from layers.postgis import CONTROL, DatabaseError, connect, json_columns, one_line, redact
 from layers.registry import LAYERS, SIMPLIFY_TIERS, SYNTH_LAYERS, any_layer
 from server.store import AtlasUnavailable, BuildStore, _decode, _Snapshot
 
@@ -109,16 +109,12 @@ def _cast(column: pd.Series, dtype: str) -> pd.Series:
 
 def read_layer(con, schema: str, table: str, dtypes: dict[str, str]) -> gpd.GeoDataFrame:
     """One table of a build, as the GeoPackage reader gives it (column order and dtypes)."""
-    from layers.postgis import _json_columns
-
-    json_cols = _json_columns(table)
+    json_cols = json_columns(table)
     columns = list(dtypes)
     select = ", ".join([f'"{c}"::text' if c in json_cols else f'"{c}"' for c in columns]
                        + ["ST_AsBinary(geom)"])
     rows = con.execute(f'SELECT {select} FROM {schema}."{table}" ORDER BY fid').fetchall()
-    frame = pd.DataFrame(rows, columns=[*columns, "__wkb"]) if rows else \
-        pd.DataFrame({c: pd.Series(dtype=dtypes[c]) for c in [*columns, "__wkb"] if c in dtypes}
-                     | {"__wkb": pd.Series(dtype=object)})
+    frame = pd.DataFrame(rows, columns=[*columns, "__wkb"])  # _cast gives each its dtype
     for c in columns:
         frame[c] = _cast(frame[c], dtypes[c])
     geometry = shapely.from_wkb([bytes(b) if b is not None else None for b in frame.pop("__wkb")])
@@ -258,8 +254,6 @@ class PostgisStore(BuildStore):
 
 def check_database(url: str) -> None:
     """Fail fast with one line when the database cannot serve: unreachable, or no build."""
-    from layers.postgis import connect
-
     with connect(url) as con:
         if _current(con) is None:
             raise DatabaseError(f"{redact(url)} holds no atlas build: run `atlas build --db URL`")

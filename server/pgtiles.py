@@ -27,50 +27,45 @@ def tile_sql(layer: Layer, schema: str, z: int) -> str:
     tile is a rectangle in lon/lat too (Web Mercator maps axis to axis), so the test is exact."""
     tier = mvt.tier_for(layer, z)
     table = f"{layer.id}__{tier}" if tier else layer.id
-    key = "adcode" if "adcode" in layer.field_names else "id"
+    key = layer.id_field
+    fid = layer.field(key).type == "int"  # an integer id is also the MVT feature id
     attrs = [f'"{f.name}"::{CASTS.get(f.type, "text")} AS "{f.name}"' for f in layer.fields
              if f.name != "id"]
-    attrs.append(f'"{key}"::{"bigint" if key == "adcode" else "text"} AS "id"')
-    fid = layer.field(key).type == "int"  # an integer id is also the MVT feature id
+    attrs.append(f'"{key}"::{"bigint" if fid else "text"} AS "id"')
     if fid:
         attrs.append(f'"{key}"::bigint AS "__fid"')
-    margin = mvt.BUFFER / mvt.EXTENT
-    if _thinned(layer, z):
-        return _thinned_sql(layer, schema, table, attrs, fid, margin)
+    e, b, margin = mvt.EXTENT, mvt.BUFFER, mvt.BUFFER / mvt.EXTENT
+    bounds = (f"bounds AS (SELECT ST_TileEnvelope(%s, %s, %s) AS tile, ST_Transform("
+              f"ST_TileEnvelope(%s, %s, %s, margin => {margin}), 4326) AS grown)")
+    # the features meeting the grown tile: the index, then the exact test
+    def hits(also: str = "") -> str:
+        return f'FROM {schema}."{table}" AS g, bounds{also} WHERE ST_Intersects(g.geom, bounds.grown)'
+    id_arg = ", '__fid'" if fid else ""
+    as_mvt = f"SELECT ST_AsMVT(t, '{layer.id}', {e}, 'geom'{id_arg}) FROM"
+    if not _thinned(layer, z):
+        return f"""
+            WITH {bounds}
+            {as_mvt} (
+                SELECT ST_AsMVTGeom(ST_Transform(g.geom, 3857), bounds.tile, {e}, {b}, true) AS geom,
+                       {", ".join(attrs)}
+                {hits()} ORDER BY g.fid) AS t
+            WHERE t.geom IS NOT NULL"""
+    # large point layers: the first point in layer order of each POINT_CELL-unit cell of the
+    # tile grid (the in-memory encoder's `point_layer`)
+    cell = mvt.POINT_CELL
     return f"""
-        WITH bounds AS (SELECT ST_TileEnvelope(%s, %s, %s) AS tile,
-                               ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => {margin}), 4326)
-                               AS grown)
-        SELECT ST_AsMVT(t, '{layer.id}', {mvt.EXTENT}, 'geom'{", '__fid'" if fid else ""}) FROM (
-            SELECT ST_AsMVTGeom(ST_Transform(g.geom, 3857), bounds.tile, {mvt.EXTENT},
-                                {mvt.BUFFER}, true) AS geom, {", ".join(attrs)}
-            FROM {schema}."{table}" AS g, bounds
-            WHERE ST_Intersects(g.geom, bounds.grown)  -- the index, then the exact test
-            ORDER BY g.fid) AS t
-        WHERE t.geom IS NOT NULL"""
-
-
-def _thinned_sql(layer: Layer, schema: str, table: str, attrs: list[str], fid: bool,
-                 margin: float) -> str:
-    """As `tile_sql`, keeping the first point in layer order of each POINT_CELL-unit cell of
-    the tile grid (the in-memory encoder's `point_layer`)."""
-    e, b, cell = mvt.EXTENT, mvt.BUFFER, mvt.POINT_CELL
-    return f"""
-        WITH bounds AS (SELECT ST_TileEnvelope(%s, %s, %s) AS tile,
-                               ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => {margin}), 4326)
-                               AS grown),
+        WITH {bounds},
         units AS (
             SELECT g.*, m,
                    round((ST_X(m) - ST_XMin(bounds.tile)) / (ST_XMax(bounds.tile) - ST_XMin(bounds.tile))
                          * {e}) AS ux,
                    round((ST_YMax(bounds.tile) - ST_Y(m)) / (ST_YMax(bounds.tile) - ST_YMin(bounds.tile))
                          * {e}) AS uy
-            FROM {schema}."{table}" AS g, bounds, ST_Transform(g.geom, 3857) AS m
-            WHERE ST_Intersects(g.geom, bounds.grown)),
+            {hits(", ST_Transform(g.geom, 3857) AS m")}),
         kept AS (
             SELECT DISTINCT ON (floor((ux + {b}) / {cell}), floor((uy + {b}) / {cell})) *
             FROM units ORDER BY floor((ux + {b}) / {cell}), floor((uy + {b}) / {cell}), fid)
-        SELECT ST_AsMVT(t, '{layer.id}', {e}, 'geom'{", '__fid'" if fid else ""}) FROM (
+        {as_mvt} (
             SELECT ST_AsMVTGeom(kept.m, bounds.tile, {e}, {b}, true) AS geom, {", ".join(attrs)}
             FROM kept, bounds ORDER BY kept.fid) AS t
         WHERE t.geom IS NOT NULL"""

@@ -63,6 +63,21 @@ def client(app):
     return app.test_client()
 
 
+def dated_build(built_atlas: Path, path: Path, built_at: str) -> Path:
+    """Put at `path` the build saying it was built at `built_at` — a new build to its readers —
+    the way `atlas build` does: a complete file renamed into place."""
+    import sqlite3
+
+    copy = path.with_name(f".{path.stem}.next.gpkg")
+    shutil.copy(built_atlas, copy)
+    con = sqlite3.connect(copy)
+    con.execute("UPDATE atlas_meta SET value = ? WHERE key = 'built_at'", (f'"{built_at}"',))
+    con.commit()
+    con.close()
+    os.replace(copy, path)
+    return path
+
+
 @pytest.fixture()
 def sources_copy(tmp_path) -> Path:
     """A private copy of data/sources to break on purpose."""

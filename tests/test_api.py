@@ -14,7 +14,7 @@ import pytest
 from layers.registry import LAYERS
 from server import create_app
 from server.ogc import CONFORMANCE, CRS84
-from tests.conftest import make_app
+from tests.conftest import dated_build, make_app
 from tests.rfc7946 import assert_rfc7946
 
 
@@ -306,21 +306,13 @@ def test_openapi_describes_every_parameter(client):
 
 
 def test_a_new_build_changes_the_etag(tmp_path, built_atlas):
-    import os
     import shutil
-    import sqlite3
 
     path = tmp_path / "atlas.gpkg"
     shutil.copy(built_atlas, path)
     client = create_app({"DATA": str(path), "TESTING": True}).test_client()
     before = client.get("/api/collections/cities/items").headers["ETag"]
-    copy = tmp_path / "new.gpkg"
-    shutil.copy(built_atlas, copy)
-    con = sqlite3.connect(copy)
-    con.execute("UPDATE atlas_meta SET value = '\"2099-01-01T00:00:00Z\"' WHERE key = 'built_at'")
-    con.commit()
-    con.close()
-    os.replace(copy, path)
+    dated_build(built_atlas, path, "2099-01-01T00:00:00Z")
     response = client.get("/api/collections/cities/items", headers={"If-None-Match": before})
     assert response.status_code == 200 and response.headers["ETag"] != before
     assert response.get_json()["provenance"]["built_at"] == "2099-01-01T00:00:00Z"

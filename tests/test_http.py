@@ -14,7 +14,7 @@ import shutil
 import pytest
 
 from server import create_app
-from tests.conftest import make_app
+from tests.conftest import dated_build, make_app
 
 
 @pytest.mark.parametrize("url", ["/api/collections/projects/items?limit=%2B%2B5",
@@ -192,19 +192,6 @@ def _headers(response) -> list[tuple[str, str]]:
     return sorted(response.headers.items())
 
 
-def _new_build(built_atlas, path, built_at: str) -> None:
-    """Replace `path` the way `atlas build` does (a complete file renamed into place)."""
-    import sqlite3
-
-    copy = path.with_name("next.gpkg")
-    shutil.copy(built_atlas, copy)
-    con = sqlite3.connect(copy)
-    con.execute("UPDATE atlas_meta SET value = ? WHERE key = 'built_at'", (f'"{built_at}"',))
-    con.commit()
-    con.close()
-    os.replace(copy, path)
-
-
 @pytest.mark.parametrize("url", REPLAYED)
 @pytest.mark.parametrize("coding", CODINGS)
 def test_a_replayed_answer_is_the_first_answer_byte_for_byte(built_atlas, url, coding):
@@ -266,7 +253,7 @@ def test_a_new_build_replaces_a_replayed_answer_at_once(tmp_path, built_atlas):
     url = "/api/collections/cities/items?limit=2"
     old = client.get(url)
     assert client.get(url).data == old.data and fast.hits == 1
-    _new_build(built_atlas, path, "2099-01-01T00:00:00Z")
+    dated_build(built_atlas, path, "2099-01-01T00:00:00Z")
     new = client.get(url, headers={"If-None-Match": old.headers["ETag"]})
     assert new.status_code == 200 and new.headers["ETag"] != old.headers["ETag"]
     assert new.get_json()["timeStamp"] == "2099-01-01T00:00:00Z"
@@ -274,7 +261,7 @@ def test_a_new_build_replaces_a_replayed_answer_at_once(tmp_path, built_atlas):
     assert client.get(url).data == new.data and fast.hits == 2  # the new answer is replayed
     page = client.get("/")  # a nonce page too: made anew for the new build, then replayed
     assert fast.hits == 2 and client.get("/").status_code == 200 and fast.hits == 3
-    _new_build(built_atlas, path, "2099-01-02T00:00:00Z")
+    dated_build(built_atlas, path, "2099-01-02T00:00:00Z")
     assert client.get("/").status_code == 200 and fast.hits == 3
     assert page.status_code == 200
 

@@ -20,7 +20,7 @@ from server import create_app
 from server.pgstore import PostgisStore
 from server.store import AtlasStore
 from tests import backends
-from tests.conftest import REPO
+from tests.conftest import REPO, dated_build
 
 
 @pytest.fixture(scope="module")
@@ -43,20 +43,6 @@ def atlas(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
 def current_build(url: str) -> tuple[int, str]:
     with psycopg.connect(url) as con:
         return con.execute("SELECT build_id, schema FROM atlas.current").fetchone()
-
-
-def _copy_built_at(built_atlas, folder, built_at: str):
-    """A copy of the build that says it was built at `built_at` (a new build, to the readers)."""
-    import shutil
-    import sqlite3
-
-    newer = folder / "newer.gpkg"
-    shutil.copy(built_atlas, newer)
-    con = sqlite3.connect(newer)
-    con.execute("UPDATE atlas_meta SET value = ? WHERE key = 'built_at'", (f'"{built_at}"',))
-    con.commit()
-    con.close()
-    return newer
 
 
 def test_the_database_gives_back_exactly_the_geopackage_build(db, built_atlas):
@@ -127,7 +113,7 @@ def test_a_new_build_switches_readers_at_once(pg, built_atlas, tmp_path):
     load_gpkg(built_atlas, url)
     client = create_app({"DB": url, "TESTING": True, "DB_POLL_SECONDS": 0}).test_client()
     old = client.get("/healthz").get_json()["built_at"]
-    load_gpkg(_copy_built_at(built_atlas, tmp_path, "2099-01-01T00:00:00Z"), url)
+    load_gpkg(dated_build(built_atlas, tmp_path / "newer.gpkg", "2099-01-01T00:00:00Z"), url)
     assert old != "2099-01-01T00:00:00Z"
     assert client.get("/healthz").get_json()["built_at"] == "2099-01-01T00:00:00Z"
     assert client.get("/api/collections/cities/items?limit=1").headers["X-Atlas-Built-At"] == \
@@ -224,7 +210,7 @@ def test_reads_go_to_the_replica_and_survive_its_loss(replicated, built_atlas, t
         assert [s["role"] for s in health["storage"]["servers"]] == ["primary", "replica"]
         assert health["status"] == "ok"
         # a new build, loaded on the primary, becomes visible through the replica
-        load_gpkg(_copy_built_at(built_atlas, tmp_path, "2099-02-02T00:00:00Z"), primary)
+        load_gpkg(dated_build(built_atlas, tmp_path / "newer.gpkg", "2099-02-02T00:00:00Z"), primary)
         assert _wait(lambda: current_build(replica) == current_build(primary))
         assert _wait(lambda: _get(base, "/healthz")["built_at"] == "2099-02-02T00:00:00Z")
         # the replica stops: the server keeps answering from the primary and says so
