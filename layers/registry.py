@@ -109,6 +109,7 @@ PLACED = (
       "province (the unit's representative point)", "定位精度", True),
     F("at_park", "str", "The park whose point this feature takes (it lies in that park)", "取所在园区位置"),
 )
+GEONAMEID = F("geonameid", "int", "GeoNames id of the town point (precision town)", "GeoNames 地名编号")
 
 PROVINCES = Layer(
     "provinces", "省界", "Provinces", "Polygon", "boundaries",
@@ -142,7 +143,7 @@ PARKS = Layer(
         *PLACED,
         SECTORS, INDUSTRIES_ZH,
         F("parent_park", "str", "The park this one lies in", "所属园区"),
-        F("geonameid", "int", "GeoNames id of the town point (precision town)", "GeoNames 地名编号"),
+        GEONAMEID,
         YEAR, FIGURES,
         F("note", "str", "Editor's note (text defects, ambiguities)", "说明"),
         *PROVENANCE,
@@ -205,6 +206,7 @@ PROJECTS = Layer(
         F("park", "str", "Park id where the project is placed", "所在园区", True),
         F("alt_parks", "json", "Other zones the seed names for the project's block", "备选园区"),
         *PLACED,
+        GEONAMEID,
         F("compound", "bool", "The name joins several projects", "复合项目"),
         F("block", "str", "Table block in the source", "所在表格"),
         YEAR,

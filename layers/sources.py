@@ -89,7 +89,8 @@ SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
         "enterprise": ("str", False), "sectors": ("[sector]", True),
         "industries_zh": ("[str]", False), "park": ("park", False), "alt_parks": ("[park]", False),
         "city_adcode": ("adcode", True), "county_adcode": ("adcode", False),
-        "precision": ("enum:project_precision", False), "same_as_park": ("bool", False),
+        "precision": ("enum:project_precision", False), "geonameid": ("int", False),
+        "same_as_park": ("bool", False),
         "compound": ("bool", False),
         "block": ("str", False), "year": ("int", False),
     },
@@ -231,6 +232,7 @@ class _Context:
     seeds: dict[str, list[str]] | None
     problems: list[str]
     streets: dict[str, tuple[str, int]] = field(default_factory=dict)  # street code -> (name, county)
+    county_names: dict[int, str] = field(default_factory=dict)  # county-level adcode -> name
 
 
 def _check_type(ctx: _Context, rec: Record, fld: str, typ: str, value: Any) -> None:
@@ -409,7 +411,7 @@ def _cross_check(ctx: _Context, sources: Sources) -> None:
                 ctx.problems.append(f"{rec.where('county_adcode')}: {county} is not in city {city}")
             if d.get("same_as_park") and not d.get("park"):
                 ctx.problems.append(f"{rec.where('same_as_park')}: a project that is a park names that park")
-            ctx.problems.extend(placement_problems(rec, ctx.streets))
+            ctx.problems.extend(placement_problems(rec, ctx.streets, ctx.county_names))
     for rec in sources.of("targets"):
         ref = rec.data.get("subject", {}).get("park")
         if ref and ref not in parks:
@@ -427,7 +429,8 @@ def at_park(rec: Record) -> str | None:
     return None
 
 
-def placement_problems(rec: Record, streets: dict[str, tuple[str, int]]) -> list[str]:
+def placement_problems(rec: Record, streets: dict[str, tuple[str, int]],
+                       county_names: dict[int, str]) -> list[str]:
     """The precision a record may claim with the fields it gives (layers/places.py)."""
     d = rec.data
     if at_park(rec):
@@ -452,12 +455,11 @@ def placement_problems(rec: Record, streets: dict[str, tuple[str, int]]) -> list
                 f"{' or '.join(repr(w) for w in wants)}"]
     out = []
     if given == "town":
-        if not county:
-            out.append(f"{rec.where('geonameid')}: a town point needs the county it must lie in")
         if "geonameid" not in rec.inferred:
             out.append(f"{rec.where('geonameid')}: a GeoNames place is identified by name: write "
                        "{value, inferred: true, basis}")
-        problem = places.town_problem(d["geonameid"], d.get("name_zh") or "")
+        problem = places.town_problem(d["geonameid"], d.get("name_zh") or "", county, streets,
+                                      county_names)
         if problem:
             out.append(f"{rec.where('geonameid')}: {problem}")
     if given == "district":
@@ -533,6 +535,7 @@ def load_sources(
         seeds=seeds,
         problems=problems,
         streets=places.load_streets(root),
+        county_names=places.load_county_names(root),
     )
     for kind in KINDS:
         seen: dict[str, Record] = {}

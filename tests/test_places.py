@@ -9,7 +9,15 @@ from collections import Counter
 import pandas as pd
 import pytest
 
-from layers.places import FINER_THAN_CITY, district_problem, load_streets, town_point
+from layers.features import PlacementError, Placer
+from layers.places import (
+    FINER_THAN_CITY,
+    district_problem,
+    load_county_names,
+    load_streets,
+    town_point,
+    town_problem,
+)
 from layers.sources import DEFAULT_SOURCES, load_sources
 from server.store import read_atlas
 
@@ -71,6 +79,33 @@ def test_district_basis_must_cite_streets_of_the_district():
     assert "cites no" in district_problem("the zone is in 洪山区", 420111, streets)
 
 
+def test_town_must_be_a_unit_of_the_county_that_the_name_names():
+    streets, counties = load_streets(DEFAULT_SOURCES), load_county_names(DEFAULT_SOURCES)
+
+    def problem(geonameid, name, county):
+        return town_problem(geonameid, name, county, streets, counties)
+
+    # By GeoNames' Chinese name (彭场 is 彭场镇 of 仙桃市), or by pinyin (盘龙城经济开发区).
+    assert problem(8514307, "仙桃彭场镇无纺布产业密集区", 429004) is None
+    assert problem(13609088, "湖北盘龙城经济开发区", 420116) is None
+    assert problem(7757668, "湖北鄂州花湖经济开发区", 420704) is None
+    # GeoNames must know the place as the unit the name names …
+    assert "is not 双柳" in problem(8514307, "武船…(双柳二期)", 420117)
+    # … the name must name a unit of the declared county …
+    assert "names no township-level unit of 420116" in problem(7904017, "武汉东湖新技术开发区", 420116)
+    # … and a unit named like its county (黄梅镇 of 黄梅县) does not count: 黄梅 names the county.
+    assert "names no township-level unit" in problem(8569796, "湖北黄梅经济开发区", 421127)
+    assert "not a place of China" in problem(2643743, "伦敦", 420116)
+
+
+def test_a_town_point_outside_the_declared_county_fails_the_build(layers):
+    placer = Placer(layers["counties"])
+    # 黄石港区 has a 花湖街道 too, but GeoNames' 花湖 lies in 鄂城区.
+    assert placer.town(7757668, 420704).equals(town_point(7757668))
+    with pytest.raises(PlacementError, match="lies outside county 420202"):
+        placer.town(7757668, 420202)
+
+
 def test_projects_that_are_parks_are_drawn_once(layers):
     sources = load_sources(DEFAULT_SOURCES)
     same = {r.id: r.data["park"] for r in sources.of("projects") if r.data.get("same_as_park")}
@@ -95,15 +130,14 @@ def test_placement_numbers_are_what_the_notes_say(points):
     stacks = _stacks(points)
     finer = points.precision.isin(FINER_THAN_CITY).mean()
     assert len(points) == 303
-    assert len(stacks) == 99
+    assert len(stacks) == 104
     assert max(stacks.values()) == 72
     assert finer == pytest.approx(164 / 303)
+    assert (points.precision == "town").sum() == 8
     at_city = points[points.precision == "city"].groupby("city_adcode").size()
     assert at_city[420100] == 72 and at_city[421200] == 38  # 武汉's and 咸宁's city points
 
 
-@pytest.mark.xfail(strict=True, reason="99 distinct points: one more needs a feature of a shared "
-                   "city point placed in an unused unit, and no source here places one (see notes)")
 def test_at_least_100_distinct_points(points):
     assert len(_stacks(points)) >= 100
 
