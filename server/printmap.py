@@ -5,7 +5,7 @@ what is drawn, a scale bar, a north arrow, city labels (and the numbered members
 cluster), a source line naming the documents behind what is drawn and the build date, and
 the map-approval number (审图号) when one is configured.
 
-Features placed only at a county's or city's representative point keep the interactive
+Features placed only at a town's, district's, county's or city's point keep the interactive
 map's hollow, dashed style, and features sharing one such point are drawn as one badge with
 their count: a printed map must not look more precise than the data.
 
@@ -63,9 +63,9 @@ W = {  # words on the page that the interactive map does not have
     "approval": ("审图号：{n}", "Map approval No.: {n}"),
     "precision": ("定位精度", "Location precision"),
     "exact": ("实心：实测场址", "Solid: a surveyed site"),
-    "approx": ("空心虚线：仅知所在县/市，画在其代表点，非实际位置",
-               "Hollow, dashed: only the county or city is known; drawn at its "
-               "representative point, not the real site"),
+    "approx": ("空心虚线：仅知所在乡镇、区、县或市，画在其代表点，非实际位置",
+               "Hollow, dashed: only the town, district, county or city is known; drawn at "
+               "its point, not the real site"),
     "stack": ("圆中数字：同一代表点上的园区/项目数", "Number in a circle: parks and projects "
               "sharing one representative point"),
     "industry": ("行业（园区、项目颜色）", "Industry (colour of parks and projects)"),
@@ -601,7 +601,8 @@ def render_figure(sc: Scene, approval: str = "", size: tuple[float, float] | Non
     # member numbers sit up and left of the member's point, so a badge of features there stays legible
     lift = ax.transData + matplotlib.transforms.ScaledTranslation(-12 * scale / 72, 12 * scale / 72,
                                                                    fig.dpi_scale_trans)
-    city_codes = {int(a) for a in sc.polygons["cities"].adcode}
+    # members come only with a cluster's view, which always draws the cities
+    city_codes = {int(a) for a in sc.polygons["cities"].adcode} if sc.members else set()
     for m in sc.members:
         if m["lon"] is None:
             continue
@@ -752,19 +753,37 @@ def _legend(fig: Figure, box: Box, sc: Scene, drawn: Drawn, scale: float, portra
     # columns on the left, the other sections stacked on the right
     columns = [0.0] if not portrait else [0.0, 0.62]
     top = 1.0 - (0.06 if not portrait else 0.13)
-    y = {x: top for x in columns}
-    for head, handles in sections:
-        is_sectors = head == w("industry", lang)
-        x = columns[0] if (not portrait or is_sectors) else columns[-1]
-        short = max(len(h.get_label()) for h in handles) <= 12
-        ncol = 2 if is_sectors and ((portrait and len(handles) > 8) or (short and len(handles) > 12)) else 1
-        leg = lax.legend(handles=handles, loc="upper left", bbox_to_anchor=(x, y[x]), ncol=ncol,
-                         frameon=False, fontsize=fs, title=head or None, title_fontsize=fs * 1.1,
-                         alignment="left", handlelength=1.6, borderaxespad=0, labelspacing=0.45,
-                         columnspacing=1.0)
-        lax.add_artist(leg)
-        bb = leg.get_window_extent(renderer).transformed(lax.transAxes.inverted())
-        y[x] = bb.y0 - 0.03
+
+    def lay_out(fs: float) -> tuple[list[Artist], dict[float, float]]:
+        placed: list[Artist] = []
+        y = {x: top for x in columns}
+        for head, handles in sections:
+            is_sectors = head == w("industry", lang)
+            x = columns[0] if (not portrait or is_sectors) else columns[-1]
+            short = max(len(h.get_label()) for h in handles) <= 12
+            two = is_sectors and ((portrait and len(handles) > 8) or (short and len(handles) > 12))
+            ncol = 2 if two else 1
+            leg = lax.legend(handles=handles, loc="upper left", bbox_to_anchor=(x, y[x]), ncol=ncol,
+                             frameon=False, fontsize=fs, title=head or None, title_fontsize=fs * 1.1,
+                             alignment="left", handlelength=1.6, borderaxespad=0, labelspacing=0.45,
+                             columnspacing=1.0)
+            lax.add_artist(leg)
+            placed.append(leg)
+            bb = leg.get_window_extent(renderer).transformed(lax.transAxes.inverted())
+            y[x] = bb.y0 - 0.03
+        return placed, y
+
+    # A long legend (many industries, in English) would run into the source line: its text
+    # shrinks, a tenth at a time, until the sections end inside the panel.
+    for _ in range(5):
+        placed, y = lay_out(fs)
+        if min(y.values()) >= -0.03:
+            break
+        for leg in placed:
+            leg.remove()
+        fs *= 0.9
+    else:
+        placed, y = lay_out(fs)
     if sc.members:
         lines = []
         for m in sc.members:

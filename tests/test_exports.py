@@ -171,6 +171,31 @@ def test_every_view_parameter_of_the_interactive_map_is_accepted(client):
     assert r.status_code == 200
 
 
+@pytest.mark.parametrize("fmt", ["png", "svg", "pdf", "html"])
+def test_a_view_without_the_city_outlines_exports(client, fmt):
+    # the city labels and a cluster's member badges must not need the cities layer drawn
+    r = client.get(f"/export/map.{fmt}?l=counties,parks,projects&city=421200&dpi=72")
+    assert r.status_code == 200, r.get_data(as_text=True)[:200]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_legend_ends_above_the_source_line(app, lang):
+    # Xianning in English has 19 industries: the longest legend a city view gets
+    from matplotlib.legend import Legend
+
+    with app.app_context():
+        store = app.extensions["atlas_store"]
+        view = parse_export({"city": ["421200"], "lang": [lang], "l": ["counties,parks,projects"]},
+                            known_values(store))
+        fig = render_figure(scene(store, view))
+    fig.canvas.draw()
+    panel = fig.axes[-1]
+    legends = [a for a in panel.get_children() if isinstance(a, Legend)]
+    assert len(legends) >= 2
+    bottom = panel.get_window_extent().y0
+    assert min(leg.get_window_extent().y0 for leg in legends) >= bottom - 1
+
+
 # ---------------------------------------------------------------- the offline HTML map
 
 def test_html_is_one_file_with_no_outside_reference(client):

@@ -37,7 +37,7 @@
     return L.divIcon({ className: "atl-mk atl-mk-" + lid + (hollow ? " atl-hollow" : ""), html: svg, iconSize: [size, size] });
   }
 
-  // Features that share one point (a county's or city's representative point) open as one
+  // Features that share one point (a town's, district's, county's or city's point) open as one
   // list — name, kind, industry, precision — each entry opening its own popup, instead of a
   // spider of spokes. Parks are drawn in a pane above projects, so neither hides the other's
   // list, and a click on any of them lists both.
