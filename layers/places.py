@@ -113,18 +113,19 @@ def town_problem(geonameid: int, name_zh: str, county: int | None,
     if not streets or county not in county_names:
         return f"{STREETS_FILE} or {COUNTIES_FILE} is missing or lacks {county}: cannot check a town"
     county_stem = COUNTY_SUFFIX_RE.sub("", county_names[county])
+    where = f"{county_names[county]} ({county})"
     units = {name for name, unit_county in streets.values() if unit_county == county}
-    named = {n for unit in units if UNIT_SUFFIX_RE.sub("", unit) != county_stem
+    named = {n: unit for unit in units if UNIT_SUFFIX_RE.sub("", unit) != county_stem
              for n in (unit, UNIT_SUFFIX_RE.sub("", unit)) if len(n) >= 2 and n in name_zh}
     if not named:
-        return f"{name_zh} names no township-level unit of {county} in {STREETS_FILE}"
+        return f"{name_zh} names no township-level unit of {where} in {STREETS_FILE}"
     known = set(place.get("alternatenames") or ())
     spelled = _plain(place["name"])
     for n in named:
         if n in known or _plain("".join(lazy_pinyin(n))) == spelled:
             return None
-    return (f"GeoNames {geonameid} ({place['name']}) is not {'/'.join(sorted(named))}, "
-            f"the unit of {county} that {name_zh} names")
+    return (f"GeoNames {geonameid} ({place['name']}) is not {'/'.join(sorted(set(named.values())))}, "
+            f"the unit of {where} that {name_zh} names")
 
 
 def town_point(geonameid: int) -> shapely.Point:

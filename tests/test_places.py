@@ -18,7 +18,7 @@ from layers.places import (
     town_point,
     town_problem,
 )
-from layers.sources import DEFAULT_SOURCES, load_sources
+from layers.sources import DEFAULT_SOURCES, SourceError, load_sources
 from server.store import read_atlas
 
 
@@ -90,9 +90,10 @@ def test_town_must_be_a_unit_of_the_county_that_the_name_names():
     assert problem(13609088, "湖北盘龙城经济开发区", 420116) is None
     assert problem(7757668, "湖北鄂州花湖经济开发区", 420704) is None
     # GeoNames must know the place as the unit the name names …
-    assert "is not 双柳" in problem(8514307, "武船…(双柳二期)", 420117)
+    assert "is not 双柳街道, the unit of 新洲区 (420117)" in problem(8514307, "武船…(双柳二期)", 420117)
     # … the name must name a unit of the declared county …
-    assert "names no township-level unit of 420116" in problem(7904017, "武汉东湖新技术开发区", 420116)
+    assert "names no township-level unit of 黄陂区 (420116)" in problem(7904017, "武汉东湖新技术开发区",
+                                                                   420116)
     # … and a unit named like its county (黄梅镇 of 黄梅县) does not count: 黄梅 names the county.
     assert "names no township-level unit" in problem(8569796, "湖北黄梅经济开发区", 421127)
     assert "not a place of China" in problem(2643743, "伦敦", 420116)
@@ -104,6 +105,19 @@ def test_a_town_point_outside_the_declared_county_fails_the_build(layers):
     assert placer.town(7757668, 420704).equals(town_point(7757668))
     with pytest.raises(PlacementError, match="lies outside county 420202"):
         placer.town(7757668, 420202)
+
+
+def test_a_wrong_town_claim_fails_with_file_and_line(sources_copy):
+    path = sources_copy / "xianning" / "projects.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text.count("value: 1805358") == 1  # 崇阳金塘风电 at 金塘镇
+    path.write_text(text.replace("value: 1805358", "value: 8512687"), encoding="utf-8")  # 石城镇's
+    with pytest.raises(SourceError) as err:
+        load_sources(sources_copy)
+    line = text[:text.index("value: 1805358")].count("\n")  # the `geonameid:` key's line
+    assert (f"xianning/projects.yaml:{line}: projects xn-pj-chongyang-jintang-wind: geonameid: "
+            "GeoNames 8512687 (Shicheng) is not 金塘镇, the unit of 崇阳县 (421223) that 崇阳金塘风电 "
+            "names") in str(err.value)
 
 
 def test_projects_that_are_parks_are_drawn_once(layers):
