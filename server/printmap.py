@@ -750,7 +750,8 @@ def _legend(fig: Figure, box: Box, sc: Scene, drawn: Drawn, scale: float, portra
              transform=lax.transAxes)
     renderer = cast(FigureCanvasAgg, fig.canvas).get_renderer()  # the canvas render_figure gave it
     # landscape: one column of sections down the side panel; portrait: the industries in two
-    # columns on the left, the other sections stacked on the right
+    # columns on the left, the other sections on the right, or under the industries when the
+    # right is fuller
     columns = [0.0] if not portrait else [0.0, 0.62]
     top = 1.0 - (0.06 if not portrait else 0.13)
 
@@ -759,7 +760,8 @@ def _legend(fig: Figure, box: Box, sc: Scene, drawn: Drawn, scale: float, portra
         y = {x: top for x in columns}
         for head, handles in sections:
             is_sectors = head == w("industry", lang)
-            x = columns[0] if (not portrait or is_sectors) else columns[-1]
+            # portrait: the industries on the left, each other section where most room is left
+            x = columns[0] if (not portrait or is_sectors) else max(columns[::-1], key=y.__getitem__)
             short = max(len(h.get_label()) for h in handles) <= 12
             two = is_sectors and ((portrait and len(handles) > 8) or (short and len(handles) > 12))
             ncol = 2 if two else 1

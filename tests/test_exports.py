@@ -179,14 +179,15 @@ def test_a_view_without_the_city_outlines_exports(client, fmt):
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_the_legend_ends_above_the_source_line(app, lang):
-    # Xianning in English has 19 industries: the longest legend a city view gets
+@pytest.mark.parametrize("city,orient", [("421200", "landscape"), ("420100", "portrait")])
+def test_the_legend_ends_above_the_source_line(app, lang, city, orient):
+    # Xianning has 19 industries, Wuhan 17 and three corridor lines: the longest legends
     from matplotlib.legend import Legend
 
     with app.app_context():
         store = app.extensions["atlas_store"]
-        view = parse_export({"city": ["421200"], "lang": [lang], "l": ["counties,parks,projects"]},
-                            known_values(store))
+        view = parse_export({"city": [city], "lang": [lang], "orient": [orient],
+                             "l": ["counties,parks,projects,cluster_lines"]}, known_values(store))
         fig = render_figure(scene(store, view))
     fig.canvas.draw()
     panel = fig.axes[-1]
