@@ -131,7 +131,8 @@ def parse_export(args: Mapping[str, Sequence[str]], known: Known, *,
         layers = tuple(x for x in text.split(",") if x)
         bad = [x for x in layers if x not in LAYERS]
         if bad or not layers:
-            raise ExportError(f"l: unknown layer(s) {bad[:5]}; layers: {', '.join(LAYERS)}")
+            what = f"unknown layer(s) {bad[:5]}" if bad else "name at least one layer"
+            raise ExportError(f"l: {what}; layers: {', '.join(LAYERS)}")
         v["layers"] = layers
     if text := _one(args, "sector"):
         if text not in known.sectors:

@@ -66,6 +66,34 @@ def test_no_server_error_for_any_download_query(client, layer, fmt, params):
     assert response.status_code in (200, 400, 404), response.get_data(as_text=True)[:300]
 
 
+# Any view the interactive map can express must export: every combination of visible layers,
+# filters and shading, a city's or a cluster's view, either language and orientation.
+EXPORT_SECTORS = ["auto", "ict", "biomed", "textiles", "green", "emergency"]
+export_views = st.fixed_dictionaries({}, optional={
+    "l": st.lists(st.sampled_from(list(LAYERS)), unique=True, min_size=1, max_size=7).map(",".join),
+    "city": st.sampled_from(["420100", "421200", "429004", "430100", "420000", "1"]),
+    "cluster": st.sampled_from(["c001-han-xiao-sui-xiang-shi-auto-corridor", "c000-x"]),
+    "sector": st.sampled_from(EXPORT_SECTORS),
+    "kind": st.sampled_from(["high_tech_zone", "economic_zone", "base", "other"]),
+    "level": st.sampled_from(["national", "provincial", "municipal"]),
+    "named": st.sampled_from(["doc", "cat"]),
+    "measure": st.sampled_from(["none", "n_parks", "n_projects"] + [f"sector:{s}" for s in EXPORT_SECTORS]),
+    "lang": st.sampled_from(["zh", "en"]),
+    "orient": st.sampled_from(["landscape", "portrait"]),
+    "paper": st.sampled_from(["A4", "16:9"]),
+})
+
+
+@given(fmt=st.sampled_from(["png", "svg", "pdf", "html"]), view=export_views)
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+def test_every_view_of_the_map_exports(client, fmt, view):
+    response = client.get(f"/export/map.{fmt}?{urlencode({**view, 'dpi': 72})}")
+    text = response.get_data(as_text=True)[:300] if response.mimetype.endswith("json") else ""
+    bad_value = view.get("city") in ("420000", "1") or view.get("cluster") == "c000-x"
+    assert response.status_code == (400 if bad_value else 200), (view, text)
+
+
 def test_the_fuzzing_really_ran_and_reached_the_validation():
     """Runs after the schemathesis tests (file order): they sent requests for every
     operation, and the invalid ones were refused (4xx) rather than all passing as valid."""
