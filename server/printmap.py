@@ -755,7 +755,12 @@ def _legend(fig: Figure, box: Box, sc: Scene, drawn: Drawn, scale: float, portra
     columns = [0.0] if not portrait else [0.0, 0.62]
     top = 1.0 - (0.06 if not portrait else 0.13)
 
+    full_fs = fs
+    marker_sizes = [(h, h.get_markersize()) for _, hs in sections for h in hs if isinstance(h, Line2D)]
+
     def lay_out(fs: float) -> tuple[list[Artist], dict[float, float]]:
+        for h, size in marker_sizes:  # symbols shrink with the text they stand beside
+            h.set_markersize(size * fs / full_fs)
         placed: list[Artist] = []
         y = {x: top for x in columns}
         for head, handles in sections:
