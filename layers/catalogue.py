@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from layers.places import load_county_names, load_streets
 from layers.sources import Record, SourceError, Sources, placement_problems
 
 CATALOGUE_FILE = "catalogue/dev-zones-2018-hubei.csv"  # below the sources folder
@@ -170,8 +169,7 @@ def _check_row(r: dict[str, str], rel: str, line: int, problems: list[str],
 
 
 def _check_records(cat: Catalogue, sources: Sources, adcodes: dict[int, int | None], rel: str,
-                   problems: list[str], codes_in_file: set[str],
-                   streets: dict[str, tuple[str, int]], county_names: dict[int, str]) -> None:
+                   problems: list[str], codes_in_file: set[str]) -> None:
     codes = {z.code: z for z in cat.zones}
     parks = sources.by_id("parks")
     for zone in cat.zones:
@@ -200,7 +198,7 @@ def _check_records(cat: Catalogue, sources: Sources, adcodes: dict[int, int | No
                             "write {value, inferred: true, basis}")
         if county and adcodes and adcodes.get(county) != city and county != city:
             problems.append(f"{rec.where('county_adcode')}: {county} is not in city {city}")
-        problems.extend(placement_problems(rec, streets, county_names))
+        problems.extend(placement_problems(rec, sources.streets, sources.county_names))
         park = d.get("park")
         if not park:
             if not d.get("name_en"):
@@ -231,8 +229,7 @@ def load_catalogue(sources_dir: Path, sources: Sources,
     zones = read_rows(sources_dir / CATALOGUE_FILE, rel, problems, codes)
     cat = Catalogue(zones, {r.id: r for r in sources.of("zones")},
                     {r.data["term"]: r.data["sectors"] for r in sources.of("catalogue_terms")})
-    _check_records(cat, sources, adcodes or {}, rel, problems, codes, load_streets(sources_dir),
-                   load_county_names(sources_dir))
+    _check_records(cat, sources, adcodes or {}, rel, problems, codes)
     if problems:
         raise SourceError(problems)
     return cat

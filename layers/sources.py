@@ -145,6 +145,9 @@ class Record:
 class Sources:
     records: dict[str, list[Record]]
     seeds_checked: bool
+    # the national division codes the placements were checked against (divisions/)
+    streets: dict[str, tuple[str, int]] = field(default_factory=dict)  # street code -> (name, county)
+    county_names: dict[int, str] = field(default_factory=dict)  # county-level adcode -> name
 
     def of(self, kind: str) -> list[Record]:
         return self.records.get(kind, [])
@@ -547,7 +550,8 @@ def load_sources(
             seen[rec.id] = rec
     if seeds_dir:
         _check_document_files(ctx, by_kind["documents"], seeds_dir)
-    sources = Sources(by_kind, seeds_checked=seeds is not None)
+    sources = Sources(by_kind, seeds_checked=seeds is not None, streets=ctx.streets,
+                      county_names=ctx.county_names)
     _cross_check(ctx, sources)
     if problems:
         raise SourceError(problems)

@@ -34,9 +34,7 @@ def test_a_replacement_that_fails_to_load_is_not_reread_on_every_request(tmp_pat
     shutil.copy(built_atlas, path)
     client = create_app({"DATA": str(path), "TESTING": True}).test_client()
     assert client.get("/healthz").status_code == 200
-    broken = tmp_path / "broken.gpkg"
-    broken.write_bytes(b"not a geopackage")
-    os.replace(broken, path)
+    _replace_with_a_broken_file(path)
     reads = []
     real = store_module.read_atlas
     monkeypatch.setattr(store_module, "read_atlas", lambda p: (reads.append(p), real(p))[1])
@@ -188,6 +186,20 @@ def _fresh(atlas, **config):
     return app, app.extensions["atlas_fastpath"]
 
 
+def _fresh_copy(tmp_path, built_atlas):
+    """A client of an app of its own serving a copy of the build, which a test may replace."""
+    path = tmp_path / "atlas.gpkg"
+    shutil.copy(built_atlas, path)
+    app, fast = _fresh(path)
+    return path, app.test_client(), fast
+
+
+def _replace_with_a_broken_file(path):
+    broken = path.parent / "broken.gpkg"
+    broken.write_bytes(b"not a geopackage")
+    os.replace(broken, path)
+
+
 def _headers(response) -> list[tuple[str, str]]:
     return sorted(response.headers.items())
 
@@ -246,10 +258,7 @@ def test_a_304_from_the_fast_path_is_the_304_flask_gives(built_atlas, coding):
 
 
 def test_a_new_build_replaces_a_replayed_answer_at_once(tmp_path, built_atlas):
-    path = tmp_path / "atlas.gpkg"
-    shutil.copy(built_atlas, path)
-    app, fast = _fresh(path)
-    client = app.test_client()
+    path, client, fast = _fresh_copy(tmp_path, built_atlas)
     url = "/api/collections/cities/items?limit=2"
     old = client.get(url)
     assert client.get(url).data == old.data and fast.hits == 1
@@ -267,15 +276,10 @@ def test_a_new_build_replaces_a_replayed_answer_at_once(tmp_path, built_atlas):
 
 
 def test_a_replacement_that_fails_to_load_keeps_the_replayed_answer(tmp_path, built_atlas):
-    path = tmp_path / "atlas.gpkg"
-    shutil.copy(built_atlas, path)
-    app, fast = _fresh(path)
-    client = app.test_client()
+    path, client, fast = _fresh_copy(tmp_path, built_atlas)
     url = "/api/collections/cities/items?limit=2"
     first = client.get(url)
-    broken = tmp_path / "broken.gpkg"
-    broken.write_bytes(b"not a geopackage")
-    os.replace(broken, path)
+    _replace_with_a_broken_file(path)
     assert client.get(url).data == first.data  # Flask: the loaded build keeps serving
     hits = fast.hits
     assert client.get(url).data == first.data and fast.hits == hits + 1
