@@ -190,8 +190,9 @@ class BuildStore:
         if stamp is None:
             raise AtlasUnavailable(f"no built atlas in {self.source}: run `atlas build`")
         with self._lock:
-            if self._snapshot is not None and stamp in (self._snapshot.stamp, self._failed):
-                return self._snapshot
+            current = self._still_serving(stamp)  # another thread may have read it meanwhile
+            if current is not None:
+                return current
             try:
                 snap = self._read(stamp)
             except Exception as exc:  # a broken build must not take down what is serving
@@ -242,6 +243,7 @@ class BuildStore:
         """A layer answered by the storage itself (server.pgitems.RemoteLayer), or None: the
         layer is in memory."""
         return None
+
 
 class AtlasStore(BuildStore):
     """The embedded backend: a built GeoPackage file, re-read when it is replaced (the
