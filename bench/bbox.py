@@ -39,7 +39,7 @@ import rtree
 import shapely
 
 from layers.build import DEFAULT_OUT, build
-from server.spatial import BoxIndex, boxes, scan
+from server.store.spatial import BoxIndex, boxes, scan
 
 HUBEI = (108.35, 29.03, 116.13, 33.28)
 BOXES = {"small": (114.25, 30.55, 114.35, 30.65), "large": (109.5, 29.5, 115.5, 32.5)}

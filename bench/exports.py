@@ -34,9 +34,9 @@ sys.path.insert(0, str(REPO))
 from local_server import atlas_server  # noqa: E402
 
 from layers.build import DEFAULT_OUT  # noqa: E402
-from server import deck, offline, printmap  # noqa: E402
-from server.exportview import ExportView  # noqa: E402
+from server.exports import deck, offline, printmap  # noqa: E402
 from server.store import AtlasStore  # noqa: E402
+from server.view.export import ExportView  # noqa: E402
 
 CORRIDOR = "c001-han-xiao-sui-xiang-shi-auto-corridor"
 CHROMIUM = "/usr/bin/chromium"

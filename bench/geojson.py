@@ -29,7 +29,7 @@ from flask import Flask
 
 from layers.build import DEFAULT_OUT, build
 from layers.registry import LAYERS
-from server.ogc import prepare
+from server.api.ogc import prepare
 from server.store import read_atlas
 
 

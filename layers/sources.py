@@ -111,7 +111,6 @@ SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
     "catalogue_terms": {"term": ("str", True), "sectors": ("[sector]", True), "note": ("str", False)},
 }
 # Fields whose value is a translation or the project's own wording: never need a basis.
-FREE_FIELDS = {"name_en", "text_en", "metric_en", "note", "id"}
 
 
 class SourceError(ValueError):

@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from layers.build import DEFAULT_OUT
 from layers.registry import LAYERS
-from server.store import AtlasUnavailable, BuildStore, open_store
+from server.store import AtlasUnavailable, open_store
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,6 @@ DEFAULTS: dict[str, Any] = {
     # who may frame /embed*: any site by default (the embeds are read-only and hold no session);
     # e.g. "'self' https://intranet.example" restricts it. Every other page is never framed.
     "FRAME_ANCESTORS": "*",
-    "JSON_AS_ASCII": False,
     "API_DEFAULT_LIMIT": 100,  # OGC API items per page when no limit is asked
     "API_MAX_LIMIT": 10000,  # larger limits are clamped to this
     "API_CACHE_SECONDS": 300,  # Cache-Control max-age of the API and downloads (ETag revalidates)
@@ -39,7 +38,8 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inlin
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """`config` overrides the defaults and the ATLAS_* environment variables."""
-    from server import assets, http
+    from server import http
+    from server.http import assets
 
     app = Flask(__name__, static_folder=None)  # /static is server.assets (fingerprinted, cached)
     app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=assets.serve)
@@ -108,29 +108,28 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return render_template("index.html", layers=LAYERS.values(), counts=store.counts(),
                                meta=store.meta)
 
-    from server import api, documents, downloads
+    from server.api import routes as api
+    from server.downloads import routes as downloads
+    from server.maps import reader as documents
 
     app.register_blueprint(api.bp)
     app.register_blueprint(downloads.bp)
     app.register_blueprint(documents.bp)
 
-    from server import maps
+    from server.maps import routes as maps
 
     for key, value in maps.CONFIG_DEFAULTS.items():
         app.config.setdefault(key, value)
     app.register_blueprint(maps.bp)
 
-    from server import exports
+    from server.exports import routes as exports
 
     for key, export_default in exports.CONFIG_DEFAULTS.items():
         app.config.setdefault(key, export_default)
     app.register_blueprint(exports.bp)
 
-    from server import tiles
+    from server.tiles import routes as tiles
 
     app.register_blueprint(tiles.bp)
     return app
 
-
-def store_of(app: Flask) -> BuildStore:
-    return app.extensions["atlas_store"]

@@ -96,7 +96,7 @@ def _serve(args: argparse.Namespace) -> int:
     from server import create_app
 
     if args.db:
-        from server.pgstore import check_database
+        from server.store.postgis import check_database
 
         try:
             check_database(args.db)
@@ -142,8 +142,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from server import batch
-    from server.printmap import FontMissing
+    from server.exports import batch
+    from server.exports.printmap import FontMissing
     from server.store import AtlasUnavailable, open_store
 
     store = open_store(args.data, args.db)
@@ -165,8 +165,8 @@ def _tiles(args: argparse.Namespace) -> int:
     import time
 
     from layers.registry import LAYERS
-    from server.mvt import write_pmtiles
     from server.store import AtlasUnavailable, open_store
+    from server.store.mvt import write_pmtiles
 
     layer_ids = args.layers or list(LAYERS)
     unknown = [lid for lid in layer_ids if lid not in LAYERS]

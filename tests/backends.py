@@ -118,7 +118,7 @@ def build_args(data: Path) -> list[str]:
 def served_built_at(data: Path) -> str:
     """The build time of what is now in place for `data` (the file, or its database)."""
     if BACKEND == "postgis":
-        from server.pgstore import PostgisStore
+        from server.store.postgis import PostgisStore
 
         store = PostgisStore(postgres().mirror(Path(data)), poll_seconds=0)
         try:

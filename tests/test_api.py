@@ -13,7 +13,7 @@ import pytest
 
 from layers.registry import LAYERS
 from server import create_app
-from server.ogc import CONFORMANCE, CRS84
+from server.api.ogc import CONFORMANCE, CRS84
 from tests.conftest import dated_build, make_app
 from tests.rfc7946 import assert_rfc7946
 

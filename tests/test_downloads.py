@@ -12,7 +12,7 @@ import pytest
 import shapely
 
 from layers.registry import LAYERS
-from server.formats import FORMATS
+from server.downloads.formats import FORMATS
 from tests.rfc7946 import assert_rfc7946, problems
 
 

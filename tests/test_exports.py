@@ -13,8 +13,8 @@ import warnings
 import pytest
 from PIL import Image
 
-from server.exportview import ExportView, known_values, parse_export
-from server.printmap import render_figure, scene
+from server.exports.printmap import render_figure, scene
+from server.view.export import ExportView, known_values, parse_export
 from tests.conftest import ARTIFACTS, make_app
 from tests.map_fixtures import XSS
 
@@ -277,7 +277,7 @@ def test_deck_bad_parameters_400(client, query):
 def test_deck_renders_in_libreoffice_with_one_page_per_slide(client, tmp_path):
     from pypdf import PdfReader
 
-    from server.deck import slide_count
+    from server.exports.deck import slide_count
 
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     assert soffice, "LibreOffice (Debian libreoffice-impress) is installed by make test"

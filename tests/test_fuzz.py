@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from layers.registry import LAYERS
-from server.formats import FORMATS
-from server.ogc import openapi
+from server.api.ogc import openapi
+from server.downloads.formats import FORMATS
 
 pytestmark = pytest.mark.slow
 

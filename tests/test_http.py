@@ -28,7 +28,7 @@ def test_repeated_plus_signs_in_a_number_answer_400_not_500(client, url):
 
 def test_a_replacement_that_fails_to_load_is_not_reread_on_every_request(tmp_path, built_atlas,
                                                                          monkeypatch):
-    from server import store as store_module
+    from server.store import snapshot as store_module
 
     path = tmp_path / "atlas.gpkg"
     shutil.copy(built_atlas, path)

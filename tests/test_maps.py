@@ -9,8 +9,9 @@ import re
 import pytest
 
 from layers import search
-from server import mapview, popups
+from server.maps import page as mapview
 from server.store import AtlasStore
+from server.view import popups
 from tests.conftest import make_app
 from tests.map_fixtures import CORRIDOR, CORRIDOR_MEMBERS, XSS, XSS_PARK
 
@@ -403,7 +404,7 @@ def test_tile_attributes_give_the_points_their_page_style_and_filter_keys(client
     """Every property the symbols and filters read, made from the tiles, equals the page's."""
     import mapbox_vector_tile
 
-    from server import mvt
+    from server.store import mvt
 
     _, _, data = page(client, "/")
     lay = next(lay for lay in data["layers"] if lay["id"] == lid)

@@ -17,8 +17,8 @@ from pandas.testing import assert_frame_equal
 
 from layers.postgis import DatabaseError, load_gpkg
 from server import create_app
-from server.pgstore import PostgisStore
 from server.store import AtlasStore
+from server.store.postgis import PostgisStore
 from tests import backends
 from tests.conftest import REPO, dated_build
 
@@ -266,7 +266,7 @@ TILE_LAYERS = ["provinces", "cities", "counties", "clusters", "cluster_lines", "
 
 
 def _tiles_over_hubei(z: int) -> list[tuple[int, int]]:
-    from server import mvt
+    from server.store import mvt
 
     x0, y0, x1, y1 = mvt.tile_range(z, (108.3, 29.0, 116.2, 33.3))
     step = max(1, (x1 - x0) // 3)
@@ -384,7 +384,7 @@ def test_large_layers_are_collections_on_postgis_with_count_and_extent(synth_pai
 def test_large_layer_tiles_on_postgis_carry_what_memory_does(synth_pair, z):
     import mapbox_vector_tile
 
-    from server import mvt
+    from server.store import mvt
 
     on_file, on_db = synth_pair
     x0, y0, x1, y1 = mvt.tile_range(z, (110.0, 28.0, 118.0, 34.0))

@@ -22,9 +22,10 @@ from layers import synth
 from layers.build import build
 from layers.registry import LAYERS, SYNTH_LAYERS
 from layers.sources import DEFAULT_SOURCES
-from server import create_app, mvt, mvtpoints, ogc
+from server import create_app
+from server.api import ogc
 from server.cli import main as atlas
-from server.store import AtlasStore, read_meta
+from server.store import AtlasStore, mvt, mvtpoints, read_meta
 from tests.conftest import make_app
 
 POINTS = 2000

@@ -16,8 +16,8 @@ import pytest
 import shapely
 
 from layers.registry import LAYERS
-from server import mvt
-from server.spatial import BoxIndex, scan
+from server.store import mvt
+from server.store.spatial import BoxIndex, scan
 from tests.conftest import make_app
 
 WUHAN = (114.30, 30.59)
@@ -206,7 +206,7 @@ def _random_boxes(rng, n, small=False):
 
 
 def test_the_bbox_index_finds_what_the_full_scan_finds(app):
-    from server import ogc
+    from server.api import ogc
 
     store = app.extensions["atlas_store"]
     rng = np.random.default_rng(7)

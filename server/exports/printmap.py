@@ -38,14 +38,14 @@ from matplotlib.patheffects import withStroke
 from pyproj import CRS, Transformer
 
 from layers.registry import LAYERS
-from server import viewrules
-from server.exportview import HUBEI_ADCODE, ExportView, zoom_extent
-from server.mapwords import KINDS, LEVELS, UI, tr
-from server.ogc import cited_docs
-from server.sourceline import source_line
-from server.viewmodel import sector_colour
+from layers.words import KINDS, LEVELS, UI, tr
+from server.api.ogc import cited_docs
+from server.view import rules as viewrules
+from server.view.export import HUBEI_ADCODE, ExportView, zoom_extent
+from server.view.model import records, sector_colour
+from server.view.sourceline import source_line
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 FONT_DIR = REPO / "static" / "vendor" / "fonts"
 FONT_FILES = ("NotoSansSC-Regular.ttf", "NotoSansSC-Bold.ttf")
 FONT_FAMILY = "Noto Sans SC"
@@ -140,10 +140,6 @@ class Scene:
     shading: dict[int, int | bool] = field(default_factory=dict)  # city adcode -> value
 
 
-def _records(frame: gpd.GeoDataFrame) -> list[dict]:
-    return frame.drop(columns="geometry").to_dict("records")
-
-
 def feature_name(rec: dict, lang: str) -> str:
     zh, en = rec.get("name_zh") or "", rec.get("name_en") or ""
     return zh if lang == "zh" else (en or zh)
@@ -186,7 +182,7 @@ def scene(store, view: ExportView) -> Scene:
     frames = {lid: store.layer(lid) for lid in LAYERS}
     units = {}
     for lid in ("provinces", "cities", "counties"):
-        for r in _records(frames[lid]):
+        for r in records(frames[lid]):
             units[int(r["adcode"])] = r
 
     def city_of(adcode: int) -> int | None:
@@ -200,7 +196,7 @@ def scene(store, view: ExportView) -> Scene:
     layers = set(view.layers)
     cluster = None
     if view.cluster:
-        cluster = next(r for r in _records(frames["clusters"]) if r["id"] == view.cluster)
+        cluster = next(r for r in records(frames["clusters"]) if r["id"] == view.cluster)
         layers = {"provinces", "cities", "cluster_lines", "parks", "projects"}
 
     polygons: dict[str, gpd.GeoDataFrame] = {}
@@ -218,13 +214,13 @@ def scene(store, view: ExportView) -> Scene:
     elif "clusters" in layers:
         cl = store.layer("clusters", "mid")
         keep = [viewrules.area_visible(r, viewrules.member_cities(r.get("members") or [], city_of),
-                                       sector=view.sector, city=view.city) for r in _records(cl)]
+                                       sector=view.sector, city=view.city) for r in records(cl)]
         polygons["clusters"] = cl[keep]
 
     lines = None
     if "cluster_lines" in layers:
         fl = frames["cluster_lines"]
-        recs = _records(fl)
+        recs = records(fl)
         if cluster is not None:
             keep = [r["id"] == cluster["id"] for r in recs]
         else:
@@ -237,7 +233,7 @@ def scene(store, view: ExportView) -> Scene:
         if lid not in layers:
             continue
         f = frames[lid]
-        recs = _records(f)
+        recs = records(f)
         if cluster is not None:
             keep = [viewrules.along_cluster(r, cluster) for r in recs]
         else:
@@ -267,12 +263,12 @@ def scene(store, view: ExportView) -> Scene:
 
     box = shapely.box(*extent)
     labels = []
-    for r, g in zip(_records(frames["cities"]), frames["cities"].geometry):
+    for r, g in zip(records(frames["cities"]), frames["cities"].geometry):
         p = g.representative_point()
         if box.contains(p):
             labels.append((p.x, p.y, feature_name(r, lang), True))
     if view.city is not None:
-        for r, g in zip(_records(frames["counties"]), frames["counties"].geometry):
+        for r, g in zip(records(frames["counties"]), frames["counties"].geometry):
             if city_of(int(r["adcode"])) == view.city and int(r["adcode"]) != view.city:
                 p = g.representative_point()
                 labels.append((p.x, p.y, feature_name(r, lang), False))
@@ -301,7 +297,7 @@ def scene(store, view: ExportView) -> Scene:
     cited: set[str] = set()
     for f in list(points.values()) + ([lines] if lines is not None else []) + \
             ([polygons["clusters"]] if "clusters" in polygons else []):
-        for r in _records(f):
+        for r in records(f):
             cited_docs(r, cited)
     for m in members:
         cited_docs(m["sources"], cited)
@@ -314,7 +310,7 @@ def scene(store, view: ExportView) -> Scene:
         has = {int(a) for a, s in zip(frames["cities"].adcode, frames["cities"].sectors)
                if code in (s or [])}
         for lid in ("parks", "projects"):
-            for r in _records(frames[lid]):
+            for r in records(frames[lid]):
                 if code in (r.get("sectors") or []):
                     has.add(int(r["city_adcode"]))
         counties = frames["counties"]
@@ -323,7 +319,7 @@ def scene(store, view: ExportView) -> Scene:
             if code in (s or []) and city:
                 has.add(city)
         shading = {int(a): int(a) in has for a in frames["cities"].adcode}
-        for r in _records(frames["cities"]):
+        for r in records(frames["cities"]):
             if int(r["adcode"]) in has:
                 cited_docs(r.get("roles"), cited)
     docs = [d for d in meta.get("documents", []) if d.get("doc") in cited]
@@ -449,7 +445,7 @@ def _draw_points(ax, sc: Scene, to_map: Transformer, scale: float, drawn: Drawn)
         f = sc.points.get(lid)
         if f is None or not len(f):
             continue
-        for r, g in zip(_records(f), f.geometry):
+        for r, g in zip(records(f), f.geometry):
             if g is None:
                 continue
             stacks[(round(g.x, 5), round(g.y, 5))].append((lid, r))
@@ -579,7 +575,7 @@ def render_figure(sc: Scene, approval: str = "", size: tuple[float, float] | Non
 
     if sc.lines is not None and len(sc.lines):
         ln = prep(sc.lines) if len(sc.lines) else sc.lines
-        for i, (g, r) in enumerate(zip(ln.geometry, _records(ln))):
+        for i, (g, r) in enumerate(zip(ln.geometry, records(ln))):
             colour = LINE_COLOURS[i % len(LINE_COLOURS)] if not sc.members else "#b2182b"
             xs, ys = g.xy
             ax.plot(xs, ys, color=colour, linewidth=3.0 * scale, alpha=0.85, solid_capstyle="round",

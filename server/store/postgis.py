@@ -26,7 +26,7 @@ import shapely
 
 from layers.postgis import CONTROL, DatabaseError, connect, json_columns, one_line, redact
 from layers.registry import LAYERS, SIMPLIFY_TIERS, SYNTH_LAYERS, any_layer
-from server.store import AtlasUnavailable, BuildStore, _decode, _Snapshot
+from server.store.snapshot import AtlasUnavailable, BuildStore, _decode, _Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +219,7 @@ class PostgisStore(BuildStore):
         with self._remote_lock:
             made = self._remote.get(layer_id)
             if made is None or made[0] is not snap:  # one per build and process
-                from server.pgitems import RemoteLayer
+                from server.store.pgitems import RemoteLayer
 
                 layer = RemoteLayer(self.query, SYNTH_LAYERS[layer_id], snap.stamp[1],  # type: ignore[index]
                                     snap.remote[layer_id], snap.meta)
@@ -232,7 +232,7 @@ class PostgisStore(BuildStore):
 
     def mvt(self, layer_id: str, z: int, x: int, y: int) -> bytes | None:
         """The tile by ST_AsMVT, from the tables of the build this request is pinned to."""
-        from server import pgtiles
+        from server.store import pgtiles
 
         stamp: tuple[int, str] = self.snapshot().stamp  # type: ignore[assignment]
         layer = any_layer(layer_id)

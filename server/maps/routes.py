@@ -26,8 +26,11 @@ import orjson
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
 from layers.registry import LAYERS
-from server import assets, http, mapview, mvt, viewmodel
-from server.store import BuildStore
+from server import http
+from server.http import assets
+from server.maps import page as mapview
+from server.store import BuildStore, mvt
+from server.view import model as viewmodel
 
 bp = Blueprint("maps", __name__)
 

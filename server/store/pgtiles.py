@@ -11,7 +11,7 @@ feature id. The tests decode tiles of both and compare them.
 from __future__ import annotations
 
 from layers.registry import Layer
-from server import mvt
+from server.store import mvt
 
 CASTS = {"int": "bigint", "float": "double precision", "bool": "boolean", "str": "text",
          "json": "text"}

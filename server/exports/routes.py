@@ -19,9 +19,9 @@ from collections.abc import Callable
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from server import http
-from server.exportview import ExportError, ExportView, known_values, parse_export
-from server.printmap import FontMissing
+from server.exports.printmap import FontMissing
 from server.store import BuildStore
+from server.view.export import ExportError, ExportView, known_values, parse_export
 
 bp = Blueprint("exports", __name__, url_prefix="/export")
 http.install(bp)
@@ -126,12 +126,12 @@ def map_export(fmt: str):
     view = parse_export(request.args.to_dict(flat=False), known_values(store))
     approval = current_app.config.get("MAP_APPROVAL", "")
     if fmt == "html":
-        from server import offline
+        from server.exports import offline
 
         def make() -> bytes:
             return offline.render(store, view)
     else:
-        from server import printmap
+        from server.exports import printmap
 
         def make() -> bytes:
             return printmap.render(store, view, fmt, approval)
@@ -141,7 +141,7 @@ def map_export(fmt: str):
 
 @bp.get("/briefing.pptx")
 def briefing():
-    from server import deck
+    from server.exports import deck
 
     store = _store()
     args = request.args.to_dict(flat=False)

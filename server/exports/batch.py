@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from server import deck, printmap
-from server.exportview import DEFAULT_DPI, HUBEI_ADCODE, ExportView
+from server.exports import deck, printmap
+from server.view.export import DEFAULT_DPI, HUBEI_ADCODE, ExportView
 
 INDEX_FIELDS = ("file", "kind", "id", "name_zh", "name_en", "format", "bytes", "seconds")
 

@@ -19,10 +19,11 @@ from pptx.dml.color import RGBColor
 from pptx.oxml.ns import qn
 from pptx.util import Inches, Pt
 
-from server import printmap
-from server.exportview import ExportView
-from server.mapwords import FIGURE_STATUS, KINDS, LEVELS, tr
-from server.popups import present
+from layers.words import FIGURE_STATUS, KINDS, LEVELS, tr
+from server.exports import printmap
+from server.view.export import ExportView
+from server.view.model import records
+from server.view.popups import present
 
 MAP_DPI = 150  # slide resolution: 13.33 in × 150 dpi = 2000 px across
 SLIDE_W, SLIDE_H = Inches(13.333), Inches(7.5)
@@ -134,10 +135,6 @@ def _cite(sources: list | None, codes: dict[str, str], lang: str, limit: int = 2
         "; ".join(out) + (f" … (+{more})" if more > 0 else "")
 
 
-def _records(frame) -> list[dict]:
-    return frame.drop(columns="geometry").to_dict("records")
-
-
 class Deck:
     def __init__(self, store, lang: str, approval: str):
         self.store = store
@@ -150,7 +147,7 @@ class Deck:
         self.blank = self.prs.slide_layouts[6]
         self.units = {}
         for lid in ("provinces", "cities", "counties"):
-            for r in _records(store.layer(lid)):
+            for r in records(store.layer(lid)):
                 self.units[int(r["adcode"])] = r
 
     def slide(self):
@@ -204,7 +201,7 @@ class Deck:
         unit = self.units[adcode]
         name = printmap.feature_name(unit, lang)
         self.map_slide(ExportView(city=adcode, lang=lang, paper="16:9"), name, "")
-        parks = [r for r in _records(self.store.layer("parks")) if r.get("city_adcode") == adcode]
+        parks = [r for r in records(self.store.layer("parks")) if r.get("city_adcode") == adcode]
         rows = [[printmap.feature_name(r, lang),
                  " · ".join(tr(table, r[key], lang) for key, table in (("kind", KINDS), ("level", LEVELS))
                             if present(r.get(key))),
@@ -212,14 +209,14 @@ class Deck:
                  self._where(r), _cite(r.get("sources"), self.codes, lang)] for r in parks]
         head = [s("name", lang), s("kind", lang), s("sectors", lang), s("where", lang), s("cite", lang)]
         self.table_slides(f"{name} · {s('parks', lang)}", head, rows, [3.8, 2.2, 2.6, 1.3, 2.4])
-        projects = [r for r in _records(self.store.layer("projects")) if r.get("city_adcode") == adcode]
+        projects = [r for r in records(self.store.layer("projects")) if r.get("city_adcode") == adcode]
         rows = [[printmap.feature_name(r, lang), "、".join(self._sector(c) for c in r.get("sectors") or []),
                  self._where(r), _cite(r.get("sources"), self.codes, lang)] for r in projects]
         self.table_slides(f"{name} · {s('projects', lang)}",
                           [s("name", lang), s("sectors", lang), s("where", lang), s("cite", lang)], rows,
                           [6.0, 2.6, 1.3, 2.4])
         figures = list(unit.get("figures") or [])
-        for r in _records(self.store.layer("counties")):
+        for r in records(self.store.layer("counties")):
             if int(r.get("parent_adcode") or 0) == adcode and r.get("figures"):
                 figures += [{**f, "_unit": printmap.feature_name(r, lang)} for f in r["figures"]]
         rows = []
@@ -275,7 +272,7 @@ CORRIDOR = "c001-han-xiao-sui-xiang-shi-auto-corridor"
 def build_deck(store, view: ExportView, approval: str = "") -> bytes:
     """The deck for `view.cluster`, `view.city`, or (neither) the corridor and every cluster."""
     deck = Deck(store, view.lang, approval)
-    clusters = {r["id"]: r for r in _records(store.layer("clusters"))}
+    clusters = {r["id"]: r for r in records(store.layer("clusters"))}
     if view.cluster:
         deck.title_slide(printmap.feature_name(clusters[view.cluster], view.lang))
         deck.cluster(clusters[view.cluster])

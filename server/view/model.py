@@ -20,10 +20,10 @@ import shapely
 from geo.datum import transform_frame
 from layers import search
 from layers.registry import LAYERS
-from server import viewrules
-from server.mapwords import KINDS, LANGS, LEVELS, PRECISIONS, tr, ui_strings
-from server.popups import Popups, _int, _str
-from server.sourceline import source_line
+from layers.words import KINDS, LANGS, LEVELS, PRECISIONS, tr, ui_strings
+from server.view import rules as viewrules
+from server.view.popups import Popups, _int, _str
+from server.view.sourceline import source_line
 
 GROUPS = [  # the layer control's groups, in order
     ("boundaries", "行政区划", "Boundaries", ["provinces", "cities", "counties"]),
@@ -33,7 +33,6 @@ GROUPS = [  # the layer control's groups, in order
 ]
 DEFAULT_VISIBLE = ["provinces", "cities", "cluster_lines", "parks", "projects"]
 POINT_LAYERS = ("parks", "projects")
-POLYGON_LAYERS = ("provinces", "cities", "counties", "clusters")
 TIER_PRECISION = {"lo": 3, "mid": 4, "full": 5}  # decimals kept per geometry tier
 TIER_MIN_ZOOM = {"lo": 0, "mid": 9}  # the browser swaps to `mid` from this zoom on
 POINT_DECIMALS = 5
@@ -152,7 +151,8 @@ def parse_options(args: Mapping[str, Any], *, view: str = "atlas", layer: str | 
     return ViewOptions(view=view, layer=layer, cluster=cluster, lang=lang, base=base, embed=embed)
 
 
-def _records(frame) -> list[dict]:
+def records(frame) -> list[dict]:
+    """The rows of a layer frame as dicts, without geometry."""
     return frame.drop(columns="geometry").to_dict("records")
 
 
@@ -181,10 +181,10 @@ def feature_context(store, frames: dict, lang: str, datum: str, *, urls: dict,
                     download: Callable) -> FeatureContext:
     names = {}
     for lid in ("provinces", "cities", "counties"):
-        for r in _records(frames[lid]):
+        for r in records(frames[lid]):
             names[int(r["adcode"])] = {"name_zh": r["name_zh"], "name_en": r["name_en"],
                                        "parent": _int(r.get("parent_adcode")), "level": r["level"]}
-    park_names = {r["id"]: r for r in _records(frames["parks"])}
+    park_names = {r["id"]: r for r in records(frames["parks"])}
     meta = store.meta
     popups = Popups(meta, lang, download, names, park_names, root=urls.get("root", ""))
     sector_index = {s["code"]: i for i, s in enumerate(meta.get("sectors", []))}
@@ -254,7 +254,7 @@ def feature_entry(store, lid: str, fid: str, lang: str, datum: str, *, urls: dic
         raise KeyError(fid)
     if datum != "wgs84":
         rows = transform_frame(rows, "wgs84", datum)
-    rec, geom = _records(rows)[0], rows.geometry.values[0]
+    rec, geom = records(rows)[0], rows.geometry.values[0]
     ctx = feature_context(store, frames, lang, datum, urls=urls, download=download)
     p = feature_props(ctx, lid, rec, geom)
     if geom is not None and not geom.is_empty:
@@ -297,7 +297,7 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
         if shift and lid in POINT_LAYERS and len(frame):
             frame = transform_frame(frame, "wgs84", base.datum)
         feats = []
-        for rec, geom in zip(_records(frame), frame.geometry.values):
+        for rec, geom in zip(records(frame), frame.geometry.values):
             p = feature_props(ctx, lid, rec, geom, html=lid not in tiled)
             if lid in POINT_LAYERS:
                 for s in rec.get("sectors") or []:
@@ -345,7 +345,7 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
     search_rows = []  # [layer, id, label, subtitle, terms]: the build's terms, the API's too
     for lid in ("parks", "projects", "clusters", "cities", "counties"):
         terms = store.search_terms(lid)
-        for rec in _records(frames[lid]):
+        for rec in records(frames[lid]):
             first, second = popups.name(rec.get("name_zh"), rec.get("name_en"))
             title = LAYERS[lid].title_zh if lang == "zh" else LAYERS[lid].title_en
             city = _int(rec.get("city_adcode"))
@@ -358,7 +358,7 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
 
     cluster = None
     if opts.view == "cluster":
-        rec = next(r for r in _records(frames["clusters"]) if r["id"] == opts.cluster)
+        rec = next(r for r in records(frames["clusters"]) if r["id"] == opts.cluster)
         cluster = cluster_focus(rec, popups, layers_out, city_of)
         points = unit_points(frames, cluster["members"], base.datum)
         for m in cluster["members"]:

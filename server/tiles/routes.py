@@ -21,8 +21,9 @@ from collections.abc import Callable
 
 from flask import Blueprint, current_app, request
 
-from server import http, mvt, ogc
-from server.store import BuildStore
+from server import http
+from server.api import ogc
+from server.store import BuildStore, mvt
 
 bp = Blueprint("tiles", __name__, url_prefix="/tiles")
 http.install(bp)

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from flask import Blueprint, current_app, request
 
 from layers.registry import SYNTH_LAYERS
-from server import http, ogc
-from server.formats import FORMATS
+from server import http
+from server.api import ogc
+from server.downloads.formats import FORMATS
 from server.store import BuildStore
 
 bp = Blueprint("api", __name__, url_prefix="/api")

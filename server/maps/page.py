@@ -19,7 +19,7 @@ from branca.element import Element, MacroElement
 from jinja2 import Template
 from markupsafe import Markup
 
-from server.viewmodel import BASEMAPS
+from server.view.model import BASEMAPS
 
 
 def json_for_script(data: Any) -> str:

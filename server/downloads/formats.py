@@ -22,7 +22,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from server import ogc
+from server.api import ogc
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from markupsafe import escape
 
-from server.mapwords import FIGURE_STATUS, KINDS, LEVELS, PRECISIONS, ROLE_TYPES, STATUSES, T, tr
+from layers.words import FIGURE_STATUS, KINDS, LEVELS, PRECISIONS, ROLE_TYPES, STATUSES, T, tr
 
 
 def present(value: Any) -> bool:

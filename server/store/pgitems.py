@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 import orjson
 
 from layers.registry import Layer
-from server import ogc
-from server.spatial import boxes
+from server.api import ogc
+from server.store.spatial import boxes
 
 Query = Callable[[str, Sequence], list[tuple]]
 ARRAY_TYPES = {"int": "bigint[]", "float": "double precision[]", "bool": "boolean[]"}

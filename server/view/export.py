@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from layers.registry import LAYERS
-from server.mapwords import LANGS
-from server.viewmodel import DEFAULT_VISIBLE, MEASURES
+from layers.words import LANGS
+from server.view.model import DEFAULT_VISIBLE, MEASURES
 
 PAPERS_MM = {"A4": (297.0, 210.0), "A3": (420.0, 297.0), "16:9": (338.67, 190.5)}  # landscape
 ORIENTS = ("landscape", "portrait")

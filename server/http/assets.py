@@ -22,7 +22,7 @@ from werkzeug.security import safe_join
 
 from server import http
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT = "public, max-age=300"
 MAX_IN_MEMORY = 8 * 1024 * 1024

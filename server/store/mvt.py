@@ -41,8 +41,9 @@ import shapely
 
 from geo.datum import transform_geometries
 from layers.registry import SIMPLIFY_TIERS, Layer
-from server import mvtpoints, ogc
-from server.spatial import BoxIndex
+from server.api import ogc
+from server.store import mvtpoints
+from server.store.spatial import BoxIndex
 
 MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 EXTENT = 4096  # tile units across a tile

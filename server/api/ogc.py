@@ -39,7 +39,7 @@ import shapely
 
 from layers import search
 from layers.registry import LAYERS, SYNTH_LAYERS, Layer, any_layer, get_layer
-from server.spatial import BoxIndex
+from server.store.spatial import BoxIndex
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CRS84_NAMES = {CRS84, "https://www.opengis.net/def/crs/OGC/1.3/CRS84", "[OGC:CRS84]", "OGC:CRS84",

@@ -11,8 +11,9 @@ import re
 
 from flask import Blueprint, current_app, render_template, request
 
-from server import http, ogc
-from server.formats import FORMATS, Selection
+from server import http
+from server.api import ogc
+from server.downloads.formats import FORMATS, Selection
 from server.store import BuildStore
 
 DOWNLOAD_PARAMS = tuple(p for p in ogc.STANDARD if p != "f")  # the format is the extension

@@ -20,13 +20,13 @@ from branca.element import Figure, MacroElement
 from jinja2 import Template
 from markupsafe import escape
 
-from server import printmap
-from server.exportview import ExportView
-from server.mapwords import tr
-from server.popups import Popups
-from server.viewmodel import fid_of, sector_colour
+from layers.words import tr
+from server.exports import printmap
+from server.view.export import ExportView
+from server.view.model import fid_of, sector_colour
+from server.view.popups import Popups
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 LEAFLET = REPO / "static" / "vendor" / "leaflet"
 DECIMALS = 4  # about 10 m: enough for a briefing map, and it keeps the file small
 

@@ -271,7 +271,7 @@ def open_store(data: Path | str, db: str | None = None, replicas: Sequence[str] 
                poll_seconds: float = 1.0) -> BuildStore:
     """The GeoPackage at `data`, or the PostGIS database `db` (reads from `replicas` first)."""
     if db:
-        from server.pgstore import PostgisStore
+        from server.store.postgis import PostgisStore
 
         return PostgisStore(db, list(replicas), poll_seconds)
     return AtlasStore(Path(data))

@@ -1,0 +1,1 @@
+"""Downloads: each layer, or a filtered part of it, in every registered format."""

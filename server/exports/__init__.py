@@ -1,0 +1,1 @@
+"""Briefing outputs: print maps (PNG/SVG/PDF), slide decks, offline HTML, and batch export."""

@@ -1,0 +1,19 @@
+"""HTTP behaviour shared by every route (negotiation, ETag/304, caching, the fast path) and the
+static assets; below every web surface, above storage."""
+
+from server.http.behaviour import (
+    CACHE,
+    Body,
+    FastPath,
+    ResponseCache,
+    cached,
+    etag,
+    install,
+    install_app,
+    matches,
+    nonce_page,
+    respond,
+)
+
+__all__ = ["CACHE", "Body", "FastPath", "ResponseCache", "cached", "etag", "install", "install_app",
+           "matches", "nonce_page", "respond"]

@@ -1,0 +1,1 @@
+"""The interactive map: the folium page, its routes, and the document reader it links to."""

@@ -1,0 +1,1 @@
+"""What a view shows: its parameters, the features it selects, popups and source lines."""
