@@ -19,7 +19,7 @@ SYSTEM_PACKAGES ?= chromium fonts-noto-cjk gdal-bin libreoffice-impress poppler-
 
 SOURCES := $(shell find data/sources -name '*.yaml' -o -name '*.csv') $(wildcard geo/*.py layers/*.py)
 
-.PHONY: setup system-deps build run test lint typecheck clean
+.PHONY: setup system-deps build run test lint typecheck imports clean
 
 setup: $(VENV)/.setup-stamp $(ASSETS)
 
@@ -49,7 +49,7 @@ system-deps:
 
 # Every test on the embedded GeoPackage, then everything that serves a build again on PostGIS
 # (test_postgis.py, which compares the two backends, ran in the first pass).
-test: setup system-deps lint typecheck
+test: setup system-deps lint typecheck imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	ATLAS_TEST_BACKEND=postgis $(BIN)/python -m pytest --ignore=tests/test_postgis.py $(PYTEST_ARGS)
 
@@ -58,6 +58,11 @@ lint: setup
 
 typecheck: setup
 	$(BIN)/mypy
+
+# The import contract in pyproject.toml: geo ← layers ← server, storage under every surface,
+# no cycles.
+imports: setup
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf data/build tests/artifacts

@@ -29,8 +29,8 @@ from flask import Flask
 
 from layers.build import DEFAULT_OUT, build
 from layers.registry import LAYERS
-from server.api.ogc import prepare
 from server.store import read_atlas
+from server.store.memory import prepare
 
 
 def _time(fn, repeats: int) -> tuple[float, int]:

@@ -34,9 +34,13 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from layers import search
+from layers.registry import SYNTH_LAYERS
+
 CONTROL = "atlas"  # the schema with the builds table and the current pointer
 BUILD_SCHEMA = re.compile(r"atlas_b[0-9]+")
 SIDE_TABLES = ("atlas_meta", "atlas_documents", "atlas_search")
+TERMS_COLUMN = "atlas_terms"  # a large layer's search terms, one a line (`q` on PostGIS)
 CONNECT_TIMEOUT = 5  # seconds; an unreachable server is an error, not a hang
 
 
@@ -136,17 +140,34 @@ def _copy_layer(con, schema: str, table: str, gpkg: Path) -> int:
     con.cursor().executemany(f"INSERT INTO {schema}.atlas_columns VALUES (%s, %s, %s)",
                     [(table, c, str(frame[c].dtype)) for c in columns])
     wkb = shapely.to_wkb(shapely.set_srid(frame.geometry.values, 4326), hex=True, include_srid=True)
-    cols = ", ".join(["fid", *[f'"{c}"' for c in columns], "geom"])
+    names = ["fid", *[f'"{c}"' for c in columns], "geom"]
     values = [frame[c].to_numpy(dtype=object) for c in columns]
-    with con.cursor().copy(f'COPY {schema}."{table}" ({cols}) FROM STDIN') as copy:
+    terms = _search_terms(table, frame)
+    if terms is not None:  # a large layer with names: `q` reads the same terms as in memory
+        con.execute(f'ALTER TABLE {schema}."{table}" ADD COLUMN {TERMS_COLUMN} text')
+        names.append(TERMS_COLUMN)
+    with con.cursor().copy(f'COPY {schema}."{table}" ({", ".join(names)}) FROM STDIN') as copy:
         for i in range(len(frame)):
-            copy.write_row((i + 1, *[_cell(v[i]) for v in values], wkb[i]))
+            row = (i + 1, *[_cell(v[i]) for v in values], wkb[i])
+            copy.write_row(row if terms is None else (*row, terms[i]))
     con.execute(f'CREATE INDEX ON {schema}."{table}" USING gist (geom)')
     for key in ("adcode", "id"):  # one item by its API id
         if key in columns:
             con.execute(f'CREATE INDEX ON {schema}."{table}" ("{key}")')
             break
     return len(frame)
+
+
+def _search_terms(table: str, frame) -> list[str] | None:
+    """Per row, the search terms the in-memory backend matches `q` against (layers.search),
+    one a line; None for a layer kept in memory (its terms are the build's) or without names."""
+    layer = SYNTH_LAYERS.get(table)
+    fields = [f for f in search.NAME_FIELDS if f in frame.columns]
+    if layer is None or not fields:
+        return None
+    columns = [frame[f].to_numpy(dtype=object) if f in frame.columns else [None] * len(frame)
+               for f in search.NAME_FIELDS]
+    return ["\n".join(search.terms(*(c[i] for c in columns))) for i in range(len(frame))]
 
 
 def _copy_side_tables(con, schema: str, gpkg: Path) -> None:

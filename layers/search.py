@@ -23,6 +23,7 @@ ABBREVIATIONS = [
     ("高新技术开发区", ["高新区", "高新"]), ("经济开发区", ["经开区", "经开", "开发区"]),
     ("工业园区", ["工业园"]), ("产业园区", ["产业园"]), ("化工园区", ["化工园"]),
 ]
+NAME_FIELDS = ("name_zh", "name_en", "aliases")  # what terms() is made from, in its order
 SEARCHED_LAYERS = ("parks", "projects", "clusters", "cluster_lines", "cities", "counties", "provinces")
 HAN = re.compile(r"[\u4e00-\u9fff]")
 

@@ -352,7 +352,18 @@ SYNTH_URLS = [
     "/api/collections/synth_counties/items?province_adcode=420000&limit=3",
     "/api/collections/synth_zones/items/SZ0007",
     "/api/collections/synth_enterprises/items/no-such-id",
+    "/api/collections/synth_enterprises/items/SE%00",
 ]
+# `q` and filters as a user types them: the two backends must find the same features —
+# pinyin and initials, several words, upper case, LIKE's wildcards as plain characters, a
+# NUL byte, a layer without names
+SEARCHES = ["合成开发区 7", "synthetic zone 12", "SYNTHETIC", "hechengkaifaqu", "hckfq", "%", "_",
+            "%25", "7%", "%00", "a%00b", "no-such-word"]
+SYNTH_URLS += [f"/api/collections/{lid}/items?q={q}&limit=50"
+               for q in SEARCHES for lid in ("synth_zones", "synth_counties", "synth_enterprises")]
+SYNTH_URLS += ["/api/collections/synth_enterprises/items?sector=auto%00&limit=5",
+               "/api/collections/synth_zones/items?level=national%00,provincial&limit=5",
+               "/api/collections/synth_counties/items?q=hubei&bbox=113,29,116,32&limit=20"]
 
 
 @pytest.mark.parametrize("url", SYNTH_URLS)
@@ -366,6 +377,16 @@ def test_large_layers_on_postgis_answer_as_in_memory(synth_pair, url):
     for doc in (da, db_):
         doc.pop("links", None)
     assert da == db_
+
+
+@pytest.mark.parametrize("q, found", [("hechengkaifaqu", True), ("hckfq", True), ("合成开发区 7", True),
+                                      ("%", False), ("_", False)])
+def test_q_finds_the_same_on_both_backends_and_not_nothing(synth_pair, q, found):
+    """Pinyin and initials find the synthetic zones on PostGIS too (it once matched names by
+    ILIKE only, and `%` or `_` found everything there, nothing in memory)."""
+    counts = [c.get(f"/api/collections/synth_zones/items?q={q}&limit=1").get_json()["numberMatched"]
+              for c in synth_pair]
+    assert counts[0] == counts[1] and (counts[0] > 0) == found, counts
 
 
 def test_large_layers_are_collections_on_postgis_with_count_and_extent(synth_pair):
@@ -420,7 +441,7 @@ def test_a_replica_that_has_not_replayed_the_build_yet_is_passed_over(pg, built_
         store.replicas[0].down_until = time.monotonic() + 60
         assert store.snapshot().stamp == (current.build_id, current.schema)
         store.replicas[0].down_until = 0.0  # back, but behind
-        assert len(store.mvt("parks", 7, 104, 52)) > 1000
+        assert len(store.tile("parks", 7, 104, 52)) > 1000
         assert store.replicas[0].error is None  # behind is not down
     finally:
         store.close()

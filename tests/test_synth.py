@@ -1,6 +1,6 @@
 """`atlas synth`: the synthetic national layers — deterministic, where they say they are, kept
 out of everything but the API and the tiles of a file written for them — and the large-layer
-path of the API and the tiles that serves them (`ogc.prepare_large`, `mvt.point_layer`).
+path of the API and the tiles that serves them (`memory.prepare_large`, `mvt.point_layer`).
 
 Small N (2,000 points) throughout; `bench/scale.py` measures 10k–1M.
 """
@@ -25,7 +25,8 @@ from layers.sources import DEFAULT_SOURCES
 from server import create_app
 from server.api import ogc
 from server.cli import main as atlas
-from server.store import AtlasStore, mvt, mvtpoints, read_meta
+from server.store import AtlasStore, memory, mvt, mvtpoints, read_meta
+from server.store.query import Query
 from tests.conftest import make_app
 
 POINTS = 2000
@@ -304,23 +305,23 @@ def test_one_item_by_id(sclient, frames):
 
 def test_select_large_touches_only_the_bbox_hits(memory_app, monkeypatch):
     store = memory_app.extensions["atlas_store"]
-    prep = ogc.prepared(store, "synth_enterprises")
+    prep = store.in_memory("synth_enterprises")
     assert prep.lazy and len(prep) == POINTS
-    everything = ogc.select(prep, ogc.Query(limit=10))
+    everything = memory.select(prep, Query(limit=10))
     assert isinstance(everything, range) and len(everything) == POINTS
     seen: list[int] = []
-    real = ogc.NativeColumn.matches
+    real = memory.NativeColumn.matches
 
     def spy(self, wanted, idx=None):
         seen.append(len(self.values) if idx is None else len(idx))
         return real(self, wanted, idx)
 
-    monkeypatch.setattr(ogc.NativeColumn, "matches", spy)
+    monkeypatch.setattr(memory.NativeColumn, "matches", spy)
     box = (114.0, 30.0, 114.6, 30.9)
     hits = prep.spatial.query(box)
     query = ogc.parse_query(prep.layer, {"bbox": [",".join(map(str, box))], "sector": ["auto"]},
                             default_limit=100, max_limit=1000)
-    ogc.select(prep, query)
+    memory.select(prep, query)
     assert seen == [len(hits)] and len(hits) < POINTS / 10
 
 
@@ -330,15 +331,15 @@ def test_the_large_path_answers_like_the_small_one(app, layer_id):
     store = app.extensions["atlas_store"]
     snap = store.snapshot()
     layer, frame = LAYERS[layer_id], snap.layers[layer_id]
-    small = ogc.prepare(layer, frame, snap.meta, snap.search.get(layer_id, {}))
-    large = ogc.prepare_large(layer, frame, snap.meta, snap.search.get(layer_id, {}))
+    small = memory.prepare(layer, frame, snap.meta, snap.search.get(layer_id, {}))
+    large = memory.prepare_large(layer, frame, snap.meta, snap.search.get(layer_id, {}))
     assert len(small) == len(large) and list(small.ids) == list(large.ids)
     assert small.extent == large.extent and small.provenance == large.provenance
     for i in range(len(small)):
         assert orjson.dumps(small.features[i]) == orjson.dumps(large.features[i])
     everything = list(range(len(small)))
-    assert orjson.dumps(ogc.page_features(small, everything)) == \
-        orjson.dumps(ogc.page_features(large, everything))
+    assert orjson.dumps(memory.page_features(small, everything)) == \
+        orjson.dumps(memory.page_features(large, everything))
     for fid in map(str, small.ids):
         assert small.index.get(fid) == large.index.get(fid)
     assert large.index.get("nope") is None
@@ -352,7 +353,7 @@ def test_the_large_path_answers_like_the_small_one(app, layer_id):
             queries.append({name: [str(value).lower() if isinstance(value, bool) else str(value)]})
     for args in queries:
         query = ogc.parse_query(layer, args, default_limit=None, max_limit=None)
-        assert list(ogc.select(small, query)) == list(ogc.select(large, query)), args
+        assert list(memory.select(small, query)) == list(memory.select(large, query)), args
 
 
 def lonlat_of_tile(z: int, x: int, y: int) -> tuple[float, float, float, float]:

@@ -206,14 +206,12 @@ def _random_boxes(rng, n, small=False):
 
 
 def test_the_bbox_index_finds_what_the_full_scan_finds(app):
-    from server.api import ogc
-
     store = app.extensions["atlas_store"]
     rng = np.random.default_rng(7)
     boxes = _random_boxes(rng, 60) + _random_boxes(rng, 60, small=True)
     boxes += [(179.0, 20.0, -179.0, 40.0), (100.0, 20.0, 100.1, 20.1)]  # antimeridian, empty
     for lid in LAYERS:
-        prep = ogc.prepared(store, lid)
+        prep = store.in_memory(lid)
         for box in boxes:
             assert np.array_equal(prep.spatial.query(box), scan(prep.geometries, prep.bounds, box)), \
                 (lid, box)

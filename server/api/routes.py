@@ -1,4 +1,4 @@
-"""The /api blueprint: thin Flask views over `server.ogc` (OGC API – Features, Part 1)."""
+"""The /api blueprint: thin Flask views over `server.api.ogc` (OGC API – Features, Part 1)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,11 @@ from flask import Blueprint, current_app, request
 from layers.registry import SYNTH_LAYERS
 from server import http
 from server.api import ogc
-from server.downloads.formats import FORMATS
-from server.store import BuildStore
+from server.errors import ApiError
+from server.http.current import current_store as _store
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 http.install(bp)
-
-
-def _store() -> BuildStore:
-    return current_app.extensions["atlas_store"]
 
 
 def _args() -> dict[str, list[str]]:
@@ -52,13 +48,15 @@ def _answer(make: Callable[[], tuple[int, dict, bytes]]):
     return http.cached(_key(), made)
 
 
-@bp.errorhandler(ogc.ApiError)
-def _api_error(exc: ogc.ApiError):
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):
     return http.respond(*ogc.error(exc))
 
 
 def _downloads() -> dict[str, str]:
-    return {name: fmt.media_type for name, fmt in FORMATS.items()}
+    """Download format → media type, as the downloads blueprint registered them (none
+    without it): the collections' enclosure links."""
+    return current_app.extensions.get("atlas_download_formats", {})
 
 
 @bp.get("")
@@ -100,9 +98,9 @@ def collections():
 @bp.get("/collections/<collection_id>")
 def collection(collection_id: str):
     def make():
-        layer = ogc.served_or_404(_store(), collection_id)
+        layer = _store().served_layer(collection_id)
         fmt = ogc.check_args(_args())
-        doc = ogc.collection_doc(ogc.prepared(_store(), layer.id), _api(), _root(), _downloads())
+        doc = ogc.collection_doc(_store().provider(layer.id), _api(), _root(), _downloads())
         return ogc.render("collection", doc, fmt)
     return _answer(make)
 
@@ -110,10 +108,10 @@ def collection(collection_id: str):
 @bp.get("/collections/<collection_id>/items")
 def items(collection_id: str):
     def make():
-        layer = ogc.served_or_404(_store(), collection_id)
+        layer = _store().served_layer(collection_id)
         default, maximum = _limits()
         query = ogc.parse_query(layer, _args(), default_limit=default, max_limit=maximum)
-        doc = ogc.items(ogc.prepared(_store(), layer.id), query, _api())
+        doc = ogc.items(_store().provider(layer.id), query, _api())
         return ogc.render("items", doc, query.fmt, ogc.GEOJSON)
     return _answer(make)
 
@@ -121,9 +119,9 @@ def items(collection_id: str):
 @bp.get("/collections/<collection_id>/items/<feature_id>")
 def feature(collection_id: str, feature_id: str):
     def make():
-        layer = ogc.served_or_404(_store(), collection_id)
+        layer = _store().served_layer(collection_id)
         fmt = ogc.check_args(_args())
-        doc = ogc.feature(ogc.prepared(_store(), layer.id), feature_id, _api(),
+        doc = ogc.feature(_store().provider(layer.id), feature_id, _api(),
                           list(request.args.items()), fmt)
         return ogc.render("feature", doc, fmt, ogc.GEOJSON)
     return _answer(make)

@@ -1,7 +1,7 @@
 """Download formats, datasette-style: a registry where a new format is one function.
 
 Each renderer takes a `Selection` (a prepared layer, the chosen rows, the query) and returns
-the file's bytes. Framework-free; `server/downloads.py` adapts it to Flask. File-based
+the file's bytes. Framework-free; `server/downloads/routes.py` adapts it to Flask. File-based
 formats (GeoPackage, KML) are written by GDAL into a private temporary directory under a
 name taken from the registry, read back and deleted: nothing from the URL reaches a path.
 """
@@ -22,14 +22,15 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from server.api import ogc
+from server.store.memory import Prepared
+from server.store.query import DECIMALS, Query, dumps
 
 
 @dataclass(frozen=True)
 class Selection:
-    prep: ogc.Prepared
+    prep: Prepared
     indices: np.ndarray
-    query: ogc.Query
+    query: Query
     headers: str = "codes"  # CSV column names: field codes, or "zh" (the registry's Chinese titles)
 
     @property
@@ -83,7 +84,7 @@ def geojson(sel: Selection) -> bytes:
            "title": f"{sel.layer.title_en} · {sel.layer.title_zh}",
            "provenance": sel.provenance(),
            "features": [sel.prep.features[i] for i in sel.indices]}
-    return ogc.dumps(doc)
+    return dumps(doc)
 
 
 @register("csv", "text/csv; charset=utf-8", "CSV for Excel (UTF-8 with BOM, WKT geometry)")
@@ -98,7 +99,7 @@ def csv_(sel: Selection) -> bytes:
         writer.writerow([f.name for f in fields] + (["lon", "lat"] if points else []) + ["wkt"])
     columns = [sel.column(f.name) for f in fields]
     geoms = sel.geometries
-    wkt = shapely.to_wkt(geoms, rounding_precision=ogc.DECIMALS, trim=True) if len(geoms) else []
+    wkt = shapely.to_wkt(geoms, rounding_precision=DECIMALS, trim=True) if len(geoms) else []
     for row in range(len(sel.indices)):
         cells = [_text(col[row], f.type) for col, f in zip(columns, fields)]
         if points:

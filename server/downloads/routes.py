@@ -1,7 +1,7 @@
 """/download/<layer>.<fmt>: every layer, or a filtered part of it, in every registered format.
 
 The layer and the format are looked up in the registries (`layers.registry`,
-`server.formats.FORMATS`); anything else is a 404. The filters are the items endpoint's
+`server.downloads.formats.FORMATS`); anything else is a 404. The filters are the items endpoint's
 (`bbox`, `q`, the layer's declared fields, `limit`/`offset` without a default limit).
 """
 
@@ -9,28 +9,34 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 
+from layers.registry import LAYERS, get_layer
 from server import http
 from server.api import ogc
 from server.downloads.formats import FORMATS, Selection
-from server.store import BuildStore
+from server.errors import ApiError, answer, bad, not_found
+from server.http.current import current_store as _store
+from server.store.memory import page, select
+from server.store.query import Query, dumps, provenance
 
 DOWNLOAD_PARAMS = tuple(p for p in ogc.STANDARD if p != "f")  # the format is the extension
 bp = Blueprint("downloads", __name__, url_prefix="/download")
 http.install(bp)
 
 
-def _store() -> BuildStore:
-    return current_app.extensions["atlas_store"]
+@bp.record_once
+def _announce_formats(state) -> None:
+    """The API's collections link each layer's downloads in these formats."""
+    state.app.extensions["atlas_download_formats"] = {n: f.media_type for n, f in FORMATS.items()}
 
 
-@bp.errorhandler(ogc.ApiError)
-def _api_error(exc: ogc.ApiError):
-    return http.respond(*ogc.error(exc))
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    return http.respond(*answer(exc))
 
 
-def filename(layer_id: str, query: ogc.Query, built_at: str | None, ext: str) -> str:
+def filename(layer_id: str, query: Query, built_at: str | None, ext: str) -> str:
     """hubei-cluster-atlas_parks_sectors-auto_2026-01-31.csv: layer, filters, build date."""
     parts = ["hubei-cluster-atlas", layer_id]
     for name, values in query.filters:
@@ -58,19 +64,19 @@ def index():
     root = request.host_url.rstrip("/") + request.script_root
     doc = {"downloads": [{"layer": lid, "format": f.name, "media_type": f.media_type,
                           "title": f.title, "href": f"{root}/download/{lid}.{f.name}"}
-                         for lid in ogc.LAYERS for f in FORMATS.values()],
-           "provenance": ogc.provenance(_store().meta)}
-    return http.respond(200, {"Content-Type": ogc.JSON}, ogc.dumps(doc),
+                         for lid in LAYERS for f in FORMATS.values()],
+           "provenance": provenance(_store().meta)}
+    return http.respond(200, {"Content-Type": ogc.JSON}, dumps(doc),
                         http.etag(_store().snapshot().stamp, root))
 
 
 @bp.get("/<name>")
 def download(name: str):
     layer_id, dot, ext = name.rpartition(".")
-    layer = ogc.get_layer(layer_id) if dot else None
+    layer = get_layer(layer_id) if dot else None
     fmt = FORMATS.get(ext)
     if layer is None or fmt is None:
-        raise ogc.not_found(f"no download {name[:80]!r}: use /download/<layer>.<format> with a "
+        raise not_found(f"no download {name[:80]!r}: use /download/<layer>.<format> with a "
                             f"layer from /api/collections and a format of {', '.join(FORMATS)}")
     store = _store()
     snap = store.snapshot()
@@ -81,11 +87,11 @@ def download(name: str):
         query_args = request.args.to_dict(flat=False)
         headers_arg = query_args.pop("headers", ["codes"])  # CSV column names: codes or zh
         if headers_arg not in (["codes"], ["zh"]) or (headers_arg == ["zh"] and fmt.name != "csv"):
-            raise ogc.bad("headers is zh or codes, once, and only for csv")
+            raise bad("headers is zh or codes, once, and only for csv")
         query = ogc.parse_query(layer, query_args, default_limit=None,
                                 max_limit=None, standard=DOWNLOAD_PARAMS)
         built_at = snap.meta.get("built_at")
-        prep = ogc.prepared(store, layer.id)
+        prep = store.in_memory(layer.id)  # registered layers: in memory on every backend
         headers = {
             "Content-Type": fmt.media_type,
             "Content-Disposition":
@@ -95,7 +101,7 @@ def download(name: str):
             "Link": f'<{root}/api/collections/{layer.id}>; rel="describedby"; '
                     f'type="application/json"',
         }
-        selection = Selection(prep, ogc.page(ogc.select(prep, query), query), query, headers_arg[0])
+        selection = Selection(prep, page(select(prep, query), query), query, headers_arg[0])
         return 200, headers, fmt.render(selection)
 
     # made once per build and query (then a lookup); 304 before any work

@@ -39,7 +39,7 @@ from pyproj import CRS, Transformer
 
 from layers.registry import LAYERS
 from layers.words import KINDS, LEVELS, UI, tr
-from server.api.ogc import cited_docs
+from server.store.query import cited_docs
 from server.view import rules as viewrules
 from server.view.export import HUBEI_ADCODE, ExportView, zoom_extent
 from server.view.model import records, sector_colour

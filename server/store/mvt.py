@@ -13,12 +13,12 @@ SIMPLIFY_TIERS) whose tolerance is at most one pixel of a 256-pixel tile at that
 to zoom 7, `mid` at 8–9, full detail from 10 — so low zooms never carry every vertex.
 
 Per build, each layer and tier is projected to EPSG:3857 once and indexed (`BoxIndex`), and
-its attributes made once (`tile_layer`, cached per prepared layer like `ogc.prepared`).
+its attributes made once (`tile_layer`, cached per prepared layer like `memory.prepared`).
 `tile_layer(..., datum="gcj02")` shifts the geometries to GCJ-02 first, for a map drawn over
 Gaode's base tiles (the map page's `base=gaode`); the attributes stay as they are.
 `write_pmtiles` writes the same tiles into a PMTiles archive for a static file server.
 
-A large point layer (prepared by `ogc.prepare_large`: the synthetic enterprises and zones of
+A large point layer (prepared by `memory.prepare_large`: the synthetic enterprises and zones of
 `atlas synth`) is different: its tiles are written by `server.mvtpoints` straight from its
 columns, and below FULL_POINTS_ZOOM keep one point per POINT_CELL (see `point_layer`).
 """
@@ -41,8 +41,10 @@ import shapely
 
 from geo.datum import transform_geometries
 from layers.registry import SIMPLIFY_TIERS, Layer
-from server.api import ogc
-from server.store import mvtpoints
+from server.errors import not_found
+from server.store import memory, mvtpoints
+from server.store.provider import Provider
+from server.store.query import native
 from server.store.spatial import BoxIndex
 
 MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
@@ -107,7 +109,7 @@ class TileLayer:
     and indexed on first use."""
 
     layer: Layer
-    prep: ogc.Prepared
+    prep: memory.Prepared
     frames: dict[str, object]  # tier -> that tier's GeoDataFrame from the store
     attributes: Sequence[dict]
     feature_ids: Sequence[int | None]
@@ -147,7 +149,7 @@ class PointsInLonLat:
     as the projection maps boxes onto boxes — and the points' EPSG:3857 coordinates are one
     array (16 bytes a point)."""
 
-    def __init__(self, prep: ogc.Prepared):
+    def __init__(self, prep: memory.Prepared):
         self.prep = prep
         geoms = prep.geometries
         # every point's EPSG:3857 x, y (NaN for none): 16 bytes a point, no geometry objects
@@ -168,7 +170,7 @@ class PointsInLonLat:
         return to_mercator(self.prep.geometries[chosen])
 
 
-def _feature_attributes(prep: ogc.Prepared, i: int) -> dict:
+def _feature_attributes(prep: memory.Prepared, i: int) -> dict:
     attrs: dict = {}
     for f in prep.layer.fields:
         value = prep.columns[f.name][i]
@@ -187,7 +189,7 @@ def _feature_id(i) -> int | None:
 class _OnDemand(Sequence):
     """A large layer's per-feature tile values, made when a tile needs them (not kept)."""
 
-    def __init__(self, prep: ogc.Prepared, make):
+    def __init__(self, prep: memory.Prepared, make):
         self.prep, self.make = prep, make
 
     def __len__(self) -> int:
@@ -197,7 +199,7 @@ class _OnDemand(Sequence):
         return self.make(i)
 
 
-def _attributes(prep: ogc.Prepared) -> tuple[Sequence[dict], Sequence[int | None]]:
+def _attributes(prep: memory.Prepared) -> tuple[Sequence[dict], Sequence[int | None]]:
     if prep.lazy:
         return (_OnDemand(prep, lambda i: _feature_attributes(prep, i)),
                 _OnDemand(prep, lambda i: _feature_id(prep.ids[i])))
@@ -212,7 +214,7 @@ def tile_layer(store, layer_id: str, datum: str = "wgs84") -> TileLayer:
     """The layer of the store's current build, ready for tiles (cached per build and datum)."""
     if datum not in DATUMS:
         raise ValueError(f"datum must be one of {DATUMS}, not {datum!r}")
-    prep = ogc.prepared(store, layer_id)
+    prep = memory.prepared(store.snapshot(), layer_id)
     key = (id(prep), datum)
     with _cache_lock:
         entry = _cache.get(key)
@@ -235,9 +237,9 @@ def tile_layer(store, layer_id: str, datum: str = "wgs84") -> TileLayer:
 def check_tile(z: int, x: int, y: int, minzoom: int, maxzoom: int) -> None:
     """ApiError(404) for a tile outside the zoom range or the grid."""
     if not minzoom <= z <= maxzoom:
-        raise ogc.not_found(f"zoom {z} is outside the tiles' zoom range {minzoom}–{maxzoom}")
+        raise not_found(f"zoom {z} is outside the tiles' zoom range {minzoom}–{maxzoom}")
     if not (0 <= x < (1 << z) and 0 <= y < (1 << z)):
-        raise ogc.not_found(f"no tile {z}/{x}/{y}: x and y run from 0 to {(1 << z) - 1} at zoom {z}")
+        raise not_found(f"no tile {z}/{x}/{y}: x and y run from 0 to {(1 << z) - 1} at zoom {z}")
 
 
 def features(tl: TileLayer, z: int, x: int, y: int) -> list[dict]:
@@ -326,7 +328,7 @@ def point_layer(tl: TileLayer, z: int, x: int, y: int) -> bytes:
                                    _point_ids(tl.prep.ids[chosen]), EXTENT)
 
 
-def _point_columns(prep: ogc.Prepared, chosen: np.ndarray) -> list[mvtpoints.Column]:
+def _point_columns(prep: memory.Prepared, chosen: np.ndarray) -> list[mvtpoints.Column]:
     """The attribute columns of the chosen features, as `_feature_attributes` makes them: the
     layer's fields (JSON ones as JSON text) and `id`, the API's id."""
     ids = prep.ids[chosen]
@@ -350,7 +352,7 @@ def _same(value):
 
 
 def _native_of(ftype: str):
-    return lambda value: ogc._native(value, "str" if ftype == "json" else ftype)
+    return lambda value: native(value, "str" if ftype == "json" else ftype)
 
 
 def _point_ids(ids: np.ndarray) -> np.ndarray:
@@ -358,24 +360,25 @@ def _point_ids(ids: np.ndarray) -> np.ndarray:
     return np.array([i if (i := _feature_id(v)) is not None else -1 for v in ids], dtype=np.int64)
 
 
-def vector_layer(tl: TileLayer, minzoom: int, maxzoom: int) -> dict:
-    fields = {f.name: f"{JSON_TYPES.get(f.type, 'String')}: {f.title_en}" for f in tl.layer.fields}
+def vector_layer(layer: Layer, large: bool, minzoom: int, maxzoom: int) -> dict:
+    """TileJSON's description of one layer's tiles; `large`: a large layer (points thinned)."""
+    fields = {f.name: f"{JSON_TYPES.get(f.type, 'String')}: {f.title_en}" for f in layer.fields}
     fields["id"] = "String or Number: the feature's id in the API (adcode or id)"
-    description = tl.layer.description_en or tl.layer.title_en
-    if _large_points(tl):
+    description = layer.description_en or layer.title_en
+    if large and layer.geometry_type == "Point":
         description += (f" Below zoom {FULL_POINTS_ZOOM} a tile keeps one point per "
                         f"{POINT_CELL // (EXTENT // TILE_PIXELS)}-pixel cell (a sample); every point from "
                         f"zoom {FULL_POINTS_ZOOM}.")
-    return {"id": tl.layer.id, "description": description,
+    return {"id": layer.id, "description": description,
             "minzoom": minzoom, "maxzoom": maxzoom, "fields": fields}
 
 
-def tilejson(tl: TileLayer, tiles_url: str, minzoom: int, maxzoom: int) -> dict:
-    """TileJSON 3.0.0 for one layer's tiles."""
-    layer, extent = tl.layer, tl.prep.extent or [-180.0, -MAX_LAT, 180.0, MAX_LAT]
+def tilejson(provider: Provider, tiles_url: str, minzoom: int, maxzoom: int) -> dict:
+    """TileJSON 3.0.0 for one layer's tiles, from what its provider says of it."""
+    layer, extent = provider.layer, provider.extent or [-180.0, -MAX_LAT, 180.0, MAX_LAT]
     center = [round((extent[0] + extent[2]) / 2, 6), round((extent[1] + extent[3]) / 2, 6),
               max(minzoom, min(maxzoom, 6))]
-    meta = tl.prep.provenance
+    meta = provider.provenance
     boundaries = (meta.get("boundaries") or {}).get("package")
     return {
         "tilejson": "3.0.0", "name": f"{layer.title_en} · {layer.title_zh}",
@@ -383,8 +386,8 @@ def tilejson(tl: TileLayer, tiles_url: str, minzoom: int, maxzoom: int) -> dict:
         "tiles": [tiles_url], "minzoom": minzoom, "maxzoom": maxzoom,
         "bounds": extent, "center": center,
         "attribution": "Hubei Cluster Atlas" + (f"; boundaries: {boundaries}" if boundaries else ""),
-        "vector_layers": [vector_layer(tl, minzoom, maxzoom)],
-        "built_at": tl.prep.built_at or None,
+        "vector_layers": [vector_layer(layer, provider.lazy, minzoom, maxzoom)],
+        "built_at": provider.built_at or None,
     } | ({"synthetic": True} if layer.synthetic else {})
 
 
@@ -436,6 +439,6 @@ def write_pmtiles(store, out: Path, layer_ids: Sequence[str], minzoom: int = 0,
             "center_lon_e7": _e7(center[0]), "center_lat_e7": _e7(center[1]),
         }, {"name": "Hubei Cluster Atlas", "format": "pbf", "type": "overlay",
             "built_at": tls[0].prep.built_at or None,
-            "vector_layers": [vector_layer(tl, minzoom, maxzoom) for tl in tls]})
+            "vector_layers": [vector_layer(tl.layer, tl.prep.lazy, minzoom, maxzoom) for tl in tls]})
     tmp.replace(out)
     return {"tiles": written, "tried": len(tiles), "bytes": out.stat().st_size, "mvt_bytes": raw}

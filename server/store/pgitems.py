@@ -16,15 +16,17 @@ from collections.abc import Callable, Sequence
 
 import orjson
 
+from layers import search
+from layers.postgis import TERMS_COLUMN
 from layers.registry import Layer
-from server.api import ogc
+from server.store.query import Query, native, provenance
 from server.store.spatial import boxes
 
-Query = Callable[[str, Sequence], list[tuple]]
+Run = Callable[[str, Sequence], list[tuple]]  # a read-only query on a reader
 ARRAY_TYPES = {"int": "bigint[]", "float": "double precision[]", "bool": "boolean[]"}
 
 
-def where(layer: Layer, query: ogc.Query) -> tuple[str, list]:
+def where(layer: Layer, query: Query) -> tuple[str, list]:
     """The WHERE clause (or "") of an items query, with its parameters."""
     clauses: list[str] = []
     params: list = []
@@ -39,6 +41,11 @@ def where(layer: Layer, query: ogc.Query) -> tuple[str, list]:
         clauses.append("(" + " OR ".join(parts) + ")")
     for name, wanted in query.filters:
         ftype = layer.field(name).type
+        # text in PostgreSQL holds no NUL: a value with one matches nothing, as in memory
+        wanted = tuple(w for w in wanted if not (isinstance(w, str) and "\x00" in w))
+        if not wanted:
+            clauses.append("FALSE")
+            continue
         if ftype == "json":  # a list field: any element asked for
             clauses.append(f'EXISTS (SELECT 1 FROM json_array_elements_text("{name}") AS e '
                            "WHERE e = ANY(%s::text[]))")
@@ -46,13 +53,15 @@ def where(layer: Layer, query: ogc.Query) -> tuple[str, list]:
         else:
             clauses.append(f'"{name}" = ANY(%s::{ARRAY_TYPES.get(ftype, "text[]")})')
             params.append(list(wanted))
-    names = [f'"{n}"' for n in ("name_zh", "name_en") if n in layer.field_names]
-    for word in query.q:  # every word in a name, as the search box reads it
-        if not names:  # nothing to find it in: no match, as in memory
+    named = any(n in layer.field_names for n in search.NAME_FIELDS)
+    for word in query.q:  # every word in one of the terms, as in memory (layers.search.matches)
+        if not named or "\x00" in word:  # nothing to find it in: no match, as in memory
             clauses.append("FALSE")
             break
-        clauses.append("(" + " OR ".join(f"{n} ILIKE %s" for n in names) + ")")
-        params += [f"%{word}%"] * len(names)
+        # a plain substring test (no LIKE: `%` and `_` are characters here); a word holds no
+        # line break, so it cannot match across two terms
+        clauses.append(f"strpos({TERMS_COLUMN}, %s) > 0")
+        params.append(word)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
@@ -67,7 +76,7 @@ def _feature(layer: Layer, row: tuple) -> dict:
     for f, value in zip(layer.fields, row):
         if f.type == "json":
             value = json.loads(value) if value is not None else None
-        props[f.name] = ogc._native(value, f.type)
+        props[f.name] = native(value, f.type)
     key = layer.id_field
     geometry = row[len(layer.fields)]
     return {"type": "Feature", "id": props.get(key),
@@ -75,7 +84,7 @@ def _feature(layer: Layer, row: tuple) -> dict:
             "properties": props}
 
 
-def select_page(run: Query, layer: Layer, schema: str, query: ogc.Query,
+def select_page(run: Run, layer: Layer, schema: str, query: Query,
                 total: int | None) -> tuple[list[dict], int]:
     """(the page's features, numberMatched)."""
     clause, params = where(layer, query)
@@ -96,7 +105,7 @@ def select_page(run: Query, layer: Layer, schema: str, query: ogc.Query,
     return [_feature(layer, r) for r in rows], matched
 
 
-def select_one(run: Query, layer: Layer, schema: str, fid: str) -> dict | None:
+def select_one(run: Run, layer: Layer, schema: str, fid: str) -> dict | None:
     key = layer.id_field
     ftype = layer.field(key).type
     if ftype == "int":
@@ -104,6 +113,8 @@ def select_one(run: Query, layer: Layer, schema: str, fid: str) -> dict | None:
             value: object = int(fid)
         except ValueError:
             return None
+    elif "\x00" in fid:  # no id holds one
+        return None
     else:
         value = fid
     rows = run(f'SELECT {_select_list(layer)} FROM {schema}."{layer.id}" WHERE "{key}" = %s '
@@ -111,23 +122,22 @@ def select_one(run: Query, layer: Layer, schema: str, fid: str) -> dict | None:
     return _feature(layer, rows[0]) if rows else None
 
 
-def extent(run: Query, layer: Layer, schema: str) -> list[float] | None:
+def extent(run: Run, layer: Layer, schema: str) -> list[float] | None:
     row = run(f'SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM '
               f'(SELECT ST_Extent(geom) AS e FROM {schema}."{layer.id}") AS x', [])[0]
     return None if row[0] is None else [round(float(v), 6) for v in row]
 
 
 class RemoteLayer:
-    """A large layer of a PostGIS build, standing where `ogc.Prepared` stands: what the
+    """The Provider (server/store/provider.py) of a large layer of a PostGIS build: what the
     collection document and TileJSON read (count, extent, provenance), and the items and
-    one item by SQL. Made once per build and process (`PostgisStore.remote_layer`)."""
+    one item by SQL. Made once per build and process (`PostgisStore.provider`)."""
 
-    remote = True
     lazy = True  # tiles: a large layer (points thinned below full zoom, as in memory)
 
-    def __init__(self, run: Query, layer: Layer, schema: str, count: int, meta: dict):
+    def __init__(self, run: Run, layer: Layer, schema: str, count: int, meta: dict):
         self.run, self.layer, self.schema, self.count = run, layer, schema, count
-        self.provenance = ogc.provenance(meta, set())
+        self.provenance = provenance(meta, set())
         self.built_at = meta.get("built_at") or ""
         self._extent: list[float] | None = None
         self._extent_known = False
@@ -141,7 +151,7 @@ class RemoteLayer:
             self._extent, self._extent_known = extent(self.run, self.layer, self.schema), True
         return self._extent
 
-    def select_page(self, query: ogc.Query) -> tuple[list[dict], int]:
+    def select_page(self, query: Query) -> tuple[list[dict], int]:
         return select_page(self.run, self.layer, self.schema, query, self.count)
 
     def select_one(self, fid: str) -> dict | None:

@@ -26,6 +26,10 @@ import shapely
 
 from layers.postgis import CONTROL, DatabaseError, connect, json_columns, one_line, redact
 from layers.registry import LAYERS, SIMPLIFY_TIERS, SYNTH_LAYERS, any_layer
+from server.errors import bad
+from server.store import pgtiles
+from server.store.pgitems import RemoteLayer
+from server.store.provider import Provider
 from server.store.snapshot import AtlasUnavailable, BuildStore, _decode, _Snapshot
 
 log = logging.getLogger(__name__)
@@ -159,7 +163,7 @@ class PostgisStore(BuildStore):
         self.storage_key = url
         self._turn = itertools.count()
         self._checked: tuple[float, Hashable | None] | None = None
-        self._remote: dict[str, tuple[_Snapshot, object]] = {}
+        self._remote: dict[str, tuple[_Snapshot, RemoteLayer]] = {}
         self._remote_lock = threading.Lock()
 
     def _readers(self) -> list[Endpoint]:
@@ -212,15 +216,15 @@ class PostgisStore(BuildStore):
         layers, meta, documents, search, remote = self._on_reader(work)
         return _Snapshot(stamp, layers, meta, documents, search, remote)
 
-    def remote_layer(self, layer_id: str):
+    def provider(self, layer_id: str) -> Provider:
+        """A large layer is answered by SQL (`pgitems.RemoteLayer`, one per build and
+        process); every other layer is loaded in memory as on the GeoPackage."""
         snap = self.snapshot()
         if layer_id not in snap.remote:
-            return None
+            return self.in_memory(layer_id)
         with self._remote_lock:
             made = self._remote.get(layer_id)
-            if made is None or made[0] is not snap:  # one per build and process
-                from server.store.pgitems import RemoteLayer
-
+            if made is None or made[0] is not snap:
                 layer = RemoteLayer(self.query, SYNTH_LAYERS[layer_id], snap.stamp[1],  # type: ignore[index]
                                     snap.remote[layer_id], snap.meta)
                 made = self._remote[layer_id] = (snap, layer)
@@ -230,14 +234,17 @@ class PostgisStore(BuildStore):
         """Rows of a read-only query on a reader (tiles, large layers)."""
         return self._on_reader(lambda con: con.execute(sql, params).fetchall())
 
-    def mvt(self, layer_id: str, z: int, x: int, y: int) -> bytes | None:
-        """The tile by ST_AsMVT, from the tables of the build this request is pinned to."""
-        from server.store import pgtiles
-
+    def tile(self, layer_id: str, z: int, x: int, y: int, datum: str = "wgs84") -> bytes:
+        """WGS84 tiles by ST_AsMVT from the tables of the build this request is pinned to;
+        GCJ-02 tiles are shifted in this process, which holds no large layer to shift."""
         stamp: tuple[int, str] = self.snapshot().stamp  # type: ignore[assignment]
         layer = any_layer(layer_id)
         assert layer is not None
-        return pgtiles.tile(self.query, layer, stamp[1], z, x, y)
+        if datum == "wgs84":
+            return pgtiles.tile(self.query, layer, stamp[1], z, x, y)
+        if layer_id in self.snapshot().remote:
+            raise bad(f"collection {layer_id!r} is served in WGS84 only on this server")
+        return super().tile(layer_id, z, x, y, datum)
 
     def health(self) -> dict:
         for replica in self.replicas:  # report what is true now, not the last failure

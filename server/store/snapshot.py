@@ -1,8 +1,8 @@
 """Read access to the built atlas, framework-free, from either storage backend.
 
-`open_store` gives the embedded GeoPackage (`AtlasStore`, the default) or PostgreSQL/PostGIS
-(`server.pgstore.PostgisStore`). Both keep the decoded layers of the current build in memory
-and re-read when a new build is in place (the GeoPackage is replaced by a rename; the
+`server.store.open_store` gives the embedded GeoPackage (`AtlasStore`, the default) or
+PostgreSQL/PostGIS (`server.store.postgis.PostgisStore`). Both keep the decoded layers of the
+current build in memory and re-read when a new build is in place (the GeoPackage is replaced by a rename; the
 database switches its current build in one transaction), so a reader never sees half a
 build. If a new build cannot be read, the layers already loaded keep serving, and that
 build is not tried again until it is replaced once more.
@@ -18,7 +18,7 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +28,10 @@ import pandas as pd
 import pyogrio
 
 from layers.build import DOCUMENTS_TABLE, META_TABLE, SEARCH_TABLE
-from layers.registry import LAYERS, SIMPLIFY_TIERS, SYNTH_LAYERS, any_layer
+from layers.registry import LAYERS, SIMPLIFY_TIERS, SYNTH_LAYERS, Layer, any_layer, get_layer
+from server.errors import not_found
+from server.store import memory, mvt
+from server.store.provider import Provider
 
 log = logging.getLogger(__name__)
 
@@ -210,10 +213,6 @@ class BuildStore:
         """What /healthz reports of the storage besides the build."""
         return {"backend": "geopackage"}
 
-    def mvt(self, layer_id: str, z: int, x: int, y: int) -> bytes | None:
-        """The tile made by the storage itself, or None: the app encodes it (server.mvt)."""
-        return None
-
     def layer(self, layer_id: str, tier: str | None = None) -> gpd.GeoDataFrame:
         name = f"{layer_id}__{tier}" if tier else layer_id
         layers = self.snapshot().layers
@@ -239,10 +238,31 @@ class BuildStore:
         snap = self.snapshot()
         return [lid for lid in SYNTH_LAYERS if lid in snap.layers or lid in snap.remote]
 
-    def remote_layer(self, layer_id: str):
-        """A layer answered by the storage itself (server.pgitems.RemoteLayer), or None: the
-        layer is in memory."""
-        return None
+    # The Provider seam (server/store/provider.py): what every surface reads through.
+
+    def served_layer(self, layer_id: str) -> Layer:
+        """A collection of the API and the tiles: a registered layer, or a synthetic one the
+        loaded file has (`atlas synth`); the downloads and the map take only registered ones.
+        An unknown id is a 404."""
+        if layer_id in SYNTH_LAYERS and layer_id in self.synthetic_ids():
+            return SYNTH_LAYERS[layer_id]
+        layer = get_layer(layer_id)
+        if layer is None:
+            raise not_found(f"no collection {layer_id!r}; see /api/collections")
+        return layer
+
+    def provider(self, layer_id: str) -> Provider:
+        """The layer of the build in use, answering items, one feature, count and extent."""
+        return self.in_memory(layer_id)
+
+    def in_memory(self, layer_id: str) -> memory.Prepared:
+        """The layer prepared in this process (every registered layer on every backend)."""
+        return memory.prepared(self.snapshot(), layer_id)
+
+    def tile(self, layer_id: str, z: int, x: int, y: int, datum: str = "wgs84") -> bytes:
+        """The vector tile z/x/y of one layer (an empty body where it has no features),
+        encoded in this process (server/store/mvt.py)."""
+        return mvt.encode([mvt.tile_layer(self, layer_id, datum)], z, x, y)
 
 
 class AtlasStore(BuildStore):
@@ -266,12 +286,3 @@ class AtlasStore(BuildStore):
         layers, meta = read_atlas(self.path)
         return _Snapshot(stamp, layers, meta, read_documents(self.path), read_search(self.path))
 
-
-def open_store(data: Path | str, db: str | None = None, replicas: Sequence[str] = (),
-               poll_seconds: float = 1.0) -> BuildStore:
-    """The GeoPackage at `data`, or the PostGIS database `db` (reads from `replicas` first)."""
-    if db:
-        from server.store.postgis import PostgisStore
-
-        return PostgisStore(db, list(replicas), poll_seconds)
-    return AtlasStore(Path(data))

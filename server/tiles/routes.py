@@ -1,5 +1,5 @@
 """The /tiles blueprint: vector tiles and TileJSON of every layer, per build (`server.mvt`),
-and of the synthetic layers of a file `atlas synth` wrote (`ogc.served_or_404`).
+and of the synthetic layers of a file `atlas synth` wrote (`BuildStore.served_layer`).
 
 - `/tiles/<layer>.json` — TileJSON 3.0.0: the tiles URL template, zoom range, bounds and
   the layer's fields;
@@ -22,8 +22,10 @@ from collections.abc import Callable
 from flask import Blueprint, current_app, request
 
 from server import http
-from server.api import ogc
-from server.store import BuildStore, mvt
+from server.errors import ApiError, answer, bad
+from server.http.current import current_store as _store
+from server.store import mvt
+from server.store.query import dumps
 
 bp = Blueprint("tiles", __name__, url_prefix="/tiles")
 http.install(bp)
@@ -40,10 +42,6 @@ _WHOLE = re.compile(r"[0-9]{1,10}")
 def _defaults(state) -> None:
     for key, value in CONFIG_DEFAULTS.items():
         state.app.config.setdefault(key, value)
-
-
-def _store() -> BuildStore:
-    return current_app.extensions["atlas_store"]
 
 
 def _zooms() -> tuple[int, int]:
@@ -64,47 +62,40 @@ def _answer(key: tuple, make: Callable[[], tuple[int, dict, bytes]]):
                        max_age=int(current_app.config["TILES_CACHE_SECONDS"]))
 
 
-@bp.errorhandler(ogc.ApiError)
-def _tile_error(exc: ogc.ApiError):
-    return http.respond(*ogc.error(exc))
+@bp.errorhandler(ApiError)
+def _tile_error(exc: ApiError):
+    return http.respond(*answer(exc))
 
 
 def _whole(text: str, name: str) -> int:
     if not _WHOLE.fullmatch(text):
-        raise ogc.bad(f"tile {name} must be a whole number ≥ 0, not {text[:40]!r}")
+        raise bad(f"tile {name} must be a whole number ≥ 0, not {text[:40]!r}")
     return int(text)
 
 
 @bp.get("/<layer_id>.json")
 def tilejson(layer_id: str):
-    layer = ogc.served_or_404(_store(), layer_id)
+    layer = _store().served_layer(layer_id)
 
     def make():
         lo, hi = _zooms()
         url = f"{_root()}{bp.url_prefix}/{layer.id}/{{z}}/{{x}}/{{y}}.mvt"
-        doc = mvt.tilejson(mvt.tile_layer(_store(), layer.id), url, lo, hi)
-        return 200, {"Content-Type": ogc.JSON}, ogc.dumps(doc)
+        doc = mvt.tilejson(_store().provider(layer.id), url, lo, hi)
+        return 200, {"Content-Type": "application/json"}, dumps(doc)
     return _answer((_root(), layer.id, "tilejson"), make)
 
 
 @bp.get("/<layer_id>/<z>/<x>/<y>.mvt")
 def tile(layer_id: str, z: str, x: str, y: str):
-    layer = ogc.served_or_404(_store(), layer_id)
+    layer = _store().served_layer(layer_id)
     zi, xi, yi = _whole(z, "z"), _whole(x, "x"), _whole(y, "y")
     mvt.check_tile(zi, xi, yi, *_zooms())
 
     datum = request.args.get("datum", "wgs84")
     if datum not in mvt.DATUMS:
-        raise ogc.bad(f"datum must be one of {', '.join(mvt.DATUMS)}, not {datum[:40]!r}")
-
-    if datum != "wgs84" and _store().remote_layer(layer.id) is not None:
-        raise ogc.bad(f"collection {layer.id!r} is served in WGS84 only on this server")
+        raise bad(f"datum must be one of {', '.join(mvt.DATUMS)}, not {datum[:40]!r}")
 
     def make():
-        store = _store()
-        # PostGIS makes WGS84 tiles itself (ST_AsMVT); GCJ-02 is shifted in process
-        body = store.mvt(layer.id, zi, xi, yi) if datum == "wgs84" else None
-        if body is None:
-            body = mvt.encode([mvt.tile_layer(store, layer.id, datum)], zi, xi, yi)
+        body = _store().tile(layer.id, zi, xi, yi, datum)
         return 200, {"Content-Type": mvt.MEDIA_TYPE}, body
     return _answer((layer.id, zi, xi, yi, datum), make)

@@ -1,0 +1,31 @@
+"""The one error vocabulary of every surface: an answer other than 200 as `{"code",
+"description"}` (OGC API – Features' exception shape). Imports nothing of the server, so
+storage and every surface can raise it."""
+
+from __future__ import annotations
+
+import orjson
+
+
+class ApiError(Exception):
+    """An answer other than 200: 400 for a bad request, 404 for an unknown resource."""
+
+    def __init__(self, status: int, code: str, description: str):
+        super().__init__(description)
+        self.status, self.code, self.description = status, code, description
+
+    def body(self) -> dict:
+        return {"code": self.code, "description": self.description}
+
+
+def bad(description: str) -> ApiError:
+    return ApiError(400, "InvalidParameterValue", description)
+
+
+def not_found(description: str) -> ApiError:
+    return ApiError(404, "NotFound", description)
+
+
+def answer(exc: ApiError) -> tuple[int, dict, bytes]:
+    """(status, headers, body) of an error: JSON, Chinese text kept as UTF-8."""
+    return exc.status, {"Content-Type": "application/json"}, orjson.dumps(exc.body())
