@@ -3,9 +3,9 @@
 In one process, on the same in-memory geometries, for a small box (0.1° around Wuhan's
 centre) and a large one (most of Hubei):
 
-- the full scan the API used before (`server.spatial.scan`: every feature's bounds, then
+- the full scan the API used before (`server.store.spatial.scan`: every feature's bounds, then
   `intersects` on the candidates),
-- shapely's STRtree (`server.spatial.BoxIndex`, what the API and the tiles use),
+- shapely's STRtree (`server.store.spatial.BoxIndex`, what the API and the tiles use),
 - rtree (libspatialindex, bulk-loaded),
 - the GeoPackage's own R-tree (`rtree_<table>_geom`, one SQLite query per box),
 

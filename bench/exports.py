@@ -2,7 +2,7 @@
 
 Side by side in one run, on the same build:
 
-- the atlas's print maps (`server.printmap.render`, no cache): the province (default view)
+- the atlas's print maps (`server.exports.printmap.render`, no cache): the province (default view)
   as PNG at 200 dpi, PDF and SVG on A4; the automobile corridor; Wuhan; a 16:9 slide;
 - the offline HTML file (default view, corridor) and the briefing deck for the corridor;
 - the peer: headless Chromium (Debian's) opening the interactive map on the real server,

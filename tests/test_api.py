@@ -319,12 +319,12 @@ def test_a_new_build_changes_the_etag(tmp_path, built_atlas):
 
 
 def test_the_readme_examples_answer(client):
-    """The Data API section's curl/ogrinfo examples work (docs that are tested)."""
+    """docs/api.md's curl/ogrinfo examples work (docs that are tested)."""
     import re
 
     from tests.conftest import REPO
 
-    text = (REPO / "README.md").read_text(encoding="utf-8")
+    text = (REPO / "docs" / "api.md").read_text(encoding="utf-8")
     section = text[text.index("## Data API and downloads"):]
     section = section[:section.index("\n## ", 5)]
     urls = re.findall(r"'http://127\.0\.0\.1:8000(/[^']*)'", section)
