@@ -199,7 +199,7 @@ def test_the_architecture_drawing_names_every_package_of_the_contract():
     config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
     text = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
     for contract in config["contracts"]:
-        for layer in contract["layers"]:
+        for layer in contract.get("layers", []):  # the acyclic contract names no layers
             for package in layer.split("|"):
                 assert re.search(rf"\b{re.escape(package.strip())}\b", text), package
 
