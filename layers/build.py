@@ -196,7 +196,7 @@ def search_rows(frames: dict[str, gpd.GeoDataFrame]) -> list[tuple[str, str, str
     rows = []
     for lid in search.SEARCHED_LAYERS:
         frame = frames[lid]
-        key = "adcode" if "adcode" in frame.columns else "id"
+        key = LAYERS[lid].id_field
         aliases = frame["aliases"] if "aliases" in frame.columns else [None] * len(frame)
         for fid, zh, en, al in zip(frame[key], frame.name_zh, frame.name_en, aliases):
             rows.append((lid, str(int(fid) if key == "adcode" else fid),

@@ -8,6 +8,9 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
+
+import click
 
 from geo.boundaries import BoundaryPackageError
 from geo.validate import ValidationError
@@ -17,6 +20,7 @@ from layers.registry import fields_markdown
 from layers.sources import DEFAULT_SOURCES, SourceError
 
 DB_HELP = "postgresql://… : serve from the PostGIS backend (default: the GeoPackage)"
+PathType = click.Path(path_type=Path)
 INPUT_ERRORS = (BoundaryPackageError, SourceError, ValidationError, PlacementError, OutputError)
 
 
@@ -198,68 +202,106 @@ def _layers(_: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="atlas", description="Hubei Cluster Atlas")
-    sub = parser.add_subparsers(dest="command", required=True)
-    b = sub.add_parser("build", help="(re)build every layer into a GeoPackage")
-    b.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    b.add_argument("--sources", type=Path, default=DEFAULT_SOURCES)
-    b.add_argument("--seeds", type=Path, default=None,
-                   help="seed texts for the quote check (default: data/documents)")
-    b.add_argument("--db", default=os.environ.get("ATLAS_DB"), metavar="URL",
-                   help="postgresql://… : load the build into PostGIS (switched in one transaction)")
-    b.set_defaults(run=_build)
-    y = sub.add_parser("synth", help="the atlas build plus SYNTHETIC national layers for benchmarks "
-                                     "(deterministic: same --points and --seed, same data)")
-    y.add_argument("--points", type=int, required=True, help="synthetic enterprise points")
-    y.add_argument("--out", type=Path, help="the GeoPackage to write (not the atlas's)")
-    y.add_argument("--db", metavar="URL",
-                   help="postgresql://… : load it into PostGIS instead (a database of its own)")
-    y.add_argument("--seed", type=int, default=2018)
-    y.add_argument("--sources", type=Path, default=DEFAULT_SOURCES)
-    y.add_argument("--seeds", type=Path, default=None)
-    y.set_defaults(run=_synth)
-    s = sub.add_parser("serve", help="serve the built atlas")
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8000)
-    s.add_argument("--workers", type=int, default=2,
-                   help="processes (gunicorn; default 2: one per core of a small machine)")
-    s.add_argument("--threads", type=int, default=8, help="threads per process (default 8)")
-    s.add_argument("--server", choices=("auto", "gunicorn", "waitress"), default="auto",
-                   help="gunicorn where it runs (Linux, macOS), else waitress (one process)")
-    s.add_argument("--timeout", type=int, default=60,
-                   help="gunicorn: restart a worker silent for this many seconds (default 60)")
-    s.add_argument("--max-requests", type=int, default=0,
-                   help="gunicorn: recycle a worker after this many requests (0: never)")
-    s.add_argument("--data", type=Path, default=DEFAULT_OUT)
-    s.add_argument("--db", default=os.environ.get("ATLAS_DB"), metavar="URL",
-                   help=DB_HELP)
-    s.add_argument("--db-replica", action="append", metavar="URL",
-                   help="a streaming replica that takes reads (repeatable); the primary is --db")
-    s.set_defaults(run=_serve)
-    e = sub.add_parser("export", help="one map or deck per cluster or per Hubei city, with an index")
-    e.add_argument("--per", choices=("cluster", "city"), required=True)
-    e.add_argument("--format", choices=("png", "pdf", "svg", "pptx"), required=True)
-    e.add_argument("--out", type=Path, required=True)
-    e.add_argument("--lang", choices=("zh", "en"), default="zh")
-    e.add_argument("--data", type=Path, default=DEFAULT_OUT)
-    e.add_argument("--db", default=os.environ.get("ATLAS_DB"), metavar="URL",
-                   help=DB_HELP)
-    e.set_defaults(run=_export)
-    t = sub.add_parser("tiles", help="write the layers' vector tiles into a PMTiles archive")
-    t.add_argument("--out", type=Path, required=True)
-    t.add_argument("--layers", nargs="+", metavar="LAYER", help="default: every layer")
-    t.add_argument("--minzoom", type=int, default=0)
-    t.add_argument("--maxzoom", type=int, default=10)
-    t.add_argument("--data", type=Path, default=DEFAULT_OUT)
-    t.add_argument("--db", default=os.environ.get("ATLAS_DB"), metavar="URL",
-                   help=DB_HELP)
-    t.set_defaults(run=_tiles)
-    lay = sub.add_parser("layers", help="print every layer's fields as Markdown")
-    lay.set_defaults(run=_layers)
-    args = parser.parse_args(argv)
+# The commands (click): the options, each with its help; the work is in the functions above,
+# which take the options as one namespace and return the exit status.
+
+db_option = click.option("--db", envvar="ATLAS_DB", metavar="URL", help=DB_HELP)
+data_option = click.option("--data", type=PathType, default=DEFAULT_OUT,
+                           show_default="data/build/atlas.gpkg", help="the built GeoPackage")
+
+
+def _options(**options: Any) -> argparse.Namespace:
+    return argparse.Namespace(**options)
+
+
+@click.group(help="Hubei Cluster Atlas", context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    return args.run(args)
+
+
+@cli.command("build", help="(re)build every layer into a GeoPackage")
+@click.option("--out", type=PathType, default=DEFAULT_OUT, show_default="data/build/atlas.gpkg")
+@click.option("--sources", type=PathType, default=DEFAULT_SOURCES, show_default="data/sources")
+@click.option("--seeds", type=PathType, default=None,
+              help="seed texts for the quote check (default: data/documents)")
+@click.option("--db", envvar="ATLAS_DB", metavar="URL",
+              help="postgresql://… : load the build into PostGIS (switched in one transaction)")
+def build_command(**options: Any) -> int:
+    return _build(_options(**options))
+
+
+@cli.command("synth", help="the atlas build plus SYNTHETIC national layers for benchmarks "
+                           "(deterministic: same --points and --seed, same data)")
+@click.option("--points", type=int, required=True, help="synthetic enterprise points")
+@click.option("--out", type=PathType, help="the GeoPackage to write (not the atlas's)")
+@click.option("--db", metavar="URL",
+              help="postgresql://… : load it into PostGIS instead (a database of its own)")
+@click.option("--seed", type=int, default=2018, show_default=True)
+@click.option("--sources", type=PathType, default=DEFAULT_SOURCES, show_default="data/sources")
+@click.option("--seeds", type=PathType, default=None)
+def synth_command(**options: Any) -> int:
+    return _synth(_options(**options))
+
+
+@cli.command("serve", help="serve the built atlas")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--workers", type=int, default=2,
+              help="processes (gunicorn; default 2: one per core of a small machine)")
+@click.option("--threads", type=int, default=8, help="threads per process (default 8)")
+@click.option("--server", type=click.Choice(["auto", "gunicorn", "waitress"]), default="auto",
+              help="gunicorn where it runs (Linux, macOS), else waitress (one process)")
+@click.option("--timeout", type=int, default=60,
+              help="gunicorn: restart a worker silent for this many seconds (default 60)")
+@click.option("--max-requests", type=int, default=0,
+              help="gunicorn: recycle a worker after this many requests (0: never)")
+@data_option
+@db_option
+@click.option("--db-replica", multiple=True, metavar="URL",
+              help="a streaming replica that takes reads (repeatable); the primary is --db")
+def serve_command(**options: Any) -> int:
+    return _serve(_options(**options))
+
+
+@cli.command("export", help="one map or deck per cluster or per Hubei city, with an index")
+@click.option("--per", type=click.Choice(["cluster", "city"]), required=True)
+@click.option("--format", type=click.Choice(["png", "pdf", "svg", "pptx"]), required=True)
+@click.option("--out", type=PathType, required=True)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@data_option
+@db_option
+def export_command(**options: Any) -> int:
+    return _export(_options(**options))
+
+
+@cli.command("tiles", help="write the layers' vector tiles into a PMTiles archive")
+@click.option("--out", type=PathType, required=True)
+@click.option("--layers", multiple=True, metavar="LAYER[,LAYER…]",
+              help="the layers to write, comma-separated or repeated (default: every layer)")
+@click.option("--minzoom", type=int, default=0, show_default=True)
+@click.option("--maxzoom", type=int, default=10, show_default=True)
+@data_option
+@db_option
+def tiles_command(**options: Any) -> int:
+    options["layers"] = [lid for value in options["layers"] for lid in value.split(",") if lid]
+    return _tiles(_options(**options))
+
+
+@cli.command("layers", help="print every layer's fields as Markdown")
+def layers_command() -> int:
+    return _layers(_options())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; its exit status (2 for a malformed command line, after one line)."""
+    try:
+        status = cli.main(args=argv, prog_name="atlas", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        return 1
+    return int(status or 0)
 
 
 if __name__ == "__main__":

@@ -230,8 +230,8 @@ def test_atlas_tiles_writes_a_pmtiles_archive_a_reader_can_open(built_atlas, tmp
     from server.cli import main
 
     out = tmp_path / "atlas.pmtiles"
-    assert main(["tiles", "--out", str(out), "--data", str(built_atlas), "--layers", "counties",
-                 "parks", "--maxzoom", "6"]) == 0
+    assert main(["tiles", "--out", str(out), "--data", str(built_atlas), "--layers", "counties,parks",
+                 "--maxzoom", "6"]) == 0
     with open(out, "rb") as f:
         reader = Reader(MmapSource(f))
         header = reader.header()

@@ -137,7 +137,7 @@ class TileLayer:
 
     def _aligned(self, frame) -> np.ndarray:
         """The tier's geometries in the order of the full layer (matched by id)."""
-        key = "adcode" if "adcode" in frame.columns else "id"
+        key = self.layer.id_field
         by_id = dict(zip(map(str, frame[key]), frame.geometry.values))
         return np.array([by_id.get(str(i), g) for i, g in zip(self.prep.ids, self.prep.geometries)],
                         dtype=object)
