@@ -2,9 +2,9 @@
 
 `server.store.open_store` gives the embedded GeoPackage (`AtlasStore`, the default) or
 PostgreSQL/PostGIS (`server.store.postgis.PostgisStore`). Both keep the decoded layers of the
-current build in memory and re-read when a new build is in place (the GeoPackage is replaced by a rename; the
-database switches its current build in one transaction), so a reader never sees half a
-build. If a new build cannot be read, the layers already loaded keep serving, and that
+current build in memory and re-read when a new build is in place (the GeoPackage is replaced
+by a rename; the database switches its current build in one transaction), so a reader never
+sees half a build. If a new build cannot be read, the layers already loaded keep serving, and that
 build is not tried again until it is replaced once more.
 
 Within one request (`begin_request` … `end_request`, which the app calls around each) every
