@@ -11,9 +11,8 @@ from server.http.behaviour import (
     install,
     install_app,
     matches,
-    nonce_page,
     respond,
 )
 
 __all__ = ["CACHE", "Body", "FastPath", "ResponseCache", "cached", "etag", "install", "install_app",
-           "matches", "nonce_page", "respond"]
+           "matches", "respond"]

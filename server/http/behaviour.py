@@ -10,14 +10,10 @@
   before any work, else a lookup in `CACHE`, which keeps each body with its compressed
   variants (made once, on first demand), least recently used first out, bounded by
   `RESPONSE_CACHE_BYTES`. The key always holds the build's stamp, so a new build is a miss.
-- **Pages with a CSP nonce** (`nonce_page`) are cached with a placeholder; each answer gets a
-  fresh nonce, and its gzip body is spliced from precompressed pieces (no compression per
-  request).
 - **Fast path.** `FastPath` (WSGI middleware in front of Flask) replays a 200 that `cached`
   made, byte for byte with its headers, to the next GET of the same URL (scheme, host, prefix,
   path, query) and coding while the build that made it is still the one served, before any
-  routing or request context; a 304 when If-None-Match names it. A `nonce_page` is replayed
-  with a fresh nonce spliced into its body and headers. Misses go to Flask.
+  routing or request context; a 304 when If-None-Match names it. Misses go to Flask.
 - `finish` (installed on the app) negotiates whatever a route answered on its own.
 """
 
@@ -26,10 +22,7 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
-import secrets
-import struct
 import threading
-import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -337,133 +330,6 @@ def _mark_replayable(tag: str, control: str, headers: dict) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Pages with a per-answer CSP nonce
-
-
-NONCE_PLACEHOLDER = "atlasnonce" + secrets.token_hex(8)
-_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
-
-
-def _deflate_piece(data: bytes, level: int = 6) -> bytes:
-    """Raw deflate of `data` alone, ending byte-aligned (full flush, not final): pieces made
-    this way concatenate into one valid deflate stream."""
-    c = zlib.compressobj(level, zlib.DEFLATED, -15)
-    return c.compress(data) + c.flush(zlib.Z_FULL_FLUSH)
-
-
-_DEFLATE_END = zlib.compressobj(6, zlib.DEFLATED, -15).flush()  # an empty final block
-
-
-_CRC_COMBINED = 4096  # pieces at least this long have their CRC combined, not recomputed
-
-
-def _crc_shift(length: int) -> tuple[int, ...]:
-    """CRC-32 through `length` more bytes, as a linear map of the CRC so far: for any `data` of
-    that length, crc32(data, c) == _shifted(c, shift) ^ crc32(data). The images of the 32 bits."""
-    zeros = bytes(length)
-    base = zlib.crc32(zeros)
-    return tuple(zlib.crc32(zeros, 1 << bit) ^ base for bit in range(32))
-
-
-def _shifted(crc: int, shift: tuple[int, ...]) -> int:
-    out = 0
-    for image in shift:
-        if not crc:
-            break
-        if crc & 1:
-            out ^= image
-        crc >>= 1
-    return out
-
-
-@dataclass
-class NoncePage:
-    pieces: list[bytes]  # the page split at the placeholder
-    packed: list[bytes]  # each piece deflated on its own
-    crcs: list[int]  # each piece's CRC-32 alone
-    shifts: list[tuple[int, ...] | None]  # each long piece's `_crc_shift`: the gzip trailer's
-    # CRC is combined from the pieces' in microseconds, not recomputed over the page per answer
-
-    @classmethod
-    def of(cls, html: bytes) -> NoncePage:
-        pieces = html.split(NONCE_PLACEHOLDER.encode())
-        return cls(pieces, [_deflate_piece(p) for p in pieces], [zlib.crc32(p) for p in pieces],
-                   [_crc_shift(len(p)) if len(p) >= _CRC_COMBINED else None for p in pieces])
-
-    def identity(self, nonce: str) -> bytes:
-        return nonce.encode().join(self.pieces)
-
-    def length(self, nonce: str) -> int:
-        return sum(map(len, self.pieces)) + len(nonce.encode()) * (len(self.pieces) - 1)
-
-    def crc(self, nonce: str) -> int:
-        """CRC-32 of `identity(nonce)`."""
-        token = nonce.encode()
-        crc = self.crcs[0] if self.shifts[0] else zlib.crc32(self.pieces[0])
-        for piece, piece_crc, shift in zip(self.pieces[1:], self.crcs[1:], self.shifts[1:]):
-            crc = zlib.crc32(token, crc)
-            crc = zlib.crc32(piece, crc) if shift is None else _shifted(crc, shift) ^ piece_crc
-        return crc
-
-    def gzip(self, nonce: str) -> bytes:
-        token = _deflate_piece(nonce.encode(), 1)
-        parts = [_GZIP_HEADER]
-        for i, packed in enumerate(self.packed):
-            if i:
-                parts.append(token)
-            parts.append(packed)
-        parts += [_DEFLATE_END, struct.pack("<II", self.crc(nonce), self.length(nonce) & 0xFFFFFFFF)]
-        return b"".join(parts)
-
-    def coded(self, nonce: str, coding: str) -> bytes:
-        return self.gzip(nonce) if coding == "gzip" else self.identity(nonce)
-
-    @property
-    def nbytes(self) -> int:
-        return sum(map(len, self.pieces)) + sum(map(len, self.packed))
-
-
-_PAGES: OrderedDict[tuple, NoncePage] = OrderedDict()
-_PAGES_LOCK = threading.Lock()
-
-
-def new_nonce() -> str:
-    return secrets.token_urlsafe(16)
-
-
-def nonce_page(key: tuple, make: Callable[[str], bytes]) -> tuple[Response, str]:
-    """An HTML page that depends only on `key`, made once (with a placeholder nonce) and
-    answered with a fresh nonce each time: (response, nonce) for the caller's CSP header.
-    No ETag (each answer differs in its nonce); `no-cache`. `FastPath` replays the response
-    (after the app's hooks) with a fresh nonce spliced into the body and every header."""
-    with _PAGES_LOCK:
-        page = _PAGES.get(key)
-        if page is not None:
-            _PAGES.move_to_end(key)
-    if page is None:
-        page = NoncePage.of(make(NONCE_PLACEHOLDER))
-        with _PAGES_LOCK:
-            _PAGES[key] = page
-            limit = _limit() // 4
-            while sum(p.nbytes for p in _PAGES.values()) > limit and len(_PAGES) > 1:
-                _PAGES.popitem(last=False)
-    nonce = new_nonce()
-    coding = choose_coding(request.headers.get("Accept-Encoding"), ("gzip",))
-    if page.length(nonce) < MIN_COMPRESS_BYTES:
-        coding = "identity"
-    response = Response(page.coded(nonce, coding), mimetype="text/html")
-    if coding == "gzip":
-        response.headers["Content-Encoding"] = "gzip"
-    response.vary.add("Accept-Encoding")
-    response.headers["Cache-Control"] = "no-cache"
-    response.atlas_negotiated = True  # type: ignore[attr-defined]
-    stamp = _pinned_stamp()
-    if stamp is not None:
-        request.environ[REPLAYABLE] = NonceMark(stamp, page, nonce, coding)
-    return response, nonce
-
-
-# ---------------------------------------------------------------------------------------------
 # Cache-hit fast path
 
 REPLAYABLE = "atlas.replayable"  # environ key: how FastPath may replay this 200 (a mark below)
@@ -479,19 +345,11 @@ def _pinned_stamp() -> Any:
     return store.snapshot().stamp if store is not None else None
 
 
-@dataclass(frozen=True)
-class Codings:
-    """What a client's Accept-Encoding gets: of all codings offered, and of gzip alone (nonce
-    pages, whose bodies are spliced from gzip pieces)."""
-
-    best: str
-    gzip_only: str
-
-
 @functools.lru_cache(maxsize=256)
-def negotiated(accept_encoding: str | None) -> Codings:
-    """Remembered per header value: clients send a handful of them."""
-    return Codings(choose_coding(accept_encoding), choose_coding(accept_encoding, ("gzip",)))
+def negotiated(accept_encoding: str | None) -> str:
+    """The coding a client's Accept-Encoding gets, remembered per header value: clients send a
+    handful of them."""
+    return choose_coding(accept_encoding)
 
 
 def _kept_nbytes(headers: list[tuple[str, str]]) -> int:
@@ -531,75 +389,39 @@ class Replay:
     def nbytes(self) -> int:
         return len(self.body) + _kept_nbytes(self.headers)
 
-    def answer(self, if_none_match: str | None, codings: Codings,
+    def answer(self, if_none_match: str | None, coding: str,
                start_response: Callable) -> list[bytes]:
         held = matched(if_none_match, self.tag)
         if held is None:
             start_response(self.status, list(self.headers))
             return [self.body]
-        start_response("304 NOT MODIFIED", [("ETag", held_tag(self.tag, held, codings.best)),
+        start_response("304 NOT MODIFIED", [("ETag", held_tag(self.tag, held, coding)),
                                             ("Cache-Control", self.control),
                                             ("Vary", "Accept-Encoding"), *self.kept])
         return []
 
 
-@dataclass(frozen=True)
-class NonceMark:
-    """Set by `nonce_page`: replayed with a fresh nonce in the body and every header."""
-
-    stamp: Any
-    page: NoncePage
-    nonce: str  # the one this answer went out with
-    coding: str
-
-    def replay(self, status: str, headers: list[tuple[str, str]], body: bytes) -> NonceReplay:
-        return NonceReplay(self.stamp, self.page, self.coding, status,
-                           [(k, v.replace(self.nonce, NONCE_PLACEHOLDER)) for k, v in headers])
-
-
-@dataclass(frozen=True)
-class NonceReplay:
-    stamp: Any
-    page: NoncePage
-    coding: str
-    status: str
-    headers: list[tuple[str, str]]  # the nonce replaced by the placeholder
-
-    @property
-    def nbytes(self) -> int:
-        return self.page.nbytes + _kept_nbytes(self.headers)
-
-    def answer(self, if_none_match: str | None, codings: Codings,
-               start_response: Callable) -> list[bytes]:
-        nonce = new_nonce()
-        body = self.page.coded(nonce, self.coding)
-        start_response(self.status, [(k, str(len(body)) if k.lower() == "content-length"
-                                      else v.replace(NONCE_PLACEHOLDER, nonce))
-                                     for k, v in self.headers])
-        return [body]
-
-
-def request_key(environ: dict, codings: Codings) -> tuple:
+def request_key(environ: dict, coding: str) -> tuple:
     """Every request detail a replayed body may use: scheme, host and prefix (absolute links,
-    after ProxyFix when it is installed outside), path and raw query, and the codings."""
+    after ProxyFix when it is installed outside), path and raw query, and the coding."""
     return (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"), environ.get("SERVER_NAME"),
             environ.get("SERVER_PORT"), environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", ""),
-            environ.get("QUERY_STRING", ""), codings)
+            environ.get("QUERY_STRING", ""), coding)
 
 
 class FastPath:
-    """WSGI middleware: replays the 200s `cached` and `nonce_page` made (and the 304s of the
-    former) without entering Flask: no request context, no routing, no hooks.
+    """WSGI middleware: replays the 200s `cached` made (and their 304s) without entering Flask:
+    no request context, no routing, no hooks.
 
     `serving` returns the stamp of the build a request would be answered from now (None when
     a new file waits to be loaded): an answer is replayed only while it equals the stamp the
     answer was made from, so a new build is served from its first request on. Bounded by
-    `limit` bytes (bodies, the CACHE's and the pages' own objects, so mostly shared, and the
-    headers around them), oldest out."""
+    `limit` bytes (bodies, the CACHE's own objects, so mostly shared, and the headers around
+    them), oldest out."""
 
     def __init__(self, app: Callable, serving: Callable[[], Any], limit: int) -> None:
         self.app, self.serving, self.limit = app, serving, limit
-        self._items: dict[tuple, Replay | NonceReplay] = {}  # reads take no lock: a dict
+        self._items: dict[tuple, Replay] = {}  # reads take no lock: a dict
         self._nbytes = 0  # lookup is atomic
         self._lock = threading.Lock()
         self.hits = 0  # approximate under threads; for tests and curiosity
@@ -607,12 +429,12 @@ class FastPath:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "GET":
             return self.app(environ, start_response)
-        codings = negotiated(environ.get("HTTP_ACCEPT_ENCODING"))
-        key = request_key(environ, codings)
+        coding = negotiated(environ.get("HTTP_ACCEPT_ENCODING"))
+        key = request_key(environ, coding)
         replay = self._items.get(key)
         if replay is not None and replay.stamp == self.serving():
             self.hits += 1
-            return replay.answer(environ.get("HTTP_IF_NONE_MATCH"), codings, start_response)
+            return replay.answer(environ.get("HTTP_IF_NONE_MATCH"), coding, start_response)
         return self._through(key, environ, start_response)
 
     def _through(self, key: tuple, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -634,7 +456,7 @@ class FastPath:
         self._put(key, mark.replay(seen[0], seen[1], body))
         return [body]
 
-    def _put(self, key: tuple, replay: Replay | NonceReplay) -> None:
+    def _put(self, key: tuple, replay: Replay) -> None:
         size = replay.nbytes
         if size > self.limit // 4:  # as CACHE: too large to keep without pushing out the rest
             return
