@@ -1,11 +1,12 @@
 """HTTP behaviour of every route, in one place: content negotiation, ETag/304, caching, CORS.
 
-- **Codings.** `choose_coding` reads Accept-Encoding with its q-values (`gzip;q=0` refuses
-  gzip; a named coding outranks `*`); bodies go out as br (when the `brotli` package is
+- **Codings.** `choose_coding` reads Accept-Encoding with werkzeug (q-values: `gzip;q=0`
+  refuses gzip; a named coding outranks `*`); bodies go out as br (when the `brotli` package is
   installed), gzip or identity, always with `Vary: Accept-Encoding`.
 - **Validators.** One ETag per representation: the identity body has the route's tag, the
   gzip body the same tag with `-gzip`, the brotli body with `-br`. If-None-Match matches any
-  representation of the resource, and the 304 repeats the tag the client holds.
+  representation of the resource (werkzeug parses it), and the 304 repeats the tag the client
+  holds.
 - **Per build.** `cached` answers what depends only on the build and the request: a 304
   before any work, else a lookup in `CACHE`, which keeps each body with its compressed
   variants (made once, on first demand), least recently used first out, bounded by
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
+from werkzeug.http import parse_accept_header, parse_etags, quote_etag, unquote_etag
 
 try:  # optional: brotli is offered only when the package is installed
     import brotli
@@ -58,69 +60,35 @@ def variant_tag(tag: str, coding: str) -> str:
     return tag if coding == "identity" else tag[:-1] + SUFFIX[coding] + '"'
 
 
-def _opaque(tag: str) -> str:
-    tag = tag.strip()
-    if tag.startswith("W/"):
-        tag = tag[2:]
-    tag = tag.strip('"')
-    for suffix in SUFFIX.values():
-        tag = tag.removesuffix(suffix)
-    return tag
-
-
-def matched(if_none_match: str | None, tag: str) -> str | None:
-    """The tag from If-None-Match that names a representation of `tag`'s resource, if any."""
+def held_tag(if_none_match: str | None, tag: str, coding: str) -> str | None:
+    """The ETag a 304 repeats when If-None-Match names any representation of `tag`'s resource
+    (identity, gzip or br; weak or strong), else None. werkzeug reads the header (quoted
+    commas, `W/`, `*`); the client's own tag is repeated, the one of `coding` first; `*` gets
+    `tag`."""
     if not if_none_match:
         return None
-    if if_none_match.strip() == "*":
+    held = parse_etags(if_none_match)
+    if held.star_tag:
         return tag
-    want = _opaque(tag)
-    for client_tag in if_none_match.split(","):
-        client_tag = client_tag.strip()
-        if client_tag and _opaque(client_tag) == want:
-            return client_tag if client_tag.endswith('"') else tag
+    for each in dict.fromkeys((coding, "identity", *SUFFIX)):
+        value, _ = unquote_etag(variant_tag(tag, each))
+        if held.contains_weak(value):  # If-None-Match compares weakly (RFC 9110 13.1.2)
+            return quote_etag(value, weak=not held.is_strong(value))
     return None
 
 
 def matches(if_none_match: str | None, tag: str) -> bool:
-    return matched(if_none_match, tag) is not None
+    return held_tag(if_none_match, tag, "identity") is not None
 
 
-def accepted(accept_encoding: str | None) -> dict[str, float]:
-    """Accept-Encoding as {coding: q}; malformed q-values count as 0 (refused)."""
-    out: dict[str, float] = {}
-    for part in (accept_encoding or "").lower().split(","):
-        coding, *params = (p.strip() for p in part.split(";"))
-        if not coding:
-            continue
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-                q = q if 0.0 <= q <= 1.0 else 0.0
-        out[coding] = q
-    return out
-
-
-def choose_coding(accept_encoding: str | None, available: Iterable[str] = ("br", "gzip")) -> str:
-    """The coding to send: the client's best-rated of `available`, else identity."""
-    prefs = accepted(accept_encoding)
-    best, best_q = "identity", 0.0
-    for coding in available:
-        if coding == "br" and brotli is None:
-            continue
-        q = prefs.get(coding, prefs.get("*", 0.0))
-        if q > best_q:
-            best, best_q = coding, q
-    return best
-
-
-def accepts_gzip(accept_encoding: str | None) -> bool:
-    return choose_coding(accept_encoding, ("gzip",)) == "gzip"
+@functools.lru_cache(maxsize=256)
+def choose_coding(accept_encoding: str | None) -> str:
+    """The coding a client's Accept-Encoding gets: its best-rated of br (when the package is
+    installed) and gzip, else identity. werkzeug reads the header: q-values (`gzip;q=0`
+    refuses gzip), a named coding outranks `*`, an item with a malformed q is left out.
+    Remembered per header value: clients send a handful of them."""
+    offered = ("br", "gzip") if brotli is not None else ("gzip",)
+    return parse_accept_header(accept_encoding).best_match(offered, default="identity")
 
 
 def gzip_body(body: bytes, level: int = 6) -> bytes:
@@ -247,14 +215,9 @@ def _cache_control(status: int, max_age: int | None) -> str:
     return f"public, max-age={max_age}"
 
 
-def held_tag(tag: str, held: str, coding: str) -> str:
-    """The ETag a 304 repeats: the client's own when it names this resource, else ours."""
-    return held if _opaque(held) == _opaque(tag) else variant_tag(tag, coding)
-
-
-def not_modified(tag: str, held: str, coding: str, cache_control: str) -> Response:
+def not_modified(held: str, cache_control: str) -> Response:
     response = Response(status=304)
-    response.headers["ETag"] = held_tag(tag, held, coding)
+    response.headers["ETag"] = held
     response.headers["Cache-Control"] = cache_control
     response.vary.add("Accept-Encoding")
     response.atlas_negotiated = True  # type: ignore[attr-defined]
@@ -270,12 +233,11 @@ def respond(status: int, headers: dict, body: bytes | Body, tag: str | None = No
     elif body.media_type is None:
         body.media_type = headers.get("Content-Type")
     control = cache_control or _cache_control(status, max_age)
-    accept = request.headers.get("Accept-Encoding")
-    coding = body.coding_for(accept) if status == 200 else "identity"
+    coding = body.coding_for(request.headers.get("Accept-Encoding")) if status == 200 else "identity"
     if status == 200 and tag is not None:
-        held = matched(request.headers.get("If-None-Match"), tag)
+        held = held_tag(request.headers.get("If-None-Match"), tag, coding)
         if held is not None:
-            return not_modified(tag, held, coding, control)
+            return not_modified(held, control)
     response = Response(body.coded(coding), status=status)
     for key, value in headers.items():
         response.headers[key] = value
@@ -300,10 +262,10 @@ def cached(key: tuple, make: Callable[[], tuple[int, dict, bytes]], *,
     the build."""
     tag = etag(*key)
     control = cache_control or _cache_control(200, max_age)
-    held = matched(request.headers.get("If-None-Match"), tag)
+    held = held_tag(request.headers.get("If-None-Match"), tag,
+                    choose_coding(request.headers.get("Accept-Encoding")))
     if held is not None:
-        return not_modified(tag, held, choose_coding(request.headers.get("Accept-Encoding")),
-                            control)
+        return not_modified(held, control)
     entry = CACHE.get(key)
     if entry is None:
         status, headers, raw = make()
@@ -345,13 +307,6 @@ def _pinned_stamp() -> Any:
     return store.snapshot().stamp if store is not None else None
 
 
-@functools.lru_cache(maxsize=256)
-def negotiated(accept_encoding: str | None) -> str:
-    """The coding a client's Accept-Encoding gets, remembered per header value: clients send a
-    handful of them."""
-    return choose_coding(accept_encoding)
-
-
 def _kept_nbytes(headers: list[tuple[str, str]]) -> int:
     """What a replay holds besides its body, roughly (CPython objects: each header's tuple and
     strings, the key): so many tiny answers cannot outgrow the bound."""
@@ -391,11 +346,11 @@ class Replay:
 
     def answer(self, if_none_match: str | None, coding: str,
                start_response: Callable) -> list[bytes]:
-        held = matched(if_none_match, self.tag)
+        held = held_tag(if_none_match, self.tag, coding)
         if held is None:
             start_response(self.status, list(self.headers))
             return [self.body]
-        start_response("304 NOT MODIFIED", [("ETag", held_tag(self.tag, held, coding)),
+        start_response("304 NOT MODIFIED", [("ETag", held),
                                             ("Cache-Control", self.control),
                                             ("Vary", "Accept-Encoding"), *self.kept])
         return []
@@ -429,7 +384,7 @@ class FastPath:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "GET":
             return self.app(environ, start_response)
-        coding = negotiated(environ.get("HTTP_ACCEPT_ENCODING"))
+        coding = choose_coding(environ.get("HTTP_ACCEPT_ENCODING"))
         key = request_key(environ, coding)
         replay = self._items.get(key)
         if replay is not None and replay.stamp == self.serving():
@@ -494,9 +449,9 @@ def finish(response: Response) -> Response:
         return response
     response.set_data(compress(body, coding))
     response.headers["Content-Encoding"] = coding
-    tag = response.headers.get("ETag")
-    if tag and tag.endswith('"') and _opaque(tag) == tag.removeprefix("W/").strip('"'):
-        response.headers["ETag"] = variant_tag(tag, coding)
+    value, weak = response.get_etag()
+    if value and not value.endswith(tuple(SUFFIX.values())):  # the route's tag, not a variant's
+        response.set_etag(value + SUFFIX[coding], bool(weak))
     return response
 
 
