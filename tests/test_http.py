@@ -60,11 +60,11 @@ def test_gzip_refused_with_q0_is_not_sent(client, url):
     ("gzip, deflate", "gzip"), ("GZIP", "gzip"), ("br;q=0.5, gzip", "gzip"), ("gzip;q=0, *", "br"),
     ("gzip;q=x", "identity"), (None, "identity"), ("", "identity")])
 def test_the_coding_follows_the_q_values_and_a_named_coding_outranks_the_star(header, coding):
-    from server.http import behaviour
+    from server.http import negotiation
 
-    if behaviour.brotli is None and coding == "br":
+    if negotiation.brotli is None and coding == "br":
         coding = "identity"
-    assert behaviour.choose_coding(header) == coding
+    assert negotiation.choose_coding(header) == coding
 
 
 @pytest.mark.parametrize("header, held", [
@@ -72,9 +72,9 @@ def test_the_coding_follows_the_q_values_and_a_named_coding_outranks_the_star(he
     ('"abc-br", "abc-gzip"', '"abc-gzip"'), ('"a,b", "abc-br"', '"abc-br"'), ('"abcd"', None),
     ("", None), (None, None)])
 def test_if_none_match_names_any_representation_and_the_304_repeats_the_clients_tag(header, held):
-    from server.http import behaviour
+    from server.http import negotiation
 
-    assert behaviour.held_tag(header, '"abc"', "gzip") == held
+    assert negotiation.held_tag(header, '"abc"', "gzip") == held
 
 
 def test_geometry_gives_each_coding_its_own_etag(client):
