@@ -135,8 +135,10 @@ def script_named(digest: str) -> bytes | None:
     worker that has drawn no page yet answers the pages of another)."""
     with _SCRIPTS_LOCK:
         body = _SCRIPTS.get(digest)
-    common_digest, common = _common_script()
-    return body if body is not None else common if digest == common_digest else None
+    if body is None:
+        common_digest, common = _common_script()
+        body = common if digest == common_digest else None
+    return body
 
 
 def content_security_policy(base: str, frame_ancestors: str) -> str:
