@@ -8,7 +8,9 @@ the downloads, the map pages and the geometry.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
+import re
 import shutil
 
 import pytest
@@ -53,6 +55,28 @@ def test_gzip_refused_with_q0_is_not_sent(client, url):
         assert "Accept-Encoding" in response.headers["Vary"]
 
 
+@pytest.mark.parametrize("header, coding", [
+    ("gzip;q=0", "identity"), ("gzip; q=0.000, identity", "identity"), ("*;q=0, identity;q=1", "identity"),
+    ("gzip, deflate", "gzip"), ("GZIP", "gzip"), ("br;q=0.5, gzip", "gzip"), ("gzip;q=0, *", "br"),
+    ("gzip;q=x", "identity"), (None, "identity"), ("", "identity")])
+def test_the_coding_follows_the_q_values_and_a_named_coding_outranks_the_star(header, coding):
+    from server.http import negotiation
+
+    if negotiation.brotli is None and coding == "br":
+        coding = "identity"
+    assert negotiation.choose_coding(header) == coding
+
+
+@pytest.mark.parametrize("header, held", [
+    ('"abc"', '"abc"'), ('W/"abc"', 'W/"abc"'), ('"other", W/"abc"', 'W/"abc"'), ("*", '"abc"'),
+    ('"abc-br", "abc-gzip"', '"abc-gzip"'), ('"a,b", "abc-br"', '"abc-br"'), ('"abcd"', None),
+    ("", None), (None, None)])
+def test_if_none_match_names_any_representation_and_the_304_repeats_the_clients_tag(header, held):
+    from server.http import negotiation
+
+    assert negotiation.held_tag(header, '"abc"', "gzip") == held
+
+
 def test_geometry_gives_each_coding_its_own_etag(client):
     url = "/map/geometry/counties/lo.json"
     packed = client.get(url, headers={"Accept-Encoding": "gzip"})
@@ -95,24 +119,68 @@ def test_links_follow_a_trusted_tls_proxy_only_when_configured(built_atlas):
     assert all(link["href"].startswith("https://atlas.example.org/api/") for link in links), links
 
 
-def test_map_pages_are_made_once_but_each_answer_has_its_own_nonce(client):
-    import re
+MAP_SCRIPT = re.compile(r'<script src="(/static/map/([0-9a-f]+)\.js)"></script>')
 
-    first = client.get("/", headers={"Accept-Encoding": "gzip"})
-    second = client.get("/", headers={"Accept-Encoding": "gzip"})
-    plain = client.get("/")
-    nonces = [re.search(r"'nonce-([^']+)'", r.headers["Content-Security-Policy"]).group(1)
-              for r in (first, second, plain)]
-    assert len(set(nonces)) == 3
-    body = gzip.decompress(first.data)  # spliced from precompressed pieces: still one valid gzip
-    assert f'nonce="{nonces[0]}"'.encode() in body
-    assert body.replace(nonces[0].encode(), nonces[2].encode()) == plain.data
-    assert first.headers["Cache-Control"] == "no-cache" and "ETag" not in first.headers
+
+@pytest.mark.parametrize("url", ["/", "/embed/map/counties?lang=en"])
+@pytest.mark.parametrize("coding", ["identity", "gzip"])
+def test_a_map_page_is_one_cacheable_body_with_an_etag_and_a_304(client, url, coding):
+    ask = {"Accept-Encoding": coding}
+    first, second = client.get(url, headers=ask), client.get(url, headers=ask)
+    assert first.status_code == 200 and first.data == second.data
+    assert _headers(first) == _headers(second)
+    tag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "no-cache"  # asked again each time: a 304 is cheap
+    again = client.get(url, headers={**ask, "If-None-Match": tag})
+    assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == tag
+    # a 304's headers replace the kept ones: the page's own CSP, not the app's default
+    assert again.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
+
+
+def test_the_map_script_is_a_file_named_by_its_bytes_and_kept_for_good(client):
+    html = client.get("/").get_data(as_text=True)
+    url, digest = MAP_SCRIPT.search(html).groups()
+    script = client.get(url)
+    assert script.status_code == 200 and script.mimetype == "text/javascript"
+    assert script.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert hashlib.sha256(script.data).hexdigest().startswith(digest)
+    assert b"AtlasMap.init(" in script.data and b"<script" not in script.data
+    assert client.get(url, headers={"If-None-Match": script.headers["ETag"]}).status_code == 304
+    assert client.get("/static/map/0123456789abcdef0123.js").status_code == 404
+
+
+def test_every_view_has_the_same_map_script_and_a_worker_that_drew_none_serves_it(client, monkeypatch):
+    """So a page from one gunicorn worker loads its script from any other."""
+    from server.maps import page as mapview
+
+    urls = {MAP_SCRIPT.search(client.get(url).get_data(as_text=True)).group(1)
+            for url in ("/", "/map/counties", "/embed/map/projects?base=osm&lang=en")}
+    assert len(urls) == 1
+    monkeypatch.setattr(mapview, "_SCRIPTS", type(mapview._SCRIPTS)())  # another process
+    mapview._common_script.cache_clear()
+    assert client.get(urls.pop()).status_code == 200
+
+
+def test_the_map_script_url_changes_when_the_script_does(tmp_path, built_atlas, monkeypatch):
+    from server.view import model
+
+    path, client, _ = _fresh_copy(tmp_path, built_atlas)
+    page = client.get("/")
+    old_url, _ = MAP_SCRIPT.search(page.get_data(as_text=True)).groups()
+    dated_build(built_atlas, path, "2099-01-01T00:00:00Z")
+    rebuilt = client.get("/", headers={"If-None-Match": page.headers["ETag"]})
+    assert rebuilt.status_code == 200 and rebuilt.headers["ETag"] != page.headers["ETag"]
+    url, digest = MAP_SCRIPT.search(rebuilt.get_data(as_text=True)).groups()
+    script = client.get(url)  # the same bytes (same map), so the same URL, still cached for good
+    assert url == old_url and hashlib.sha256(script.data).hexdigest().startswith(digest)
+    monkeypatch.setitem(model.HOME, "zoom", 8)  # a map drawn differently: a script of its own
+    dated_build(built_atlas, path, "2099-01-02T00:00:00Z")
+    new_url, _ = MAP_SCRIPT.search(client.get("/").get_data(as_text=True)).groups()
+    assert new_url != old_url and b'"zoom": 8' in client.get(new_url).data
+    assert client.get(old_url).data == script.data  # a page still cached elsewhere keeps working
 
 
 def test_static_assets_are_fingerprinted_compressed_and_immutable(client):
-    import re
-
     page = client.get("/").get_data(as_text=True)
     url = re.search(r'/static/atlas/core\.js\?v=[0-9a-f]+', page).group(0)
     packed = client.get(url, headers={"Accept-Encoding": "gzip"})
@@ -268,7 +336,7 @@ def test_a_new_build_replaces_a_replayed_answer_at_once(tmp_path, built_atlas):
     assert new.get_json()["timeStamp"] == "2099-01-01T00:00:00Z"
     assert new.headers["X-Atlas-Built-At"] == "2099-01-01T00:00:00Z"
     assert client.get(url).data == new.data and fast.hits == 2  # the new answer is replayed
-    page = client.get("/")  # a nonce page too: made anew for the new build, then replayed
+    page = client.get("/")  # a map page too: made anew for the new build, then replayed
     assert fast.hits == 2 and client.get("/").status_code == 200 and fast.hits == 3
     dated_build(built_atlas, path, "2099-01-02T00:00:00Z")
     assert client.get("/").status_code == 200 and fast.hits == 3
@@ -301,33 +369,6 @@ def test_behind_a_tls_proxy_replayed_links_stay_https_and_apart_from_http(built_
     prefixed = client.get(url, headers={**tls, "X-Forwarded-Prefix": "/atlas"})
     assert all(h.startswith("https://atlas.example.org/atlas/api/") for h in hrefs(prefixed))
     assert fast.hits == 2
-
-
-def _nonce(response) -> str:
-    import re
-
-    return re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
-
-
-@pytest.mark.parametrize("url", ["/", "/embed/map/counties"])
-@pytest.mark.parametrize("coding", CODINGS)
-def test_a_replayed_nonce_page_has_a_fresh_nonce_in_its_body_and_headers(built_atlas, url, coding):
-    app, fast = _fresh(built_atlas)
-    client = app.test_client()
-    ask = {"Accept-Encoding": coding}
-    pages = [client.get(url, headers=ask) for _ in range(3)]
-    assert fast.hits == 2
-    nonces = [_nonce(p) for p in pages]
-    assert len(set(nonces)) == 3
-    packed = coding == "gzip"  # nonce pages are spliced from gzip pieces: br clients get identity
-    bodies = [gzip.decompress(p.data) if packed else p.data for p in pages]
-    for page, body, nonce in zip(pages, bodies, nonces):
-        assert page.headers.get("Content-Encoding") == ("gzip" if packed else None)
-        assert int(page.headers["Content-Length"]) == len(page.data)
-        assert f'nonce="{nonce}"'.encode() in body
-        assert body.replace(nonce.encode(), nonces[0].encode()) == bodies[0]
-        same = [(k, v.replace(nonce, nonces[0])) for k, v in _headers(page) if k != "Content-Length"]
-        assert same == [(k, v) for k, v in _headers(pages[0]) if k != "Content-Length"]
 
 
 def test_other_methods_are_never_replayed(built_atlas):

@@ -10,6 +10,7 @@
     /map/geometry/<layer>/<tier>.json   polygon geometries the pages fetch per zoom tier
     /map/feature/<layer>/<id>.json      one feature's tooltip and popup (?lang=, ?base=), for a
                                         layer the page draws from vector tiles
+    /static/map/<digest>.js             the map's own script (server/maps/page.py), immutable
 
 A layer with more features than MAP_TILES_THRESHOLD is drawn from the vector tiles
 (server/tiles.py) instead of from the page's data: see static/atlas/tiles.js.
@@ -84,7 +85,7 @@ def _render(view: str, *, layer: str | None = None, cluster: str | None = None, 
     tiles = _tiles()
     ancestors = current_app.config.get("FRAME_ANCESTORS", "*")
 
-    def make(nonce: str) -> bytes:  # the page, assembled once per build and view
+    def make() -> tuple[int, dict, bytes]:  # the page, assembled once per build and view
         try:
             data = viewmodel.page_data(_store(), opts, urls=urls, download=_download_links,
                                        tianditu_key=key, tiles=tiles)
@@ -92,23 +93,35 @@ def _render(view: str, *, layer: str | None = None, cluster: str | None = None, 
             abort(404, description=f"no such {opts.view}: {opts.layer or opts.cluster}")
         data["frame_ancestors"], data["frame_any"] = ancestors, ancestors.strip() == "*"
         page = mapview.render_map(data, assets.static_url)
-        html = render_template("map.html", page=page, data=data, nonce=nonce,
-                               header=mapview.add_nonce(page.header, nonce),
-                               script=mapview.add_nonce(page.script, nonce))
-        return html.encode()
+        script_url = url_for("maps.script", digest=mapview.keep_script(page.script))
+        html = render_template("map.html", page=page, data=data, script_url=script_url)
+        return 200, {"Content-Type": "text/html; charset=utf-8"}, html.encode()
 
     # keyed by what the page is built from: centre, zoom, filters and selection are read by the
-    # browser from the URL, so every shared link of one view is served from one cached page
+    # browser from the URL, so every shared link of one view is served from one cached page;
+    # `no-cache`: the browser asks again (a 304 while the build is the same)
     snap = _store().snapshot()
-    response, nonce = http.nonce_page(
-        (snap.meta.get("built_at"), snap.stamp, request.script_root, request.path, opts.lang, opts.base,
-         opts.view, opts.layer, opts.cluster, embed, key, ancestors, tuple(sorted(tiles.items()))),
-        make)
+    response = http.cached(
+        ("map", snap.meta.get("built_at"), snap.stamp, request.script_root, request.path, opts.lang,
+         opts.base, opts.view, opts.layer, opts.cluster, embed, key, ancestors,
+         tuple(sorted(tiles.items()))),
+        make, cache_control="no-cache")
+    # on the 304 too: a 304's headers replace the ones the browser keeps
     response.headers["Content-Security-Policy"] = mapview.content_security_policy(
-        nonce, opts.base, ancestors if embed else "'none'")
+        opts.base, ancestors if embed else "'none'")
     if not embed:
         response.headers["X-Frame-Options"] = "DENY"
     return response
+
+
+@bp.get("/static/map/<digest>.js")
+def script(digest: str):
+    """The map's own script (server.maps.page), named by its bytes: cached for good."""
+    body = mapview.script_named(digest)
+    if body is None:
+        abort(404, description="no such script")
+    return http.respond(200, {"Content-Type": "text/javascript; charset=utf-8"}, body, f'"{digest}"',
+                        cache_control=assets.IMMUTABLE)
 
 
 @bp.get("/")
