@@ -545,7 +545,10 @@ def render_figure(sc: Scene, approval: str = "", size: tuple[float, float] | Non
             else:
                 vals = [sc.shading.get(int(a), 0) for a in cities.adcode]
                 fills = [SHADES[min(5, int(math.log2(v)) + 1)] if v > 0 else "none" for v in vals]
-        cities.plot(ax=ax, facecolor=fills, edgecolor="#7a7a7a", linewidth=0.6 * scale, zorder=2)
+        # one collection per city, named by its code (an SVG's ids; the legend tests read them)
+        for i, (adcode, fill) in enumerate(zip(cities.adcode, fills)):
+            cities.iloc[[i]].plot(ax=ax, facecolor=fill, edgecolor="#7a7a7a", linewidth=0.6 * scale,
+                                  zorder=2, gid=f"city-{int(adcode)}")
     if "counties" in sc.polygons:
         _draw_polys(ax, prep(sc.polygons["counties"]), facecolor="none", edgecolor="#b5b5b5",
                     linewidth=0.3 * scale, zorder=2)
