@@ -58,7 +58,6 @@ def shaded_figure(app, measure: str, lang: str = "zh"):
         return sc, render_figure(sc)
 
 
-@pytest.mark.xfail(strict=True, reason="print shading is one class off its legend (fixed next)")
 @pytest.mark.parametrize("measure", ["n_parks", "n_projects"])
 def test_each_city_is_filled_in_the_colour_of_the_legend_class_holding_its_count(app, measure):
     sc, fig = shaded_figure(app, measure)
@@ -75,7 +74,6 @@ def test_each_city_is_filled_in_the_colour_of_the_legend_class_holding_its_count
             assert fill == holding[0], (adcode, value, fill, holding[0])
 
 
-@pytest.mark.xfail(strict=True, reason="print shading is one class off its legend (fixed next)")
 def test_a_city_with_one_park_is_in_the_first_class(app):
     sc, fig = shaded_figure(app, "n_parks", "en")
     one = next(a for a, v in sc.shading.items() if v == 1)
@@ -83,7 +81,6 @@ def test_a_city_with_one_park_is_in_the_first_class(app):
     assert holds(first_label, 1) and city_fills(fig)[one] == first_colour
 
 
-@pytest.mark.xfail(strict=True, reason="print shading is one class off its legend (fixed next)")
 @pytest.mark.parametrize("measure", ["n_parks", "n_projects"])
 def test_the_live_map_carries_the_classes_print_draws(client, app, measure):
     _, _, data = page(client, f"/?measure={measure}")
