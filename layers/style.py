@@ -23,6 +23,8 @@ NO_SECTOR = "#777777"  # a park or project with no industry
 LINE_COLOURS = ("#2166ac", "#1b9e77", "#e66101", "#7570b3", "#a6761d")  # corridor lines on paper
 MEMBER = "#b2182b"  # a cluster's members: outline, numbered badges, its line
 MEMBER_FILL = "#fddbc7"
+CLUSTER_AREA = "#3182bd"  # cluster and city-group areas (print, offline), dashed
+CITY_FOCUS = "#c51b7d"  # the outline of the city a view is filtered to
 WATER = "#6baed6"  # rivers, lake shores
 LAKE_FILL = "#c6dbef"
 
@@ -85,12 +87,14 @@ def class_of(value: int, classes: list[ShadeClass]) -> ShadeClass | None:
 
 
 def page_style(counts: dict[str, list[int]]) -> dict:
-    """What the live map draws shading with: the classes of each count measure (from every
-    city's count, as print makes them) and the fills, as JSON-ready data."""
+    """What the live map draws with: the classes of each count measure (from every city's
+    count, as print makes them), the shading fills and the colours print shares, as JSON."""
     return {
         "classes": {m: [{"lo": c.lo, "hi": c.hi, "colour": c.colour, "label": c.label}
                         for c in shade_classes(vals)] for m, vals in counts.items()},
         "shade_opacity": SHADE_OPACITY,
         "empty": {"colour": EMPTY_FILL, "opacity": EMPTY_OPACITY},
         "sector": {"colour": SECTOR_SHADE, "opacity": SECTOR_SHADE_OPACITY},
+        "member": MEMBER, "member_fill": MEMBER_FILL, "city_focus": CITY_FOCUS,
+        "water": WATER, "lake_fill": LAKE_FILL,
     }

@@ -158,7 +158,7 @@ def build_map(store, view: ExportView) -> tuple[folium.Map, printmap.Scene]:
     ground.add_to(m)
     if "clusters" in sc.polygons and len(sc.polygons["clusters"]):
         group = folium.FeatureGroup(say("cluster_areas", lang))
-        _polygons(sc.polygons["clusters"], lang, {"color": style.MEMBER if sc.members else "#3182bd",
+        _polygons(sc.polygons["clusters"], lang, {"color": style.MEMBER if sc.members else style.CLUSTER_AREA,
                                                   "weight": 2, "fillColor": style.MEMBER_FILL,
                                                   "fillOpacity": 0.35, "dashArray": "6 4"}).add_to(group)
         group.add_to(m)

@@ -523,7 +523,7 @@ def render_figure(sc: Scene, approval: str = "", size: tuple[float, float] | Non
                     linewidth=0.3 * scale, zorder=2)
     if view.city is not None and cities is not None:
         _draw_polys(ax, cities[cities.adcode.astype(int) == view.city], facecolor="none",
-                    edgecolor="#c51b7d", linewidth=1.8 * scale, zorder=4.5)
+                    edgecolor=style.CITY_FOCUS, linewidth=1.8 * scale, zorder=4.5)
     if sc.member_units:
         for lid in ("cities", "counties"):
             f = sc.polygons.get(lid)
@@ -534,7 +534,7 @@ def render_figure(sc: Scene, approval: str = "", size: tuple[float, float] | Non
                         linewidth=1.1 * scale, alpha=0.85, zorder=3)
     elif "clusters" in sc.polygons and len(sc.polygons["clusters"]):
         cl = prep(sc.polygons["clusters"])
-        cl.plot(ax=ax, facecolor="#9ecae1", edgecolor="#3182bd", alpha=0.18, linewidth=0.8 * scale,
+        cl.plot(ax=ax, facecolor="#9ecae1", edgecolor=style.CLUSTER_AREA, alpha=0.18, linewidth=0.8 * scale,
                 linestyle="--", zorder=3)
     _draw_polys(ax, provinces, facecolor="none", edgecolor="#555555", linewidth=1.3 * scale, zorder=4)
 
@@ -685,7 +685,7 @@ def _legend(fig: Figure, box: Box, sc: Scene, drawn: Drawn, scale: float, portra
         areas.append(Patch(facecolor=style.MEMBER_FILL, edgecolor=style.MEMBER,
                            label=say("member_area", lang)))
     elif "clusters" in sc.polygons and len(sc.polygons["clusters"]):
-        areas.append(Patch(facecolor="#d9ebf5", edgecolor="#3182bd", linestyle="--",
+        areas.append(Patch(facecolor="#d9ebf5", edgecolor=style.CLUSTER_AREA, linestyle="--",
                            label=say("clusters_and_groups", lang)))
     for colour, name in drawn.line_keys:
         areas.append(Line2D([], [], color=colour, linewidth=3 * scale, label=name))

@@ -135,15 +135,15 @@
       if (lid === "cities") {
         var shade = shadeFor(p);
         if (shade) Object.assign(s, shade);
-        if (S.state.city && String(p.id) === S.state.city) Object.assign(s, { color: "#c51b7d", weight: 3 });
+        if (S.state.city && String(p.id) === S.state.city) Object.assign(s, { color: S.D.style.city_focus, weight: 3 });
         if (S.D.cluster) {
           var member = S.D.cluster.members.some(function (m) { return m.adcode === p.id; });
-          Object.assign(s, member ? { color: "#b2182b", weight: 2.5, fillColor: "#fddbc7", fillOpacity: 0.55 }
+          Object.assign(s, member ? { color: S.D.style.member, weight: 2.5, fillColor: S.D.style.member_fill, fillOpacity: 0.55 }
             : { fillColor: "#eeeeee", fillOpacity: 0.5, color: "#999" });
         }
       } else if (lid === "counties" && S.D.cluster) {
         var inIt = S.D.cluster.members.some(function (m) { return m.adcode === p.id; });
-        if (inIt) Object.assign(s, { color: "#b2182b", weight: 2, fillColor: "#fddbc7", fillOpacity: 0.5 });
+        if (inIt) Object.assign(s, { color: S.D.style.member, weight: 2, fillColor: S.D.style.member_fill, fillOpacity: 0.5 });
       } else if (lid === "clusters" || lid === "cluster_lines") {
         var c = colour(p.color);
         Object.assign(s, { color: c, fillColor: c });
