@@ -574,3 +574,4 @@ def test_shaded_cities_take_the_colour_of_the_legend_class_print_gives_them(open
         assert fill == (cls.colour if cls else style.EMPTY_FILL), (value, fill)
     ARTIFACTS.mkdir(exist_ok=True)
     p.page.screenshot(path=str(ARTIFACTS / f"shaded-{measure}.png"))
+    p.page.locator("#atl-legend-body").screenshot(path=str(ARTIFACTS / f"shaded-{measure}-legend.png"))
