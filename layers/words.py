@@ -1,5 +1,11 @@
-"""The map's words in both languages: popup labels, the page chrome, kinds, levels, statuses,
-precisions. One table per subject; `tr(table, key, lang)` picks the language."""
+"""Every word the atlas shows, in both languages, and the one way to look each up.
+
+Sections, by where the words appear: popup labels, the live map's chrome (also sent to
+static/atlas/*.js by `ui_strings`), the layer control's groups, print pages, slide decks,
+offline files, the source line; then the enum labels (kinds, levels, statuses, precisions,
+role types, figure statuses). A key is one word everywhere: `say(key, lang, **fmt)` finds it
+in whichever section holds it, and no key is in two sections. `label(TABLE, value, lang)`
+names an enum value."""
 
 from __future__ import annotations
 
@@ -7,12 +13,15 @@ from typing import Any
 
 LANGS = ("zh", "en")
 
-T = {  # interface words used in popups (the rest of the interface is in static/atlas/*.js)
-    "kind": ("类型", "Kind"), "level": ("级别", "Level"), "status": ("状态", "Status"),
+Words = dict[str, tuple[str, str]]  # key -> (zh, en)
+
+POPUP = {  # popup and tooltip labels (server/view/popups.py)
+    "status": ("状态", "Status"),  # "kind" and "level" are in UI
     "sectors": ("行业", "Industries"), "industries": ("原文产业表述", "In the document's words"),
     "roles": ("定位", "Roles"), "figures": ("目标与数据", "Targets and figures"),
     "sources": ("来源", "Sources"), "precision": ("定位精度", "Location precision"),
-    "download": ("下载", "Download"), "members": ("成员（按原文顺序）", "Members (in the document's order)"),
+    "download": ("下载", "Download"),
+    "members_in_order": ("成员（按原文顺序）", "Members (in the document's order)"),
     "inferred": ("推断（原文未明说）", "Inferred (not stated in the source)"),
     "designations": ("称号", "Designations"), "note": ("说明", "Note"),
     "aliases": ("别称", "Also called"), "park": ("所在园区", "Park"),
@@ -30,8 +39,9 @@ T = {  # interface words used in popups (the rest of the interface is in static/
                        "In the catalogue only; not named in the documents"),
     "seq": ("序号 {n}", "entry {n}"),
     "zones": ("成员内主导产业相符的开发区", "Zones in the members with matching industries"),
+    "as_written": ("原文", "the document has"),  # before a damaged figure as the document prints it
 }
-UI = {  # interface words for the page chrome and static/atlas/*.js
+UI = {  # the live map's page chrome; static/atlas/*.js gets these through ui_strings()
     "title": ("湖北产业集群地图", "Hubei Cluster Atlas"),
     "search": ("搜索名称、简称或拼音", "Search: name, abbreviation or pinyin"),
     "no_match": ("没有匹配项", "No matches"),
@@ -95,9 +105,87 @@ UI = {  # interface words for the page chrome and static/atlas/*.js
 }
 
 
-def ui_strings(lang: str) -> dict[str, str]:
-    return {k: (zh if lang == "zh" else en) for k, (zh, en) in UI.items()}
+GROUPS = {  # the layer control's groups (server/view/model.py); "projects" is in DECK
+    "group_boundaries": ("行政区划", "Boundaries"), "group_parks": ("园区与基地", "Parks and zones"),
+    "group_clusters": ("集群与走廊", "Clusters and corridors"),
+}
+PRINT = {  # print pages' own words (server/exports/printmap.py); the rest come from UI and POPUP
+    "doc_sources": ("资料来源", "Sources"),
+    "built": ("数据构建于 {date}", "Data built {date}"),
+    "approval": ("审图号：{n}", "Map approval No.: {n}"),
+    "approx": ("空心虚线：仅知所在乡镇、区、县或市，画在其代表点，非实际位置",
+               "Hollow, dashed: only the town, district, county or city is known; drawn at "
+               "its point, not the real site"),
+    "stack": ("圆中数字：同一代表点上的园区/项目数", "Number in a circle: parks and projects "
+              "sharing one representative point"),
+    "industry_key": ("行业（园区、项目颜色）", "Industry (colour of parks and projects)"),
+    "symbols": ("符号", "Symbols"),
+    "member_area": ("集群成员范围", "Member units"),
+    "clusters_and_groups": ("集群与城市群范围", "Clusters and city groups"),
+    "shaded_by": ("城市着色：", "Cities shaded by: "),
+    "has_sector": ("有该行业", "has this industry"),
+    "rivers_lakes": ("河流与湖泊", "Rivers and lakes"),
+    "north": ("北", "N"),
+    "km": ("公里", "km"),
+    "filters_line": ("筛选：", "Filters: "),
+    "none_drawn": ("当前筛选下没有要素", "No features under these filters"),
+}
+DECK = {  # slide decks (server/exports/deck.py)
+    "deck": ("湖北产业集群简报", "Hubei industrial clusters: briefing"),
+    "all_clusters": ("“汉孝随襄十”汽车走廊与全部集群", "The automobile corridor and every cluster"),
+    "deck_built": ("数据构建于 {date} · 湖北产业集群地图", "Data built {date} · Hubei Cluster Atlas"),
+    "members_and_roles": ("成员与定位（按原文顺序）", "Members and roles (in the document's order)"),
+    "n": ("序号", "No."), "member": ("成员", "Member"), "role": ("原文定位", "Role (document's words)"),
+    "cite": ("出处", "Source"), "no_role_short": ("原文未给出定位", "no role stated"),
+    "deck_parks": ("园区", "Parks and zones"), "projects": ("重点项目", "Projects"),
+    "name": ("名称", "Name"), "kind_level": ("类型 · 级别", "Kind · level"),
+    "placed_at": ("定位精度", "Placed at"), "metric": ("指标", "Metric"), "value": ("数值", "Value"),
+    "year": ("年份", "Year"),
+    "docs_intro": ("本简报每一项内容均引自以下文件（文件、行号、原文）。",
+                   "Every item in this briefing cites one of these documents (document, line, quote)."),
+    "cont": ("（续）", " (cont.)"),
+    "none_in_docs": ("原文未列出", "none in the documents"),
+}
+OFFLINE = {  # offline map files (server/exports/offline.py)
+    "offline": ("离线地图文件：无需网络即可打开", "Offline map file: opens without a network"),
+    "corridors_chains": ("走廊与产业链", "Corridors and chains"),
+    "cluster_members": ("集群成员", "Cluster members"), "cluster_areas": ("集群范围", "Clusters"),
+}
+SOURCE_LINE = {  # the line of sources under a map (server/view/sourceline.py); "built" is in PRINT
+    "sources_lead": ("资料来源：", "Sources: "),
+    "boundaries": ("行政区划边界：{pkg}（GCJ-02 转 WGS84）", "Boundaries: {pkg} (GCJ-02 converted to WGS84)"),
+    "hydro": ("河流湖泊：Natural Earth", "Rivers and lakes: Natural Earth"),
+}
+SECTIONS: dict[str, Words] = {"popup": POPUP, "ui": UI, "groups": GROUPS, "print": PRINT, "deck": DECK,
+                              "offline": OFFLINE, "source_line": SOURCE_LINE}
 
+
+def _one_key_each(sections: dict[str, Words]) -> Words:
+    merged: Words = {}
+    for name, table in sections.items():
+        for key, pair in table.items():
+            if key in merged:
+                raise ValueError(f"words: {key!r} of {name} is already in another section")
+            merged[key] = pair
+    return merged
+
+
+WORDS = _one_key_each(SECTIONS)
+
+
+def say(key: str, lang: str, **fmt: Any) -> str:
+    """The word `key` in `lang`, with `{name}` fields filled from `fmt`."""
+    zh, en = WORDS[key]
+    text = zh if lang == "zh" else en
+    return text.format(**fmt) if fmt else text
+
+
+def ui_strings(lang: str) -> dict[str, str]:
+    """The live map's words for static/atlas/*.js (the page's `ui`)."""
+    return {k: say(k, lang) for k in UI}
+
+
+# ---------------------------------------------------------------- enum labels
 
 KINDS = {
     "high_tech_zone": ("高新区", "High-tech zone"), "economic_zone": ("经济开发区", "Economic zone"),
@@ -131,8 +219,18 @@ ROLE_TYPES = {"role": ("定位", "role"), "leading_industry": ("主导产业", "
               "designation": ("称号", "designation")}
 FIGURE_STATUS = {"target": ("目标", "target"), "achieved": ("实绩", "achieved"),
                  "baseline": ("基数", "baseline")}
-def tr(table: dict, key: Any, lang: str) -> str:
-    pair = table.get(key if key is not None else "")
+PRECISION_SHORT = {  # a deck's table column: where a feature is placed, in a word
+    "site": ("场址", "site"), "town": ("乡镇", "town"), "district": ("区级", "district"),
+    "county": ("县级", "county"), "city": ("市级", "city"), "province": ("省级", "province"),
+}
+ENUMS: dict[str, Words] = {"kinds": KINDS, "levels": LEVELS, "statuses": STATUSES, "precisions": PRECISIONS,
+                           "role_types": ROLE_TYPES, "figure_status": FIGURE_STATUS,
+                           "precision_short": PRECISION_SHORT}
+
+
+def label(table: Words, value: Any, lang: str) -> str:
+    """The name of an enum value (`table`: KINDS, LEVELS, ...); an unknown value as it is."""
+    pair = table.get(value if value is not None else "")
     if pair is None:
-        return str(key)
+        return str(value)
     return pair[0] if lang == "zh" else pair[1]

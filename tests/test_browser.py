@@ -551,3 +551,27 @@ def test_script_injection_does_not_run_from_tiles(open_tiled):
     p.page.wait_for_timeout(300)
     assert p.page.locator("img[src='x']").count() == 0
     assert p.dialogs == [] and p.outside == []
+
+
+@pytest.mark.parametrize("measure,key", [("n_parks", "np"), ("n_projects", "nj")])
+def test_shaded_cities_take_the_colour_of_the_legend_class_print_gives_them(open_page, map_atlas,
+                                                                              measure, key):
+    from layers import style
+
+    p = open_page(f"/?measure={measure}")
+    p.page.wait_for_selector("path.atl-f-cities", state="attached")
+    cities = p.page.evaluate("""(key) => { const out = [];
+        AtlasMap._.drawn.cities.eachLayer(l => out.push([l.feature.properties[key], l.options.fillColor]));
+        return out; }""", key)
+    rows = p.page.evaluate("""() => [...document.querySelectorAll('#atl-legend-body .atl-lrow')]
+        .filter(r => r.querySelector('rect[fill-opacity]'))
+        .map(r => [r.innerText.trim(), r.querySelector('rect').getAttribute('fill')])""")
+    counts = [int(v or 0) for v in AtlasStore(map_atlas).layer("cities")[measure]]
+    printed = [(c.label, c.colour) for c in style.shade_classes(counts)]
+    assert [tuple(r) for r in rows] == printed  # the live legend is the print legend
+    for value, fill in cities:
+        cls = style.class_of(value, style.shade_classes(counts))
+        assert fill == (cls.colour if cls else style.EMPTY_FILL), (value, fill)
+    ARTIFACTS.mkdir(exist_ok=True)
+    p.page.screenshot(path=str(ARTIFACTS / f"shaded-{measure}.png"))
+    p.page.locator("#atl-legend-body").screenshot(path=str(ARTIFACTS / f"shaded-{measure}-legend.png"))

@@ -12,14 +12,13 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any
 
 from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.oxml.ns import qn
 from pptx.util import Inches, Pt
 
-from layers.words import FIGURE_STATUS, KINDS, LEVELS, tr
+from layers.words import FIGURE_STATUS, KINDS, LEVELS, PRECISION_SHORT, label, say
 from server.exports import printmap
 from server.view.export import ExportView
 from server.view.model import records
@@ -32,32 +31,6 @@ FONT = "Microsoft YaHei"  # what PowerPoint and WPS in China have; viewers subst
 DARK = RGBColor(0x22, 0x22, 0x22)
 MUTED = RGBColor(0x66, 0x66, 0x66)
 ACCENT = RGBColor(0xB2, 0x18, 0x2B)
-
-S = {
-    "deck": ("湖北产业集群简报", "Hubei industrial clusters: briefing"),
-    "all": ("“汉孝随襄十”汽车走廊与全部集群", "The automobile corridor and every cluster"),
-    "built": ("数据构建于 {date} · 湖北产业集群地图", "Data built {date} · Hubei Cluster Atlas"),
-    "members": ("成员与定位（按原文顺序）", "Members and roles (in the document's order)"),
-    "n": ("序号", "No."), "member": ("成员", "Member"), "role": ("原文定位", "Role (document's words)"),
-    "cite": ("出处", "Source"), "no_role": ("原文未给出定位", "no role stated"),
-    "parks": ("园区", "Parks and zones"), "projects": ("重点项目", "Projects"),
-    "targets": ("目标与数据", "Targets and figures"),
-    "name": ("名称", "Name"), "kind": ("类型 · 级别", "Kind · level"), "sectors": ("行业", "Industries"),
-    "where": ("定位精度", "Placed at"), "metric": ("指标", "Metric"), "value": ("数值", "Value"),
-    "year": ("年份", "Year"), "sources": ("资料来源", "Sources"),
-    "docs_intro": ("本简报每一项内容均引自以下文件（文件、行号、原文）。",
-                   "Every item in this briefing cites one of these documents (document, line, quote)."),
-    "boundaries": ("行政区划边界：{pkg}（GCJ-02 转 WGS84）", "Boundaries: {pkg} (GCJ-02 converted to WGS84)"),
-    "approval": ("审图号：{n}", "Map approval No.: {n}"),
-    "cont": ("（续）", " (cont.)"), "line": ("第{n}行", "line {n}"),
-    "none": ("原文未列出", "none in the documents"),
-}
-
-
-def s(key: str, lang: str, **kw: Any) -> str:
-    text = tr(S, key, lang)
-    return text.format(**kw) if kw else text
-
 
 def _font(run, size: float, bold: bool = False, colour: RGBColor = DARK) -> None:
     run.font.size = Pt(size)
@@ -129,7 +102,7 @@ def _cite(sources: list | None, codes: dict[str, str], lang: str, limit: int = 2
     out = []
     for c in (sources or [])[:limit]:
         line = f"{c['line']}–{c['to']}" if c.get("to") else str(c["line"])
-        out.append(f"{codes.get(c['doc'], c['doc'][:3])} {s('line', lang, n=line)}")
+        out.append(f"{codes.get(c['doc'], c['doc'][:3])} {say('line', lang, n=line)}")
     more = len(sources or []) - limit
     return "；".join(out) + (f" …(+{more})" if more > 0 else "") if lang == "zh" else \
         "; ".join(out) + (f" … (+{more})" if more > 0 else "")
@@ -157,8 +130,8 @@ class Deck:
         sl = self.slide()
         date = str(self.meta.get("built_at") or "")[:10]
         _text(sl, Inches(0.8), Inches(2.4), Inches(11.7), Inches(2.6), [
-            (s("deck", self.lang), 40, True, DARK), (subtitle, 22, False, ACCENT),
-            (s("built", self.lang, date=date), 14, False, MUTED)])
+            (say("deck", self.lang), 40, True, DARK), (subtitle, 22, False, ACCENT),
+            (say("deck_built", self.lang, date=date), 14, False, MUTED)])
 
     def map_slide(self, view: ExportView, title: str, subtitle: str) -> None:
         sl = self.slide()
@@ -171,17 +144,17 @@ class Deck:
 
     def table_slides(self, title: str, header: list[str], rows: list[list[str]], widths: list[float]) -> None:
         if not rows:
-            rows = [[s("none", self.lang)] + [""] * (len(header) - 1)]
+            rows = [[say("none_in_docs", self.lang)] + [""] * (len(header) - 1)]
         for start in range(0, len(rows), ROWS_PER_SLIDE):
             sl = self.slide()
-            _title(sl, title + (s("cont", self.lang) if start else ""))
+            _title(sl, title + (say("cont", self.lang) if start else ""))
             _table(sl, header, rows[start:start + ROWS_PER_SLIDE], widths)
 
     def cluster(self, rec: dict) -> None:
         lang = self.lang
         name = printmap.feature_name(rec, lang)
         sectors = [self._sector(c) for c in rec.get("sectors") or []]
-        sub = tr(KINDS, rec.get("kind"), lang) + (" · " + " · ".join(sectors) if sectors else "")
+        sub = label(KINDS, rec.get("kind"), lang) + (" · " + " · ".join(sectors) if sectors else "")
         self.map_slide(ExportView(cluster=rec["id"], lang=lang, paper="16:9"), name, sub)
         roles = {m["adcode"]: m for m in rec.get("member_roles") or []}
         rows = []
@@ -189,11 +162,11 @@ class Deck:
             a = int(a)
             role = roles.get(a) or {}
             text = (role.get("role_zh") if lang == "zh" else role.get("role_en") or role.get("role_zh")) or \
-                s("no_role", lang)
+                say("no_role_short", lang)
             rows.append([str(i), printmap.feature_name(self.units.get(a, {}), lang) or str(a), text,
                          _cite(role.get("sources"), self.codes, lang)])
-        self.table_slides(f"{name} · {s('members', lang)}",
-                          [s("n", lang), s("member", lang), s("role", lang), s("cite", lang)], rows,
+        self.table_slides(f"{name} · {say('members_and_roles', lang)}",
+                          [say(k, lang) for k in ("n", "member", "role", "cite")], rows,
                           [0.8, 2.6, 6.3, 2.6])
 
     def city(self, adcode: int) -> None:
@@ -203,17 +176,17 @@ class Deck:
         self.map_slide(ExportView(city=adcode, lang=lang, paper="16:9"), name, "")
         parks = [r for r in records(self.store.layer("parks")) if r.get("city_adcode") == adcode]
         rows = [[printmap.feature_name(r, lang),
-                 " · ".join(tr(table, r[key], lang) for key, table in (("kind", KINDS), ("level", LEVELS))
+                 " · ".join(label(table, r[key], lang) for key, table in (("kind", KINDS), ("level", LEVELS))
                             if present(r.get(key))),
                  "、".join(self._sector(c) for c in r.get("sectors") or []),
                  self._where(r), _cite(r.get("sources"), self.codes, lang)] for r in parks]
-        head = [s("name", lang), s("kind", lang), s("sectors", lang), s("where", lang), s("cite", lang)]
-        self.table_slides(f"{name} · {s('parks', lang)}", head, rows, [3.8, 2.2, 2.6, 1.3, 2.4])
+        head = [say(k, lang) for k in ("name", "kind_level", "sectors", "placed_at", "cite")]
+        self.table_slides(f"{name} · {say('deck_parks', lang)}", head, rows, [3.8, 2.2, 2.6, 1.3, 2.4])
         projects = [r for r in records(self.store.layer("projects")) if r.get("city_adcode") == adcode]
         rows = [[printmap.feature_name(r, lang), "、".join(self._sector(c) for c in r.get("sectors") or []),
                  self._where(r), _cite(r.get("sources"), self.codes, lang)] for r in projects]
-        self.table_slides(f"{name} · {s('projects', lang)}",
-                          [s("name", lang), s("sectors", lang), s("where", lang), s("cite", lang)], rows,
+        self.table_slides(f"{name} · {say('projects', lang)}",
+                          [say(k, lang) for k in ("name", "sectors", "placed_at", "cite")], rows,
                           [6.0, 2.6, 1.3, 2.4])
         figures = list(unit.get("figures") or [])
         for r in records(self.store.layer("counties")):
@@ -225,16 +198,16 @@ class Deck:
             if f.get("_unit"):
                 metric = f"{f['_unit']}：{metric}" if lang == "zh" else f"{f['_unit']}: {metric}"
             rows.append([metric, str(f.get("value_text") or f.get("value") or ""),
-                         f"{f.get('year') or ''} {tr(FIGURE_STATUS, f.get('status'), lang)}".strip(),
+                         f"{f.get('year') or ''} {label(FIGURE_STATUS, f.get('status'), lang)}".strip(),
                          _cite(f.get("sources"), self.codes, lang)])
-        self.table_slides(f"{name} · {s('targets', lang)}",
-                          [s("metric", lang), s("value", lang), s("year", lang), s("cite", lang)], rows,
+        self.table_slides(f"{name} · {say('figures', lang)}",
+                          [say(k, lang) for k in ("metric", "value", "year", "cite")], rows,
                           [5.6, 2.6, 1.7, 2.4])
 
     def closing(self) -> None:
         lang = self.lang
         sl = self.slide()
-        _title(sl, s("sources", lang), s("docs_intro", lang))
+        _title(sl, say("doc_sources", lang), say("docs_intro", lang))
         paras = []
         for d in self.meta.get("documents", []):
             title = d["title_zh"] if lang == "zh" else d["title_en"]
@@ -244,23 +217,22 @@ class Deck:
             paras.append((extra, 11, False, MUTED))
         b = self.meta.get("boundaries") or {}
         pkg = f"{b.get('package', '')} {b.get('version', '')}"
-        paras.append((s("boundaries", lang, pkg=pkg), 11, False, MUTED))
-        paras.append((s("built", lang, date=str(self.meta.get("built_at") or "")[:10]), 11, False, MUTED))
+        paras.append((say("boundaries", lang, pkg=pkg), 11, False, MUTED))
+        built = str(self.meta.get("built_at") or "")[:10]
+        paras.append((say("deck_built", lang, date=built), 11, False, MUTED))
         if self.approval:
-            paras.append((s("approval", lang, n=self.approval), 11, False, DARK))
+            paras.append((say("approval", lang, n=self.approval), 11, False, DARK))
         _text(sl, Inches(0.5), Inches(1.5), Inches(12.3), Inches(5.6), paras)
 
     def _sector(self, code: str) -> str:
         return printmap.sector_name(self.meta, code, self.lang)
 
     def _where(self, rec: dict) -> str:
-        return tr({"county": ("县级", "county"), "city": ("市级", "city"),
-                   "province": ("省级", "province"), "site": ("场址", "site"), "town": ("乡镇", "town"),
-                   "district": ("区级", "district")}, rec.get("precision") or "", self.lang)
+        return label(PRECISION_SHORT, rec.get("precision") or "", self.lang)
 
     def save(self) -> bytes:
         buf = io.BytesIO()
-        self.prs.core_properties.title = s("deck", self.lang)
+        self.prs.core_properties.title = say("deck", self.lang)
         self.prs.core_properties.author = "Hubei Cluster Atlas"
         self.prs.save(buf)
         return buf.getvalue()
@@ -280,7 +252,7 @@ def build_deck(store, view: ExportView, approval: str = "") -> bytes:
         deck.title_slide(printmap.feature_name(deck.units[view.city], view.lang))
         deck.city(view.city)
     else:
-        deck.title_slide(s("all", view.lang))
+        deck.title_slide(say("all_clusters", view.lang))
         order = ([CORRIDOR] if CORRIDOR in clusters else []) + [c for c in clusters if c != CORRIDOR]
         for cid in order:
             deck.cluster(clusters[cid])

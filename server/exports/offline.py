@@ -20,40 +20,33 @@ from branca.element import Figure, MacroElement
 from jinja2 import Template
 from markupsafe import escape
 
-from layers.words import tr
+from layers import style
+from layers.words import say
 from server.exports import printmap
 from server.view.export import ExportView
-from server.view.model import fid_of, sector_colour
+from server.view.model import fid_of
 from server.view.popups import Popups
 
 REPO = Path(__file__).resolve().parents[2]
 LEAFLET = REPO / "static" / "vendor" / "leaflet"
 DECIMALS = 4  # about 10 m: enough for a briefing map, and it keeps the file small
 
-W = {
-    "offline": ("离线地图文件：无需网络即可打开", "Offline map file: opens without a network"),
-    "ground": ("行政区划", "Boundaries"), "lines": ("走廊与产业链", "Corridors and chains"),
-    "parks": ("园区与基地", "Parks and zones"), "projects": ("重点项目", "Projects"),
-    "members": ("集群成员", "Cluster members"), "clusters": ("集群范围", "Clusters"),
-}
-
-
-def _w(key: str, lang: str) -> str:
-    return tr(W, key, lang) if key in W else tr(printmap.W, key, lang)
+# a point layer's group in the layer control
+GROUP_WORD = {"parks": "group_parks", "projects": "projects"}
 
 
 def _round(geom: Any) -> Any:
     return shapely.transform(geom, lambda c: c.round(DECIMALS))
 
 
-def _polygons(frame, lang: str, style: dict, tooltip: bool = True) -> folium.GeoJson:
+def _polygons(frame, lang: str, paint: dict, tooltip: bool = True) -> folium.GeoJson:
     feats = []
     for rec, geom in zip(frame.drop(columns="geometry").to_dict("records"), frame.geometry):
         name = (rec.get("name_zh") if lang == "zh" else rec.get("name_en") or rec.get("name_zh")) or ""
         feats.append({"type": "Feature", "properties": {"tip": str(escape(name))},
                       "geometry": orjson.loads(shapely.to_geojson(_round(geom)))})
     data = {"type": "FeatureCollection", "features": feats}
-    return folium.GeoJson(data, style_function=lambda _f, s=style: s,
+    return folium.GeoJson(data, style_function=lambda _f, s=paint: s,
                           tooltip=folium.GeoJsonTooltip(["tip"], labels=False) if tooltip else None)
 
 
@@ -69,11 +62,11 @@ def _points(frame, layer_id: str, popups: Popups, sector_index: dict) -> folium.
         feats.append({"type": "Feature", "properties": {
             "tip": popups.tooltip(rec.get("name_zh"), rec.get("name_en")),
             "pop": popups.popup(layer_id, rec, fid, precision),
-            "color": sector_colour(sectors[0], sector_index) if sectors else "#777777",
+            "color": style.sector_colour(sectors[0], sector_index) if sectors else style.NO_SECTOR,
             "approx": approx, "national": rec.get("level") == "national"},
             "geometry": orjson.loads(shapely.to_geojson(_round(geom)))})
 
-    def style(feature: dict) -> dict:
+    def marker_style(feature: dict) -> dict:
         p = feature["properties"]
         base = {"color": p["color"], "weight": 2, "radius": 7 if layer_id == "parks" else 5}
         if p["national"]:
@@ -84,7 +77,7 @@ def _points(frame, layer_id: str, popups: Popups, sector_index: dict) -> folium.
 
     return folium.GeoJson(
         {"type": "FeatureCollection", "features": feats}, marker=folium.CircleMarker(),
-        style_function=style, tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+        style_function=marker_style, tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
         popup=folium.GeoJsonPopup(["pop"], labels=False, max_width=380))
 
 
@@ -96,20 +89,20 @@ def _legend_html(sc: printmap.Scene, lang: str, sector_index: dict) -> str:
                 used[sectors[0]] = used.get(sectors[0], 0) + 1
     rows = []
     for code in sorted(used, key=lambda c: sector_index.get(c, 99)):
-        rows.append(f"<div><i style='background:{sector_colour(code, sector_index)}'></i>"
+        rows.append(f"<div><i style='background:{style.sector_colour(code, sector_index)}'></i>"
                     f"{escape(printmap.sector_name(sc.meta, code, lang))}</div>")
-    rows.append(f"<div><i class='hollow'></i>{escape(_w('approx', lang))}</div>")
-    rows.append(f"<div><i class='solid'></i>{escape(_w('exact', lang))}</div>")
+    rows.append(f"<div><i class='hollow'></i>{escape(say('approx', lang))}</div>")
+    rows.append(f"<div><i class='solid'></i>{escape(say('solid', lang))}</div>")
     for m in sc.members:
         role = f" — {m['role']}" if m["role"] else ""
         rows.append(f"<div><b>{m['n']}.</b> {escape(m['name'])}{escape(role)}</div>")
     docs = "；".join(f"{d['code']} {d['title_zh' if lang == 'zh' else 'title_en']}" for d in sc.docs)
     built = str(sc.meta.get("built_at") or "")[:10]
     return (
-        "<div class='atlx-legend'><b>" + str(escape(_w("legend", lang))) + "</b>"
+        "<div class='atlx-legend'><b>" + str(escape(say("legend", lang))) + "</b>"
         + "".join(rows)
-        + f"<p class='src'>{escape(_w('sources', lang))}: {escape(docs or '—')}<br>"
-        + f"{escape(_w('built', lang).format(date=built))} · {escape(_w('offline', lang))}</p></div>")
+        + f"<p class='src'>{escape(say('doc_sources', lang))}: {escape(docs or '—')}<br>"
+        + f"{escape(say('built', lang, date=built))} · {escape(say('offline', lang))}</p></div>")
 
 
 CSS = """
@@ -153,7 +146,7 @@ def build_map(store, view: ExportView) -> tuple[folium.Map, printmap.Scene]:
     m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=7, tiles=None,
                    control_scale=True, max_zoom=13, attribution_control=True)
     m.fit_bounds([[y0, x0], [y1, x1]])
-    ground = folium.FeatureGroup(_w("ground", lang), control=True)
+    ground = folium.FeatureGroup(say("group_boundaries", lang), control=True)
     _polygons(sc.polygons["provinces"], lang, {"color": "#555", "weight": 2, "fillColor": "#fbfaf6",
                                                "fillOpacity": 1}, tooltip=False).add_to(ground)
     if "cities" in sc.polygons:
@@ -164,32 +157,33 @@ def build_map(store, view: ExportView) -> tuple[folium.Map, printmap.Scene]:
                                                   "fillOpacity": 0}).add_to(ground)
     ground.add_to(m)
     if "clusters" in sc.polygons and len(sc.polygons["clusters"]):
-        group = folium.FeatureGroup(_w("clusters", lang))
-        _polygons(sc.polygons["clusters"], lang, {"color": "#b2182b" if sc.members else "#3182bd",
-                                                  "weight": 2, "fillColor": "#fddbc7", "fillOpacity": 0.35,
-                                                  "dashArray": "6 4"}).add_to(group)
+        group = folium.FeatureGroup(say("cluster_areas", lang))
+        _polygons(sc.polygons["clusters"], lang, {"color": style.MEMBER if sc.members else style.CLUSTER_AREA,
+                                                  "weight": 2, "fillColor": style.MEMBER_FILL,
+                                                  "fillOpacity": 0.35, "dashArray": "6 4"}).add_to(group)
         group.add_to(m)
     if sc.lines is not None and len(sc.lines):
-        group = folium.FeatureGroup(_w("lines", lang))
+        group = folium.FeatureGroup(say("corridors_chains", lang))
         for i, (rec, geom) in enumerate(zip(sc.lines.drop(columns="geometry").to_dict("records"),
                                             sc.lines.geometry)):
-            colour = "#b2182b" if sc.members else printmap.LINE_COLOURS[i % len(printmap.LINE_COLOURS)]
+            colour = style.MEMBER if sc.members else style.LINE_COLOURS[i % len(style.LINE_COLOURS)]
             folium.PolyLine([(y, x) for x, y in geom.coords], color=colour, weight=4, opacity=0.85,
                             tooltip=str(escape(printmap.feature_name(rec, lang)))).add_to(group)
         group.add_to(m)
     for lid in ("parks", "projects"):
         frame = sc.points.get(lid)
         if frame is not None and len(frame):
-            group = folium.FeatureGroup(f"{_w(lid, lang)} ({len(frame)})")
+            group = folium.FeatureGroup(f"{say(GROUP_WORD[lid], lang)} ({len(frame)})")
             _points(frame, lid, popups, sector_index).add_to(group)
             group.add_to(m)
     if sc.members:
-        group = folium.FeatureGroup(_w("members", lang))
+        group = folium.FeatureGroup(say("cluster_members", lang))
         for mem in sc.members:
             if mem["lon"] is None:
                 continue
-            html = (f"<div style='background:#b2182b;color:#fff;border:2px solid #fff;border-radius:50%;"
-                    f"width:22px;height:22px;text-align:center;font:bold 13px/22px sans-serif;"
+            html = (f"<div style='background:{style.MEMBER};color:#fff;border:2px solid #fff;"
+                    f"border-radius:50%;width:22px;height:22px;text-align:center;"
+                    f"font:bold 13px/22px sans-serif;"
                     f"transform:translate(-16px,-16px)'>{int(mem['n'])}</div>")
             folium.Marker([mem["lat"], mem["lon"]], icon=folium.DivIcon(html=html, icon_size=(0, 0)),
                           tooltip=str(escape(mem["name"]))).add_to(group)

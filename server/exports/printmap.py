@@ -31,18 +31,20 @@ import shapely
 from matplotlib import font_manager
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyBboxPatch, Patch, Polygon, Rectangle
 from matplotlib.patheffects import withStroke
 from pyproj import CRS, Transformer
 
+from layers import style
 from layers.registry import LAYERS
-from layers.words import KINDS, LEVELS, UI, tr
+from layers.words import KINDS, LEVELS, label, say
 from server.store.query import cited_docs
 from server.view import rules as viewrules
 from server.view.export import HUBEI_ADCODE, ExportView, zoom_extent
-from server.view.model import records, sector_colour
+from server.view.model import records
 from server.view.sourceline import source_line
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,43 +52,8 @@ FONT_DIR = REPO / "static" / "vendor" / "fonts"
 FONT_FILES = ("NotoSansSC-Regular.ttf", "NotoSansSC-Bold.ttf")
 FONT_FAMILY = "Noto Sans SC"
 HYDRO_DIR = REPO / "static" / "vendor" / "hydro"
-LINE_COLOURS = ["#2166ac", "#1b9e77", "#e66101", "#7570b3", "#a6761d"]
-SHADES = ["#fee8c8", "#fdd49e", "#fdbb84", "#fc8d59", "#e34a33", "#b30000"]
 APPROX = ("town", "district", "county", "city", "province")
 SOFTWARE = "Hubei Cluster Atlas"
-
-W = {  # words on the page that the interactive map does not have
-    "title": ("湖北产业集群地图", "Hubei Cluster Atlas"),
-    "legend": ("图例", "Legend"),
-    "sources": ("资料来源", "Sources"),
-    "built": ("数据构建于 {date}", "Data built {date}"),
-    "approval": ("审图号：{n}", "Map approval No.: {n}"),
-    "precision": ("定位精度", "Location precision"),
-    "exact": ("实心：实测场址", "Solid: a surveyed site"),
-    "approx": ("空心虚线：仅知所在乡镇、区、县或市，画在其代表点，非实际位置",
-               "Hollow, dashed: only the town, district, county or city is known; drawn at "
-               "its point, not the real site"),
-    "stack": ("圆中数字：同一代表点上的园区/项目数", "Number in a circle: parks and projects "
-              "sharing one representative point"),
-    "industry": ("行业（园区、项目颜色）", "Industry (colour of parks and projects)"),
-    "symbols": ("符号", "Symbols"),
-    "members": ("成员（按原文顺序）", "Members (in the document's order)"),
-    "member_area": ("集群成员范围", "Member units"),
-    "clusters": ("集群与城市群范围", "Clusters and city groups"),
-    "shading": ("城市着色：", "Cities shaded by: "),
-    "has_sector": ("有该行业", "has this industry"),
-    "rivers": ("河流与湖泊", "Rivers and lakes"),
-    "north": ("北", "N"),
-    "km": ("公里", "km"),
-    "filters": ("筛选：", "Filters: "),
-    "none_drawn": ("当前筛选下没有要素", "No features under these filters"),
-}
-
-
-def w(key: str, lang: str, **kw: Any) -> str:
-    text = tr(W, key, lang) if key in W else tr(UI, key, lang)
-    return text.format(**kw) if kw else text
-
 
 class FontMissing(RuntimeError):
     """The CJK font is not installed: exports would print empty boxes instead of Chinese."""
@@ -138,6 +105,13 @@ class Scene:
     meta: dict
     sectors: list[dict]
     shading: dict[int, int | bool] = field(default_factory=dict)  # city adcode -> value
+
+    @property
+    def classes(self) -> list[style.ShadeClass]:
+        """The shading classes of a count measure, from every city's count (as the live map's)."""
+        if self.view.measure.startswith("sector:"):
+            return []
+        return style.shade_classes(int(v) for v in self.shading.values())
 
 
 def feature_name(rec: dict, lang: str) -> str:
@@ -344,19 +318,19 @@ def _titles(view: ExportView, cluster: dict | None, meta: dict, units: dict) -> 
         layer = LAYERS[view.layers[0]]
         auto = layer.title_zh if lang == "zh" else layer.title_en
     else:
-        auto = w("title", lang)
+        auto = say("title", lang)
     parts = []
     if view.sector:
         parts.append(sector_name(meta, view.sector, lang))
     if view.city is not None and view.city in units:
         parts.append(feature_name(units[view.city], lang))
     if view.kind:
-        parts.append(tr(KINDS, view.kind, lang))
+        parts.append(label(KINDS, view.kind, lang))
     if view.level:
-        parts.append(tr(LEVELS, view.level, lang))
+        parts.append(label(LEVELS, view.level, lang))
     if view.named:
-        parts.append(w("named_" + view.named, lang))
-    sub = (w("filters", lang) + (" · ".join(parts))) if parts else ""
+        parts.append(say("named_" + view.named, lang))
+    sub = (say("filters_line", lang) + (" · ".join(parts))) if parts else ""
     if cluster is not None and view.title:
         sub = auto
     if not view.title and parts and cluster is None:
@@ -454,7 +428,7 @@ def _draw_points(ax, sc: Scene, to_map: Transformer, scale: float, drawn: Drawn)
         if len(items) == 1:
             lid, r = items[0]
             sectors = r.get("sectors") or []
-            colour = sector_colour(sectors[0], sector_index) if sectors else "#777777"
+            colour = style.sector_colour(sectors[0], sector_index) if sectors else style.NO_SECTOR
             if sectors:
                 drawn.sectors[sectors[0]] += 1
             approx = (r.get("precision") or "") in APPROX  # precision describes the point
@@ -477,7 +451,8 @@ def _draw_points(ax, sc: Scene, to_map: Transformer, scale: float, drawn: Drawn)
         # industry's colour; always hollow-style, since only representative points are shared
         drawn.stacks = True
         common = Counter(s for _, r in items for s in (r.get("sectors") or [])[:1])
-        colour = sector_colour(common.most_common(1)[0][0], sector_index) if common else "#777777"
+        colour = style.sector_colour(common.most_common(1)[0][0], sector_index) if common \
+            else style.NO_SECTOR
         for _, r in items:
             if r.get("sectors"):
                 drawn.sectors[r["sectors"][0]] += 1
@@ -538,45 +513,42 @@ def render_figure(sc: Scene, approval: str = "", size: tuple[float, float] | Non
     drawn = Drawn()
     cities = prep(sc.polygons["cities"]) if "cities" in sc.polygons else None
     if cities is not None and len(cities):
-        fills = ["none"] * len(cities)
-        if sc.shading:
-            if view.measure.startswith("sector:"):
-                fills = ["#f4a582" if sc.shading.get(int(a)) else "none" for a in cities.adcode]
-            else:
-                vals = [sc.shading.get(int(a), 0) for a in cities.adcode]
-                fills = [SHADES[min(5, int(math.log2(v)) + 1)] if v > 0 else "none" for v in vals]
-        cities.plot(ax=ax, facecolor=fills, edgecolor="#7a7a7a", linewidth=0.6 * scale, zorder=2)
+        fills = [shade_fill(sc, int(a)) for a in cities.adcode]
+        # one collection per city, named by its code (an SVG's ids; the legend tests read them)
+        for i, (adcode, fill) in enumerate(zip(cities.adcode, fills)):
+            cities.iloc[[i]].plot(ax=ax, facecolor=fill, edgecolor="#7a7a7a", linewidth=0.6 * scale,
+                                  zorder=2, gid=f"city-{int(adcode)}")
     if "counties" in sc.polygons:
         _draw_polys(ax, prep(sc.polygons["counties"]), facecolor="none", edgecolor="#b5b5b5",
                     linewidth=0.3 * scale, zorder=2)
     if view.city is not None and cities is not None:
         _draw_polys(ax, cities[cities.adcode.astype(int) == view.city], facecolor="none",
-                    edgecolor="#c51b7d", linewidth=1.8 * scale, zorder=4.5)
+                    edgecolor=style.CITY_FOCUS, linewidth=1.8 * scale, zorder=4.5)
     if sc.member_units:
         for lid in ("cities", "counties"):
             f = sc.polygons.get(lid)
             if f is None:
                 continue
             sel = f[f.adcode.astype(int).isin(sc.member_units)]
-            _draw_polys(ax, prep(sel), facecolor="#fddbc7", edgecolor="#b2182b",
+            _draw_polys(ax, prep(sel), facecolor=style.MEMBER_FILL, edgecolor=style.MEMBER,
                         linewidth=1.1 * scale, alpha=0.85, zorder=3)
     elif "clusters" in sc.polygons and len(sc.polygons["clusters"]):
         cl = prep(sc.polygons["clusters"])
-        cl.plot(ax=ax, facecolor="#9ecae1", edgecolor="#3182bd", alpha=0.18, linewidth=0.8 * scale,
+        cl.plot(ax=ax, facecolor="#9ecae1", edgecolor=style.CLUSTER_AREA, alpha=0.18, linewidth=0.8 * scale,
                 linestyle="--", zorder=3)
     _draw_polys(ax, provinces, facecolor="none", edgecolor="#555555", linewidth=1.3 * scale, zorder=4)
 
     hy = hydro()
     if "lakes" in hy:
-        _draw_polys(ax, prep(hy["lakes"]), facecolor="#c6dbef", edgecolor="#6baed6",
+        _draw_polys(ax, prep(hy["lakes"]), facecolor=style.LAKE_FILL, edgecolor=style.WATER,
                     linewidth=0.3 * scale, zorder=2.5)
     if "rivers" in hy:
-        _draw_polys(ax, prep(hy["rivers"]), color="#6baed6", linewidth=0.8 * scale, zorder=2.5)
+        _draw_polys(ax, prep(hy["rivers"]), color=style.WATER, linewidth=0.8 * scale, zorder=2.5)
 
     if sc.lines is not None and len(sc.lines):
         ln = prep(sc.lines) if len(sc.lines) else sc.lines
         for i, (g, r) in enumerate(zip(ln.geometry, records(ln))):
-            colour = LINE_COLOURS[i % len(LINE_COLOURS)] if not sc.members else "#b2182b"
+            colour = style.LINE_COLOURS[i % len(style.LINE_COLOURS)] if not sc.members else style.MEMBER
             xs, ys = g.xy
             ax.plot(xs, ys, color=colour, linewidth=3.0 * scale, alpha=0.85, solid_capstyle="round",
                     zorder=5)
@@ -603,7 +575,7 @@ def render_figure(sc: Scene, approval: str = "", size: tuple[float, float] | Non
         if m["lon"] is None:
             continue
         x, y = to_map.transform(m["lon"], m["lat"])
-        ax.plot([x], [y], marker="o", markersize=17 * scale, markerfacecolor="#b2182b",
+        ax.plot([x], [y], marker="o", markersize=17 * scale, markerfacecolor=style.MEMBER,
                 markeredgecolor="white", markeredgewidth=1.2 * scale, transform=lift, zorder=10)
         ax.text(x, y, str(m["n"]), ha="center", va="center", color="white", fontsize=9 * scale,
                 fontweight="bold", transform=lift, zorder=11)
@@ -623,7 +595,7 @@ def render_figure(sc: Scene, approval: str = "", size: tuple[float, float] | Non
     _scale_bar(ax, x0, y0, x1, y1, scale, lang)
     _north_arrow(ax, scale, lang)
     if not any(len(f) for f in sc.points.values()) and sc.points:
-        ax.text(0.5, 0.5, w("none_drawn", lang), transform=ax.transAxes, ha="center",
+        ax.text(0.5, 0.5, say("none_drawn", lang), transform=ax.transAxes, ha="center",
                 fontsize=12 * scale, color="#a00", zorder=12)
 
     # title, legend, footer
@@ -652,9 +624,9 @@ def _scale_bar(ax, x0, y0, x1, y1, scale: float, lang: str) -> None:
                                facecolor="#222" if i % 2 == 0 else "white", edgecolor="#222",
                                linewidth=0.6, zorder=13))
     km = length / 1000
-    label = f"{km:g} {w('km', lang)}"
+    caption = f"{km:g} {say('km', lang)}"
     ax.text(bx, by + h * 1.6, "0", fontsize=7 * scale, ha="center", va="bottom", zorder=13)
-    ax.text(bx + length, by + h * 1.6, label, fontsize=7 * scale, ha="center", va="bottom", zorder=13)
+    ax.text(bx + length, by + h * 1.6, caption, fontsize=7 * scale, ha="center", va="bottom", zorder=13)
 
 
 def _north_arrow(ax, scale: float, lang: str) -> None:
@@ -667,7 +639,7 @@ def _north_arrow(ax, scale: float, lang: str) -> None:
     ax.add_patch(Polygon([(cx, cy + hh / 2), (cx + hw, cy - hh / 2), (cx, cy - hh / 4)],
                          closed=True, transform=ax.transAxes, facecolor="white", edgecolor="#222",
                          linewidth=0.6, zorder=13))
-    ax.text(cx, cy + hh / 2 + 0.01, w("north", lang), transform=ax.transAxes, ha="center",
+    ax.text(cx, cy + hh / 2 + 0.01, say("north", lang), transform=ax.transAxes, ha="center",
             va="bottom", fontsize=9 * scale, fontweight="bold", zorder=13)
 
 
@@ -678,10 +650,10 @@ def _legend(fig: Figure, box: Box, sc: Scene, drawn: Drawn, scale: float, portra
     sections: list[tuple[str, list]] = []
     sector_index = {s["code"]: i for i, s in enumerate(sc.sectors)}
     if drawn.sectors:
-        items = [Patch(facecolor=sector_colour(code, sector_index), edgecolor="#333",
+        items = [Patch(facecolor=style.sector_colour(code, sector_index), edgecolor="#333",
                        label=sector_name(sc.meta, code, lang))
                  for code, _ in sorted(drawn.sectors.items(), key=lambda kv: sector_index.get(kv[0], 99))]
-        sections.append((w("industry", lang), items))
+        sections.append((say("industry_key", lang), items))
     sym = []
     grey: dict[str, Any] = dict(color="none", markerfacecolor="#888", markeredgecolor="#222")
     for (lid, level), key in ((("parks", "national"), "sym_national"),
@@ -692,57 +664,48 @@ def _legend(fig: Figure, box: Box, sc: Scene, drawn: Drawn, scale: float, portra
                                        for m in drawn.markers))
         if present:
             sym.append(Line2D([], [], marker=_marker(lid, level), markersize=(11 if level == "national"
-                              else 7) * scale, label=w(key, lang), **grey))
+                              else 7) * scale, label=say(key, lang), **grey))
     if drawn.exact:
-        sym.append(Line2D([], [], marker="o", markersize=7 * scale, label=w("exact", lang), **grey))
+        sym.append(Line2D([], [], marker="o", markersize=7 * scale, label=say("solid", lang), **grey))
     if drawn.approx:
         sym.append(Line2D([], [], marker="o", markersize=7 * scale, color="none", markerfacecolor="white",
                           markeredgecolor="#555", markeredgewidth=1.3, linestyle="none",
-                          label=w("approx", lang)))
+                          label=say("approx", lang)))
     if drawn.catalogue_only:
         sym.append(Line2D([], [], marker="D", markersize=7 * scale, color="none", markerfacecolor="white",
                           markeredgecolor="#555", markeredgewidth=1.3, alpha=0.45, linestyle="none",
-                          label=w("sym_catalogue", lang)))
+                          label=say("sym_catalogue", lang)))
     if drawn.stacks:
         sym.append(Line2D([], [], marker="$n$", markersize=8 * scale, color="#222", linestyle="none",
-                          label=w("stack", lang)))
+                          label=say("stack", lang)))
     if sym:
-        sections.append((w("symbols", lang), sym))
+        sections.append((say("symbols", lang), sym))
     areas: list[Artist] = []  # patches and lines
     if sc.member_units:
-        areas.append(Patch(facecolor="#fddbc7", edgecolor="#b2182b", label=w("member_area", lang)))
+        areas.append(Patch(facecolor=style.MEMBER_FILL, edgecolor=style.MEMBER,
+                           label=say("member_area", lang)))
     elif "clusters" in sc.polygons and len(sc.polygons["clusters"]):
-        areas.append(Patch(facecolor="#d9ebf5", edgecolor="#3182bd", linestyle="--",
-                           label=w("clusters", lang)))
+        areas.append(Patch(facecolor="#d9ebf5", edgecolor=style.CLUSTER_AREA, linestyle="--",
+                           label=say("clusters_and_groups", lang)))
     for colour, name in drawn.line_keys:
         areas.append(Line2D([], [], color=colour, linewidth=3 * scale, label=name))
-    if sc.shading:
-        label = sc.view.measure
-        if label.startswith("sector:"):
-            areas.append(Patch(facecolor="#f4a582", edgecolor="#7a7a7a",
-                               label=w("shading", lang) + sector_name(sc.meta, label[7:], lang)))
-        else:
-            most = max(sc.shading.values()) if sc.shading else 0
-            for k in range(min(6, int(math.log2(most)) + 2 if most else 1)):
-                lo = 1 if k == 0 else 2 ** k
-                hi = 2 ** (k + 1) - 1
-                areas.append(Patch(facecolor=SHADES[k], edgecolor="#7a7a7a",
-                                   label=f"{w('m_' + label, lang)} {lo}–{hi}" if lo != hi else
-                                   f"{w('m_' + label, lang)} {lo}"))
     hy = hydro()
     if hy:
-        areas.append(Line2D([], [], color="#6baed6", linewidth=1.2 * scale, label=w("rivers", lang)))
+        areas.append(Line2D([], [], color=style.WATER, linewidth=1.2 * scale,
+                            label=say("rivers_lakes", lang)))
     if areas:
-        sections.append((w("legend", lang) if not sections else "", areas))
+        sections.append((say("legend", lang) if not sections else "", areas))
+    if sc.shading:  # as the live map's legend: the measure, then its classes
+        sections.append(_shading_section(sc))
 
     fs = 7.4 * scale
     limit = 30 if lang == "en" else 15  # characters per legend line before wrapping
     for _, handles in sections:
         for h in handles:
-            label = h.get_label()
-            if len(label) > limit:
-                h.set_label("\n".join(wrap(label, limit)))
-    lax.text(0, 1.0, w("legend", lang), fontsize=10 * scale, fontweight="bold", va="top",
+            text = h.get_label()
+            if len(text) > limit:
+                h.set_label("\n".join(wrap(text, limit)))
+    lax.text(0, 1.0, say("legend", lang), fontsize=10 * scale, fontweight="bold", va="top",
              transform=lax.transAxes)
     renderer = cast(FigureCanvasAgg, fig.canvas).get_renderer()  # the canvas render_figure gave it
     # landscape: one column of sections down the side panel; portrait: the industries in two
@@ -760,7 +723,7 @@ def _legend(fig: Figure, box: Box, sc: Scene, drawn: Drawn, scale: float, portra
         placed: list[Artist] = []
         y = {x: top for x in columns}
         for head, handles in sections:
-            is_sectors = head == w("industry", lang)
+            is_sectors = head == say("industry_key", lang)
             # portrait: the industries on the left, each other section where most room is left
             x = columns[0] if (not portrait or is_sectors) else max(columns[::-1], key=y.__getitem__)
             short = max(len(h.get_label()) for h in handles) <= 12
@@ -794,8 +757,31 @@ def _legend(fig: Figure, box: Box, sc: Scene, drawn: Drawn, scale: float, portra
             lines.append(f"{m['n']}. {m['name']}{role}")
         text = "\n".join(textwrap.shorten(t, 60 if lang == "en" else 34, placeholder="…") for t in lines)
         x = columns[-1]
-        lax.text(x, y[x], w("members", lang) + "\n" + text, fontsize=fs, va="top",
+        lax.text(x, y[x], say("members_in_order", lang) + "\n" + text, fontsize=fs, va="top",
                  transform=lax.transAxes, linespacing=1.4)
+
+
+def shade_fill(sc: Scene, adcode: int) -> str | tuple[float, float, float, float]:
+    """A city's fill: its shading class's colour, as the live map draws it (layers.style)."""
+    if not sc.shading:
+        return "none"
+    value = sc.shading.get(adcode, 0)
+    if sc.view.measure.startswith("sector:"):
+        return to_rgba(style.SECTOR_SHADE, style.SECTOR_SHADE_OPACITY) if value else \
+            to_rgba(style.EMPTY_FILL, style.EMPTY_OPACITY)
+    cls = style.class_of(int(value), sc.classes)
+    return to_rgba(cls.colour, style.SHADE_OPACITY) if cls else to_rgba(style.EMPTY_FILL, style.EMPTY_OPACITY)
+
+
+def _shading_section(sc: Scene) -> tuple[str, list]:
+    lang, measure = sc.view.lang, sc.view.measure
+    if measure.startswith("sector:"):
+        head = say("shaded_by", lang) + sector_name(sc.meta, measure[7:], lang)
+        return head, [Patch(facecolor=to_rgba(style.SECTOR_SHADE, style.SECTOR_SHADE_OPACITY),
+                            edgecolor="#7a7a7a", label=say("has_sector", lang))]
+    head = say("shaded_by", lang) + say("m_" + measure, lang)
+    return head, [Patch(facecolor=to_rgba(c.colour, style.SHADE_OPACITY), edgecolor="#7a7a7a", label=c.label)
+                  for c in sc.classes]
 
 
 def _footer(fig: Figure, sc: Scene, approval: str, scale: float, margin: float, footer_h: float,
@@ -807,7 +793,7 @@ def _footer(fig: Figure, sc: Scene, approval: str, scale: float, margin: float, 
     fig.text(margin, footer_h - 0.012, "\n".join(lines), fontsize=6.6 * scale, color="#333", va="top",
              ha="left", linespacing=1.35)
     if approval:
-        fig.text(1 - margin, 0.012, w("approval", lang, n=approval), fontsize=7.5 * scale, ha="right",
+        fig.text(1 - margin, 0.012, say("approval", lang, n=approval), fontsize=7.5 * scale, ha="right",
                  va="bottom", color="#222")
 
 

@@ -18,18 +18,18 @@ from typing import Any
 import shapely
 
 from geo.datum import transform_frame
-from layers import search
+from layers import search, style
 from layers.registry import LAYERS
-from layers.words import KINDS, LANGS, LEVELS, PRECISIONS, tr, ui_strings
+from layers.words import KINDS, LANGS, LEVELS, PRECISIONS, label, say, ui_strings
 from server.view import rules as viewrules
 from server.view.popups import Popups, _int, _str
 from server.view.sourceline import source_line
 
-GROUPS = [  # the layer control's groups, in order
-    ("boundaries", "行政区划", "Boundaries", ["provinces", "cities", "counties"]),
-    ("parks", "园区与基地", "Parks and zones", ["parks"]),
-    ("clusters", "集群与走廊", "Clusters and corridors", ["clusters", "cluster_lines"]),
-    ("projects", "重点项目", "Projects", ["projects"]),
+GROUPS = [  # the layer control's groups, in order: id, title (layers.words), layers
+    ("boundaries", "group_boundaries", ["provinces", "cities", "counties"]),
+    ("parks", "group_parks", ["parks"]),
+    ("clusters", "group_clusters", ["clusters", "cluster_lines"]),
+    ("projects", "projects", ["projects"]),
 ]
 DEFAULT_VISIBLE = ["provinces", "cities", "cluster_lines", "parks", "projects"]
 POINT_LAYERS = ("parks", "projects")
@@ -80,14 +80,6 @@ BASEMAPS: dict[str, BaseMap] = {b.id: b for b in (
             datum="gcj02", subdomains="1234"),
 )}
 
-# qualitative, in sectors.yaml order; grey for anything past the list. Metallurgy (15th) is
-# near-black: the blue it had could not be told from automotive's.
-SECTOR_COLOURS = [
-    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-    "#bcbd22", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#252525", "#e6550d",
-    "#31a354", "#756bb1", "#636363", "#9c9ede", "#cedb9c", "#e7ba52", "#ad494a", "#de9ed6",
-    "#6baed6",
-]
 
 
 # ---------------------------------------------------------------- the data for a view
@@ -210,7 +202,7 @@ def feature_props(ctx: FeatureContext, lid: str, rec: dict, geom, html: bool = T
         p["county"] = _int(rec.get("county_adcode"))
         p["xy"] = [round(geom.y, POINT_DECIMALS), round(geom.x, POINT_DECIMALS)] \
             if geom is not None else None
-        extra = tr(PRECISIONS, precision, lang).split("：")[0].split(":")[0] if p["approx"] else ""
+        extra = label(PRECISIONS, precision, lang).split("：")[0].split(":")[0] if p["approx"] else ""
     if lid == "parks":
         p["kind"] = _str(rec.get("kind"))
         p["level"] = _str(rec.get("level"))
@@ -232,7 +224,7 @@ def feature_props(ctx: FeatureContext, lid: str, rec: dict, geom, html: bool = T
         p["city"] = None
     sectors = [s for s in (rec.get("sectors") or [])]
     p["sec"] = sectors
-    p["color"] = sector_colour(sectors[0], ctx.sector_index) if sectors else "#777777"
+    p["color"] = style.sector_colour(sectors[0], ctx.sector_index) if sectors else style.NO_SECTOR
     if html:
         p["tip"] = popups.tooltip(rec.get("name_zh"), rec.get("name_en"), extra)
         p["pop"] = popups.popup(lid, rec, fid, precision)
@@ -340,7 +332,7 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
               for p in next(lay for lay in layers_out if lay["id"] == "cities")["features"]]
     used = {s for lay in layers_out for p in lay["features"] for s in p["sec"]}
     sectors = [{"code": s["code"], "name": popups.sector_name(s["code"]),
-                "color": sector_colour(s["code"], ctx.sector_index), "used": s["code"] in used}
+                "color": style.sector_colour(s["code"], ctx.sector_index), "used": s["code"] in used}
                for s in meta.get("sectors", [])]
     search_rows = []  # [layer, id, label, subtitle, terms]: the build's terms, the API's too
     for lid in ("parks", "projects", "clusters", "cities", "counties"):
@@ -388,13 +380,16 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
         "embed": opts.embed, "base": opts.base, "datum": base.datum, "bases": bases,
         "home": {**HOME, "bounds": hubei_bounds(frames["provinces"])},
         "visible": visible, "tierMinZoom": TIER_MIN_ZOOM, "approx": list(APPROX_PRECISIONS),
-        "groups": [{"id": g, "title": zh if lang == "zh" else en, "layers": ids}
-                   for g, zh, en, ids in GROUPS],
+        "groups": [{"id": g, "title": say(word, lang), "layers": ids} for g, word, ids in GROUPS],
         "layers": layers_out, "sectors": sectors, "cities": cities,
-        "kinds": [{"id": k, "name": tr(KINDS, k, lang)} for k in kinds],
-        "levels": [{"id": k, "name": tr(LEVELS, k, lang)} for k in ("national", "provincial", "municipal")],
+        "kinds": [{"id": k, "name": label(KINDS, k, lang)} for k in kinds],
+        "levels": [{"id": k, "name": label(LEVELS, k, lang)}
+                   for k in ("national", "provincial", "municipal")],
         "measures": list(MEASURES), "search": search_rows, "cluster": cluster, "urls": urls,
         "built_at": meta.get("built_at"), "ui": ui_strings(lang),
+        # the shading classes from every city's count, as print draws them
+        "style": style.page_style({m: [int(v or 0) for v in frames["cities"][m]]
+                                   for m in ("n_parks", "n_projects")}),
         "print_sources": source_line(meta, meta.get("documents", []), lang),
     }
 
@@ -404,11 +399,6 @@ def hubei_bounds(provinces) -> list[list[float]]:
     hubei = provinces[provinces.adcode.astype(int) == 420000]
     x0, y0, x1, y1 = hubei.total_bounds if len(hubei) else (108.3, 29.0, 116.2, 33.3)
     return [[round(float(y0), 3), round(float(x0), 3)], [round(float(y1), 3), round(float(x1), 3)]]
-
-
-def sector_colour(code: str, index: dict[str, int]) -> str:
-    i = index.get(code)
-    return SECTOR_COLOURS[i] if i is not None and i < len(SECTOR_COLOURS) else "#777777"
 
 
 def unit_points(frames: dict, members: list[dict], datum: str) -> dict[int, list[float]]:
@@ -451,6 +441,6 @@ def cluster_focus(rec: dict, popups: Popups, layers_out: list[dict], city_of: Ca
                 {"city_adcode": p.get("city"), "county_adcode": p.get("county"), "sectors": p["sec"]}, rec)]
     first, second = popups.name(rec.get("name_zh"), rec.get("name_en"))
     return {"id": rec["id"], "name": first, "name2": second,
-            "kind": tr(KINDS, rec.get("kind"), popups.lang), "ordered": bool(rec.get("ordered")),
+            "kind": label(KINDS, rec.get("kind"), popups.lang), "ordered": bool(rec.get("ordered")),
             "members": out_members, "parks": along.get("parks", []), "projects": along.get("projects", []),
             "sectors": [popups.sector_name(s) for s in rec.get("sectors") or []]}

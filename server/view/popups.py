@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from markupsafe import escape
 
-from layers.words import FIGURE_STATUS, KINDS, LEVELS, PRECISIONS, ROLE_TYPES, STATUSES, T, tr
+from layers.words import FIGURE_STATUS, KINDS, LEVELS, PRECISIONS, ROLE_TYPES, STATUSES, label, say
 
 
 def present(value: Any) -> bool:
@@ -48,8 +48,8 @@ class Popups:
         self.names = names  # adcode -> {name_zh, name_en}
         self.park_names = park_names
 
-    def w(self, key: str) -> str:
-        return tr(T, key, self.lang)
+    def w(self, key: str, **fmt: Any) -> str:
+        return say(key, self.lang, **fmt)
 
     def name(self, zh: Any, en: Any) -> tuple[str, str]:
         zh, en = _str(zh), _str(en)
@@ -94,7 +94,7 @@ class Popups:
             year = f" ({doc['year']})" if doc.get("year") else ""
             line = s.get("line", "?")
             line = f"{line}–{s['to']}" if s.get("to") else line
-            where: str = escape(self.w('line').format(n=line))
+            where: str = escape(self.w('line', n=line))
             if s.get("url") and self.root is not None:
                 where = f"<a href='{escape(self.root + s['url'])}' target='_blank' rel='noopener'>{where}</a>"
             items.append(
@@ -102,7 +102,7 @@ class Popups:
                 f"{escape(doc.get('code', ''))} {escape(title)}{escape(year)} · {where}</span></li>")
         more = len(sources) - limit
         if more > 0:
-            items.append(f"<li class='atl-muted'>{escape(self.w('more').format(n=more))}</li>")
+            items.append(f"<li class='atl-muted'>{escape(self.w('more', n=more))}</li>")
         head = f"<div class='atl-h'>{escape(self.w('sources'))}</div>"
         return f"{head}<ul class='atl-src'>{''.join(items)}</ul>"
 
@@ -139,13 +139,13 @@ class Popups:
             if unit and re.search(r"\d$", value.strip()):  # the unit only after a bare number
                 value = f"{value.strip()}{unit}"
             year = f.get("year")
-            status = tr(FIGURE_STATUS, f.get("status"), self.lang) if f.get("status") else ""
+            status = label(FIGURE_STATUS, f.get("status"), self.lang) if f.get("status") else ""
             when = ", ".join(str(x) for x in (year, status) if x)
             text = f"{escape(metric)}: <b>{escape(value)}</b>" + (f" ({escape(when)})" if when else "")
             if defect.get("reading"):
-                label = "原文" if self.lang == "zh" else "the document has"
                 note = _str(defect.get("note"))
-                text += (f"<br><span class='atl-muted'>{escape(label)} 「{escape(visible(written))}」"
+                as_written = escape(self.w("as_written"))
+                text += (f"<br><span class='atl-muted'>{as_written} 「{escape(visible(written))}」"
                          + (f": {escape(note)}" if note else "") + "</span>")
             items.append(f"<li>{text}</li>")
         return f"<div class='atl-h'>{escape(self.w('figures'))}</div><ul>{''.join(items)}</ul>"
@@ -156,7 +156,7 @@ class Popups:
         items = []
         for r in roles:
             text = r.get("text_zh") if self.lang == "zh" else (r.get("text_en") or r.get("text_zh"))
-            typ = tr(ROLE_TYPES, r.get("type"), self.lang) if r.get("type") else ""
+            typ = label(ROLE_TYPES, r.get("type"), self.lang) if r.get("type") else ""
             year = f" ({r['year']})" if r.get("year") else ""
             items.append(f"<li><span class='atl-tag'>{escape(typ)}</span> {escape(text)}"
                          f"<span class='atl-muted'>{escape(year)}</span></li>")
@@ -187,7 +187,7 @@ class Popups:
         doc = self.docs.get(cat.get("doc"), {})
         title = doc.get("title_zh" if self.lang == "zh" else "title_en") or cat.get("doc", "")
         line = (f"<q>{escape(cat.get('name_zh', ''))}</q><br><span class='atl-muted'>{escape(title)} · "
-                f"{escape(cat.get('code', ''))} · {escape(self.w('seq').format(n=cat.get('seq', '?')))}"
+                f"{escape(cat.get('code', ''))} · {escape(self.w('seq', n=cat.get('seq', '?')))}"
                 "</span>")
         head = f"<div class='atl-h'>{escape(self.w('catalogue'))}</div>"
         return f"{head}<ul class='atl-src'><li>{line}</li></ul>"
@@ -210,11 +210,11 @@ class Popups:
         kind = row.get("kind") or (row.get("level") if layer_id in ("provinces", "cities", "counties")
                                    else None)
         if present(kind):
-            rows.append(self._row("kind", escape(tr(KINDS, kind, self.lang))))
+            rows.append(self._row("kind", escape(label(KINDS, kind, self.lang))))
         if layer_id == "parks":
-            rows.append(self._row("level", escape(tr(LEVELS, _str(row.get("level")), self.lang))))
+            rows.append(self._row("level", escape(label(LEVELS, _str(row.get("level")), self.lang))))
         if present(row.get("status")):
-            rows.append(self._row("status", escape(tr(STATUSES, row["status"], self.lang))))
+            rows.append(self._row("status", escape(label(STATUSES, row["status"], self.lang))))
         if present(row.get("aliases")):
             rows.append(self._row("aliases", self._list(row["aliases"])))
         if present(row.get("designations")):
@@ -241,7 +241,7 @@ class Popups:
         if precision:
             cls = "atl-approx" if precision in ("town", "district", "county", "city", "province") else ""
             rows.append(self._row("precision", f"<span class='{cls}'>"
-                                  f"{escape(tr(PRECISIONS, precision, self.lang))}</span>"))
+                                  f"{escape(label(PRECISIONS, precision, self.lang))}</span>"))
         members = ""
         if layer_id in ("clusters", "cluster_lines") and present(row.get("members")):
             roles = {m["adcode"]: m for m in (row.get("member_roles") or [])}
@@ -254,7 +254,8 @@ class Popups:
                     role = f" — {escape(role)}"
                 items.append(f"<li>{escape(self.unit_name(a))}{role}</li>")
             tag = "ol" if row.get("ordered") else "ul"
-            members = f"<div class='atl-h'>{escape(self.w('members'))}</div><{tag}>{''.join(items)}</{tag}>"
+            head_html = f"<div class='atl-h'>{escape(self.w('members_in_order'))}</div>"
+            members = f"{head_html}<{tag}>{''.join(items)}</{tag}>"
             if self.root is not None:  # the cluster's own view: members, roles, its parks and projects
                 href = f"{self.root}/cluster/{quote(str(row.get('id', '')))}"
                 href += "?lang=en" if self.lang == "en" else ""

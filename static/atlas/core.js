@@ -24,7 +24,6 @@
     labels: null,      // city name labels (a layer group), shown with the cities
     QUERY_KEYS: ["lang", "base", "c", "z", "l", "sector", "city", "kind", "level", "named", "measure", "sel",
                  "legend", "filters"],
-    SHADES: ["#fff7bc", "#fee391", "#fec44f", "#fe9929", "#d95f0e", "#993404"],
     HEX: /^#[0-9a-fA-F]{6}$/
   });
 
@@ -106,25 +105,24 @@
     return true;
   }
 
-  function breaks(values) {
-    var max = Math.max.apply(null, values.concat([0]));
-    var b = [0, 1, 2, 4, 8, 16, 32];
-    if (max > 32) b = [0, 1].concat([0.1, 0.25, 0.5, 0.75].map(function (f) { return Math.ceil(max * f); }));
-    return b.filter(function (x, i) { return i < 6 && (x <= max || i < 2); });
+  // The shading classes and fills come from the server (layers/style.py, S.D.style), made by the
+  // rule print uses, so a city has the same class, colour and legend label on screen and on paper.
+  function shadeClass(v) {
+    var hit = null;
+    (S.D.style.classes[S.state.measure] || []).forEach(function (c) { if (v >= c.lo && (c.hi === null || v <= c.hi)) hit = c; });
+    return hit;
   }
 
   function shadeFor(p) {
-    var m = S.state.measure;
+    var m = S.state.measure, st = S.D.style;
+    var empty = { fillColor: st.empty.colour, fillOpacity: st.empty.opacity };
     if (m === "n_parks" || m === "n_projects") {
-      var v = m === "n_parks" ? p.np : p.nj;
-      var b = A._breaks;
-      var k = 0;
-      for (var i = 0; i < b.length; i++) if (v >= b[i]) k = i;
-      return v === 0 ? { fillColor: "#ffffff", fillOpacity: 0.35 } : { fillColor: S.SHADES[Math.min(k, 5)], fillOpacity: 0.7 };
+      var c = shadeClass(m === "n_parks" ? p.np : p.nj);
+      return c ? { fillColor: c.colour, fillOpacity: st.shade_opacity } : empty;
     }
     if (m.indexOf("sector:") === 0) {
       var has = (p.sx || []).indexOf(m.slice(7)) >= 0;
-      return has ? { fillColor: "#d95f0e", fillOpacity: 0.55 } : { fillColor: "#ffffff", fillOpacity: 0.35 };
+      return has ? { fillColor: st.sector.colour, fillOpacity: st.sector.opacity } : empty;
     }
     return null;
   }
@@ -137,15 +135,15 @@
       if (lid === "cities") {
         var shade = shadeFor(p);
         if (shade) Object.assign(s, shade);
-        if (S.state.city && String(p.id) === S.state.city) Object.assign(s, { color: "#c51b7d", weight: 3 });
+        if (S.state.city && String(p.id) === S.state.city) Object.assign(s, { color: S.D.style.city_focus, weight: 3 });
         if (S.D.cluster) {
           var member = S.D.cluster.members.some(function (m) { return m.adcode === p.id; });
-          Object.assign(s, member ? { color: "#b2182b", weight: 2.5, fillColor: "#fddbc7", fillOpacity: 0.55 }
+          Object.assign(s, member ? { color: S.D.style.member, weight: 2.5, fillColor: S.D.style.member_fill, fillOpacity: 0.55 }
             : { fillColor: "#eeeeee", fillOpacity: 0.5, color: "#999" });
         }
       } else if (lid === "counties" && S.D.cluster) {
         var inIt = S.D.cluster.members.some(function (m) { return m.adcode === p.id; });
-        if (inIt) Object.assign(s, { color: "#b2182b", weight: 2, fillColor: "#fddbc7", fillOpacity: 0.5 });
+        if (inIt) Object.assign(s, { color: S.D.style.member, weight: 2, fillColor: S.D.style.member_fill, fillOpacity: 0.5 });
       } else if (lid === "clusters" || lid === "cluster_lines") {
         var c = colour(p.color);
         Object.assign(s, { color: c, fillColor: c });
@@ -174,7 +172,7 @@
   S.writeState = writeState;
   S.pointVisible = pointVisible;
   S.areaVisible = areaVisible;
-  S.breaks = breaks;
+  S.shadeClass = shadeClass;
   S.polygonStyle = polygonStyle;
   S.popupOptions = popupOptions;
 })();

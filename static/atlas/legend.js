@@ -51,19 +51,19 @@
         box.appendChild(r);
       });
     });
-    if (S.state.base === "none") row(swatch('<svg width="22" height="10"><line x1="1" y1="5" x2="21" y2="5" stroke="#6baed6" stroke-width="2"/></svg>'), S.U.rivers);
+    if (S.state.base === "none") row(swatch('<svg width="22" height="10"><line x1="1" y1="5" x2="21" y2="5" stroke="' + S.colour(S.D.style.water) +
+      '" stroke-width="2"/></svg>'), S.U.rivers);
     if (S.state.measure !== "none") {
       box.appendChild(S.el("div", { class: "atl-lh" }, S.U.shading + " · " + measureTitle()));
+      var st = S.D.style;
+      var rect = function (colour, opacity) {
+        return swatch('<svg width="18" height="12"><rect width="18" height="12" fill="' + S.colour(colour) + '" fill-opacity="' +
+          Number(opacity) + '" stroke="#555"/></svg>');
+      };
       if (S.state.measure.indexOf("sector:") === 0) {
-        row(swatch('<svg width="18" height="12"><rect width="18" height="12" fill="#d95f0e" fill-opacity=".55" stroke="#555"/></svg>'), "✓");
-      } else {
-        var b = A._breaks;
-        b.forEach(function (lo, i) {
-          if (lo === 0) return;
-          var hi = i + 1 < b.length ? b[i + 1] - 1 : null;
-          row(swatch('<svg width="18" height="12"><rect width="18" height="12" fill="' + S.SHADES[Math.min(i, 5)] + '" stroke="#555"/></svg>'),
-            hi === null ? "≥ " + lo : (hi === lo ? String(lo) : lo + "–" + hi));
-        });
+        row(rect(st.sector.colour, st.sector.opacity), "✓");
+      } else {  // the classes as print labels them
+        (st.classes[S.state.measure] || []).forEach(function (c) { row(rect(c.colour, st.shade_opacity), c.label); });
       }
     }
     box.appendChild(S.el("div", { class: "atl-lh" }, S.U.sectors_legend));
@@ -172,8 +172,9 @@
       return;
     }
     S.map.attributionControl.addAttribution(b ? b.attribution : "");
-    [["lakes", { color: "#6baed6", weight: 0.6, fillColor: "#c6dbef", fillOpacity: 0.9 }],
-     ["rivers", { color: "#6baed6", weight: 1.4, opacity: 0.9 }]].forEach(function (pair) {
+    var st = S.D.style;
+    [["lakes", { color: st.water, weight: 0.6, fillColor: st.lake_fill, fillOpacity: 0.9 }],
+     ["rivers", { color: st.water, weight: 1.4, opacity: 0.9 }]].forEach(function (pair) {
       S.pending++;
       fetch(S.D.urls[pair[0]], { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : null; })
         .then(function (gj) {

@@ -44,7 +44,6 @@
     if (S.state.c) S.map.setView(S.state.c, S.state.z || S.D.home.zoom);
     else if (S.state.z) S.map.setZoom(S.state.z);
     else if (S.map.getSize().x < 700) S.map.fitBounds(S.D.home.bounds);  // a phone: all of Hubei, Wuhan too
-    S.setBreaks();
     S.setupBase();
     S.map.attributionControl.setPrefix("Leaflet");  // the default prefix carries a national flag
     S.buildLabels();

@@ -117,17 +117,11 @@
     S.D.sectors.filter(function (s) { return s.used; }).forEach(function (s) { opts.push(["sector:" + s.code, S.U.m_sector + s.name]); });
     if (box) box.appendChild(selectBox("atl-f-measure", S.U.shading, opts, S.state.measure, function (v) {
       S.state.measure = v;
-      setBreaks();
       if (S.state.l.indexOf("cities") < 0 && v !== "none") { S.state.l.push("cities"); syncLayerBoxes(); S.applyVisibility(); }
       S.restyle("cities");
       S.renderLegend();
       S.writeState();
     }));
-  }
-
-  function setBreaks() {
-    var key = S.state.measure === "n_projects" ? "nj" : "np";
-    A._breaks = S.breaks(S.layerById("cities").features.map(function (p) { return p[key]; }));
   }
 
   function setupBases() {
@@ -154,6 +148,5 @@
   S.clearFilters = clearFilters;
   S.setupFilters = setupFilters;
   S.setupMeasure = setupMeasure;
-  S.setBreaks = setBreaks;
   S.setupBases = setupBases;
 })(window.AtlasMap);
