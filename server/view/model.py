@@ -11,19 +11,22 @@ map is chosen.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shapely
 
 from geo.datum import transform_frame
 from layers import search
 from layers.registry import LAYERS
-from layers.words import KINDS, LANGS, LEVELS, PRECISIONS, tr, ui_strings
+from layers.words import KINDS, LEVELS, PRECISIONS, tr, ui_strings
 from server.view import rules as viewrules
 from server.view.popups import Popups, _int, _str
 from server.view.sourceline import source_line
+
+if TYPE_CHECKING:  # server.view.params parses a view from this module's tables
+    from server.view.params import View
 
 GROUPS = [  # the layer control's groups, in order
     ("boundaries", "行政区划", "Boundaries", ["provinces", "cities", "counties"]),
@@ -120,35 +123,6 @@ def geometry_payload(store, layer_id: str, tier: str, datum: str = "wgs84") -> d
     keys = [fid_of(layer_id, r) for r in frame.drop(columns="geometry").to_dict("records")]
     geoms = [_geojson_geom(_round(g, decimals), decimals) for g in frame.geometry.values]
     return {"layer": layer_id, "tier": tier, "datum": datum, "keys": keys, "geoms": geoms}
-
-
-@dataclass
-class ViewOptions:
-    view: str = "atlas"  # atlas | layer | cluster
-    layer: str | None = None
-    cluster: str | None = None
-    lang: str = "zh"
-    base: str = "none"
-    embed: bool = False
-
-
-def _choice(value: object, allowed: Container[str], default: str) -> str:
-    return value if isinstance(value, str) and value in allowed else default
-
-
-def parse_options(args: Mapping[str, Any], *, view: str = "atlas", layer: str | None = None,
-                  cluster: str | None = None, embed: bool = False, tianditu_key: str = "") -> ViewOptions:
-    """Options from query arguments; unknown values fall back to the defaults."""
-    lang = _choice(args.get("lang"), LANGS, "zh")
-    base = _choice(args.get("base"), BASEMAPS, "none")
-    if BASEMAPS[base].needs_key and not tianditu_key:
-        base = "none"
-    if embed and view == "atlas":  # /embed?layer=... and /embed?cluster=... name the view
-        if args.get("cluster"):
-            view, cluster = "cluster", args["cluster"]
-        elif args.get("layer"):
-            view, layer = "layer", args["layer"]
-    return ViewOptions(view=view, layer=layer, cluster=cluster, lang=lang, base=base, embed=embed)
 
 
 def records(frame) -> list[dict]:
@@ -267,7 +241,7 @@ def feature_entry(store, lid: str, fid: str, lang: str, datum: str, *, urls: dic
     return p
 
 
-def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
+def page_data(store, opts: View, *, urls: dict, download: Callable,
               tianditu_key: str = "", tiles: dict | None = None) -> dict:
     """Everything the browser draws from, as JSON-ready data. Raises KeyError for an unknown
     layer or cluster (the view turns it into a 404).
@@ -279,10 +253,10 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
     lang = opts.lang
     meta = store.meta
     base = BASEMAPS[opts.base]
-    if opts.view == "layer" and opts.layer not in LAYERS:
+    if opts.page == "layer" and opts.layer not in LAYERS:
         raise KeyError(opts.layer)
     frames = {lid: store.layer(lid) for lid in LAYERS}
-    if opts.view == "cluster" and opts.cluster not in set(frames["clusters"].id):
+    if opts.page == "cluster" and opts.cluster not in set(frames["clusters"].id):
         raise KeyError(opts.cluster)
 
     ctx = feature_context(store, frames, lang, base.datum, urls=urls, download=download)
@@ -357,7 +331,7 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
                                                                             rec.get("name_en"))])
 
     cluster = None
-    if opts.view == "cluster":
+    if opts.page == "cluster":
         rec = next(r for r in records(frames["clusters"]) if r["id"] == opts.cluster)
         cluster = cluster_focus(rec, popups, layers_out, city_of)
         points = unit_points(frames, cluster["members"], base.datum)
@@ -371,9 +345,9 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
               "overlay": b.overlay_url.replace("{key}", tianditu_key) if b.overlay_url else "",
               "subdomains": b.subdomains, "attribution": b.attribution,
               "available": not (b.needs_key and not tianditu_key)} for b in BASEMAPS.values()]
-    if opts.view == "layer" and opts.layer:  # a known layer (checked above)
+    if opts.page == "layer" and opts.layer:  # a known layer (checked above)
         visible = [opts.layer]
-    elif opts.view == "cluster":
+    elif opts.page == "cluster":
         visible = ["provinces", "cities", "clusters", "cluster_lines", "parks", "projects"]
     else:
         visible = DEFAULT_VISIBLE
@@ -384,7 +358,7 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
                 if keys else {}
             lay["features"] = []
     return {
-        "lang": lang, "view": opts.view, "layer": opts.layer, "cluster_id": opts.cluster,
+        "lang": lang, "view": opts.page, "layer": opts.layer, "cluster_id": opts.cluster,
         "embed": opts.embed, "base": opts.base, "datum": base.datum, "bases": bases,
         "home": {**HOME, "bounds": hubei_bounds(frames["provinces"])},
         "visible": visible, "tierMinZoom": TIER_MIN_ZOOM, "approx": list(APPROX_PRECISIONS),
