@@ -212,24 +212,7 @@ def _bad(name: str, value: str = "") -> ViewError:
     return ViewError(PARAMS[name].error.format(value=repr(value[:60])))
 
 
-def _choice(name: str, text: str) -> str:
-    if text not in PARAMS[name].values:
-        raise _bad(name, text)
-    return text
-
-
-def _member(name: str, known: Known) -> Callable[[str], Any]:
-    """A value that must be one of the build's (a city's adcode is a number)."""
-    def check(text: str) -> Any:
-        allowed = getattr(known, PARAMS[name].known)
-        value: Any = int(text) if name == "city" and text.isdigit() else text
-        if value not in allowed:
-            raise _bad(name, text)
-        return value
-    return check
-
-
-def _layers(text: str) -> tuple[str, ...]:
+def _layers(text: str, known: Known) -> tuple[str, ...]:
     layers = tuple(x for x in text.split(",") if x)
     bad = [x for x in layers if x not in LAYERS]
     if bad or not layers:
@@ -237,15 +220,13 @@ def _layers(text: str) -> tuple[str, ...]:
     return layers
 
 
-def _measure(known: Known) -> Callable[[str], str]:
-    def check(text: str) -> str:
-        if text in MEASURES or (text.startswith("sector:") and text[7:] in known.sectors):
-            return text
-        raise _bad("measure", text)
-    return check
+def _measure(text: str, known: Known) -> str:
+    if text in MEASURES or (text.startswith("sector:") and text[7:] in known.sectors):
+        return text
+    raise _bad("measure", text)
 
 
-def _bbox(text: str) -> tuple[float, float, float, float]:
+def _bbox(text: str, known: Known) -> tuple[float, float, float, float]:
     parts = text.split(",")
     if len(parts) != 4:
         raise _bad("bbox")
@@ -255,23 +236,43 @@ def _bbox(text: str) -> tuple[float, float, float, float]:
     return (x0, y0, x1, y1)
 
 
-def _sel(text: str) -> str:
+def _sel(text: str, known: Known) -> str:
     lid, _, fid = text.partition(":")
     if lid not in LAYERS or not fid:
         raise _bad("sel", text)
     return text
 
 
-def _dpi(text: str) -> int:
+def _dpi(text: str, known: Known) -> int:
     if not text.isdigit() or not DPI_RANGE[0] <= int(text) <= DPI_RANGE[1]:
         raise _bad("dpi", text)
     return int(text)
 
 
-def _title(text: str) -> str:
+def _title(text: str, known: Known) -> str:
     if len(text) > TITLE_MAX or _CONTROL.search(text):
         raise _bad("title", text)
     return text.strip()
+
+
+# the parameters whose values a set cannot say (`c` and `z` are read together: _centre)
+_SHAPED: dict[str, Callable[[str, Known], Any]] = {
+    "l": _layers, "measure": _measure, "bbox": _bbox, "sel": _sel, "dpi": _dpi, "title": _title}
+
+
+def _value(p: Param, text: str, known: Known) -> Any:
+    """One parameter's value, checked: by its shape, else against the build's set (a city's
+    adcode is a number), else against the table's values."""
+    if p.name in _SHAPED:
+        return _SHAPED[p.name](text, known)
+    if p.known:
+        value: Any = int(text) if p.name == "city" and text.isdigit() else text
+        if value not in getattr(known, p.known):
+            raise _bad(p.name, text)
+        return value
+    if text not in p.values:
+        raise _bad(p.name, text)
+    return text
 
 
 def _centre(c: str | None, z: str | None) -> tuple[tuple[float, float], float] | None:
@@ -316,16 +317,6 @@ def parse_view(args: Mapping[str, Any], surface: str, known: Known, *, page: str
     if unknown and surface != MAP:
         raise ViewError(f"unknown parameter(s): {', '.join(u[:40] for u in unknown)}; "
                         f"allowed: {', '.join(allowed)}")
-    checks: dict[str, Callable[[str], Any]] = {
-        "lang": lambda t: _choice("lang", t), "base": lambda t: _choice("base", t),
-        "layer": lambda t: _choice("layer", t), "cluster": _member("cluster", known),
-        "l": _layers, "sector": _member("sector", known), "city": _member("city", known),
-        "kind": _member("kind", known), "level": lambda t: _choice("level", t),
-        "named": lambda t: _choice("named", t), "measure": _measure(known), "sel": _sel,
-        "legend": lambda t: _choice("legend", t), "filters": lambda t: _choice("filters", t),
-        "bbox": _bbox, "paper": lambda t: _choice("paper", t), "orient": lambda t: _choice("orient", t),
-        "dpi": _dpi, "title": _title,
-    }
     got: dict[str, Any] = {}
     for name in allowed:
         text = _one(args, name)
@@ -333,7 +324,7 @@ def parse_view(args: Mapping[str, Any], surface: str, known: Known, *, page: str
             continue
         if text == "" and name not in ("l", "dpi", "title"):  # an empty filter is no filter
             continue
-        got[name] = checks[name](text)
+        got[name] = _value(PARAMS[name], text, known)
     v: dict[str, Any] = {k: got[k] for k in ("lang", "sector", "city", "kind", "level", "named", "measure",
                                               "bbox", "sel", "paper", "orient", "title") if k in got}
     if "l" in got:
