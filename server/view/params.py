@@ -350,7 +350,8 @@ def parse_view(args: Mapping[str, Any], surface: str, known: Known, *, page: str
 
 
 def table_for_page() -> list[dict[str, Any]]:
-    """The table as the browser reads it: each parameter's name, default, surfaces and range."""
+    """The table as the browser reads it: each parameter's name, default, surfaces, range and
+    the API's name for it (the Share panel's data links filter the downloads with it)."""
     return [{"name": p.name, "default": list(p.default) if isinstance(p.default, tuple) else p.default,
-             "surfaces": list(p.surfaces), "range": list(p.range) if p.range else None}
+             "surfaces": list(p.surfaces), "range": list(p.range) if p.range else None, "api": p.api}
             for p in PARAMS.values()]

@@ -78,16 +78,14 @@
         q.set("id", ids.join(","));
       } else if (S.D.cluster && (lid === "clusters" || lid === "cluster_lines")) {
         q.set("id", S.D.cluster.id);
-      } else if (lid === "parks" || lid === "projects") {
-        if (S.state.sector) q.set("sector", S.state.sector);
-        if (S.state.city) q.set("city_adcode", S.state.city);
-        if (lid === "parks") {
-          if (S.state.kind) q.set("kind", S.state.kind);
-          if (S.state.level) q.set("level", S.state.level);
-          if (S.state.named) q.set("named_in_documents", S.state.named === "doc" ? "true" : "false");
-        }
-      } else if ((lid === "clusters" || lid === "cluster_lines") && S.state.sector) {
-        q.set("sector", S.state.sector);
+      } else {  // the view's filters under the API's names (the table's `api`): doc/cat are true/false
+        var filters = lid === "parks" ? ["sector", "city", "kind", "level", "named"]
+          : lid === "projects" ? ["sector", "city"] : (lid === "clusters" || lid === "cluster_lines") ? ["sector"] : [];
+        filters.forEach(function (k) {
+          var v = S.state[k];
+          if (k === "named" && v) v = v === "doc" ? "true" : "false";
+          if (v) q.set(S.param(k).api, v);
+        });
       }
       var links = DATA_FORMATS.map(function (f) {
         var fq = new URLSearchParams(q);
