@@ -114,8 +114,7 @@ def test_one_parser_one_view():
     on_map, on_paper = parse_view(args, MAP, known), parse_view(args, EXPORT, known)
     assert on_map.key() == on_paper.key()  # one View, whichever surface read it
     assert parse_view({"cluster": [COUNTY_CLUSTER]}, MAP, known, embed=True).page == "cluster"
-    assert not on_paper.chosen_extent
-    assert parse_view({"c": ["30.5,114.3"], "z": ["9"]}, EXPORT, known).chosen_extent
+    assert on_paper.center is None and on_paper.zoom is None  # the city frames the export
 
 
 def test_a_county_clusters_export_outlines_and_shades_its_member(app, client):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from layers.registry import LAYERS
@@ -139,7 +139,6 @@ class View:
     orient: str = "landscape"
     dpi: int = DEFAULT_DPI
     title: str = ""
-    extras: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def size_inches(self) -> tuple[float, float]:
@@ -153,16 +152,10 @@ class View:
         w, h = self.size_inches
         return int(w * self.dpi), int(h * self.dpi)  # as matplotlib sizes the canvas
 
-    @property
-    def chosen_extent(self) -> bool:
-        """The extent was asked for (bbox, or centre and zoom) rather than made from what the
-        view selects."""
-        return self.bbox is not None or self.center is not None
-
     def key(self) -> tuple:
         """Everything that changes an export's picture (for caching)."""
         return tuple(getattr(self, f.name) for f in fields(self)
-                     if f.name not in ("extras", "page", "layer", "embed", "base", "sel"))
+                     if f.name not in ("page", "layer", "embed", "base", "sel"))
 
 
 @dataclass(frozen=True)
