@@ -31,7 +31,7 @@ SURFACES = ("map", "export", "deck")
 MAP, EXPORT, DECK = SURFACES
 PAPERS_MM = {"A4": (297.0, 210.0), "A3": (420.0, 297.0), "16:9": (338.67, 190.5)}  # landscape
 ORIENTS = ("landscape", "portrait")
-LEVELS = ("national", "provincial", "municipal")
+PARK_LEVELS = ("national", "provincial", "municipal")
 DPI_RANGE = (72, 600)
 DEFAULT_DPI = 200
 MAX_PIXELS = 40_000_000  # about A4 at 600 dpi; A3 at 600 dpi would be 70 MP
@@ -82,15 +82,14 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
     Param("c", _DRAWN, None, "c must be lat,lon within China, with z", range=CHINA),  # lon/lat box
     Param("z", _DRAWN, None, f"z must be a zoom from {ZOOM_RANGE[0]} to {ZOOM_RANGE[1]}, with c",
           range=ZOOM_RANGE),
-    Param("l", _DRAWN, tuple(DEFAULT_VISIBLE), "l names layers of the atlas, not {value}; layers: "
-          + ", ".join(LAYERS),
-          values=tuple(LAYERS)),
+    Param("l", _DRAWN, tuple(DEFAULT_VISIBLE),
+          "l names layers of the atlas, not {value}; layers: " + ", ".join(LAYERS), values=tuple(LAYERS)),
     Param("sector", _DRAWN, "", "sector: {value} is not a sector code (see /api/collections)",
           known="sectors", api="sector"),
     Param("city", _ALL, None, "city: {value} is not a city adcode of the atlas", known="cities",
           api="city_adcode"),
     Param("kind", _DRAWN, "", "kind: {value} is not a park kind of the atlas", known="kinds", api="kind"),
-    Param("level", _DRAWN, "", "level must be national, provincial or municipal", values=LEVELS,
+    Param("level", _DRAWN, "", "level must be one of " + ", ".join(PARK_LEVELS), values=PARK_LEVELS,
           api="level"),
     Param("named", _DRAWN, "", "named must be doc (named in the documents) or cat (catalogue only)",
           values=("doc", "cat"), api="named_in_documents"),
