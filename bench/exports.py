@@ -36,7 +36,7 @@ from local_server import atlas_server  # noqa: E402
 from layers.build import DEFAULT_OUT  # noqa: E402
 from server.exports import deck, offline, printmap  # noqa: E402
 from server.store import AtlasStore  # noqa: E402
-from server.view.export import ExportView  # noqa: E402
+from server.view.params import View  # noqa: E402
 
 CORRIDOR = "c001-han-xiao-sui-xiang-shi-auto-corridor"
 CHROMIUM = "/usr/bin/chromium"
@@ -92,18 +92,18 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "exports.json")
     args = parser.parse_args()
     store = AtlasStore(args.data)
-    province = ExportView()
+    province = View()
     runs = {
         "province PNG, A4, 200 dpi": lambda: printmap.render(store, province, "png"),
         "province PDF, A4": lambda: printmap.render(store, province, "pdf"),
         "province SVG, A4": lambda: printmap.render(store, province, "svg"),
-        "corridor PNG, A4, 200 dpi": lambda: printmap.render(store, ExportView(cluster=CORRIDOR), "png"),
-        "Wuhan PNG, A4, 200 dpi": lambda: printmap.render(store, ExportView(city=420100), "png"),
+        "corridor PNG, A4, 200 dpi": lambda: printmap.render(store, View(cluster=CORRIDOR), "png"),
+        "Wuhan PNG, A4, 200 dpi": lambda: printmap.render(store, View(city=420100), "png"),
         "province PNG, 16:9, 150 dpi": lambda: printmap.render(
-            store, ExportView(paper="16:9", dpi=150), "png"),
+            store, View(paper="16:9", dpi=150), "png"),
         "offline HTML, default view": lambda: offline.render(store, province),
-        "offline HTML, corridor": lambda: offline.render(store, ExportView(cluster=CORRIDOR)),
-        "deck PPTX, corridor": lambda: deck.build_deck(store, ExportView(cluster=CORRIDOR, dpi=150)),
+        "offline HTML, corridor": lambda: offline.render(store, View(cluster=CORRIDOR)),
+        "deck PPTX, corridor": lambda: deck.build_deck(store, View(cluster=CORRIDOR, dpi=150)),
     }
     print(f"median of {args.repeats} runs after one warm-up; {machine()['cpus']} cores")
     results = {}

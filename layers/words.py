@@ -56,6 +56,8 @@ UI = {  # the live map's page chrome; static/atlas/*.js gets these through ui_st
     "dl_png": ("图片 PNG", "Image (PNG)"), "dl_pdf": ("PDF", "PDF"),
     "dl_pptx": ("幻灯片 PPTX", "Slides (PPTX)"),
     "dl_html": ("离线地图 HTML", "Offline map (HTML)"),
+    "export_screen": ("按屏幕范围导出（否则按所选城市或集群）",
+                      "Export the area on screen (else the chosen city or cluster)"),
     "embed_legend": ("嵌入时展开图例", "Embed with the legend open"),
     "embed_filters": ("嵌入时显示当前筛选", "Embed with the active filters shown"),
     "embed_any": ("嵌入代码可用于任何网站。", "The embed code works on any website."),

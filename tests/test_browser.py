@@ -189,6 +189,20 @@ def test_share_panel_exports_the_current_view(open_page):
         assert r.read(5) == b"%PDF-"
 
 
+def test_a_city_views_exports_frame_the_city_not_the_screen(open_page):
+    # 城市 = 咸宁市 with the screen elsewhere: the exports carry city=, not the screen's c/z
+    p = open_page("/?city=421200&c=31.5,111.0&z=7&measure=n_parks")
+    p.page.click("#atl-share-box summary")
+    for fmt in ("png", "pdf", "html"):
+        q = parse_qs(urlparse(p.page.get_attribute(f"#atl-export-{fmt}", "href")).query)
+        assert q["city"] == ["421200"] and q["measure"] == ["n_parks"], q
+        assert "c" not in q and "z" not in q, q
+    assert parse_qs(urlparse(p.page.get_attribute("#atl-export-pptx", "href")).query) == {"city": ["421200"]}
+    p.page.check("#atl-export-screen")  # asked for: the area on screen goes along
+    q = parse_qs(urlparse(p.page.get_attribute("#atl-export-png", "href")).query)
+    assert q["city"] == ["421200"] and q["z"] == ["7"] and q["c"][0].startswith("31.5"), q
+
+
 def test_print_gives_the_map_alone_with_title_legend_and_sources(open_page, tmp_path):
     p = open_page(f"/cluster/{CORRIDOR}")
     page = p.page

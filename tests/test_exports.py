@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from server.exports.printmap import render_figure, scene
-from server.view.export import ExportView, known_values, parse_export
+from server.view.params import EXPORT, View, known_values, parse_view
 from tests.conftest import ARTIFACTS, make_app
 from tests.map_fixtures import XSS
 
@@ -48,7 +48,7 @@ def test_png_default_dpi_is_200_and_filename_names_the_view(client):
 def test_default_view_fits_hubei_and_draws_inside_it(app):
     with app.app_context():
         store = app.extensions["atlas_store"]
-        sc = scene(store, parse_export({}, known_values(store)))
+        sc = scene(store, parse_view({}, EXPORT, known_values(store)))
     x0, y0, x1, y1 = sc.extent
     hx0, hy0, hx1, hy1 = HUBEI_BOUNDS
     assert x0 <= hx0 and y0 <= hy0 and x1 >= hx1 and y1 >= hy1  # all of Hubei, incl. Wuhan
@@ -69,7 +69,7 @@ def test_png_map_area_is_drawn_not_blank(client):
 def test_cluster_view_fits_its_members_in_order(app):
     with app.app_context():
         store = app.extensions["atlas_store"]
-        sc = scene(store, parse_export({"cluster": [CORRIDOR]}, known_values(store)))
+        sc = scene(store, parse_view({"cluster": [CORRIDOR]}, EXPORT, known_values(store)))
     assert [m["name"] for m in sc.members] == ["武汉市", "孝感市", "随州市", "襄阳市", "十堰市"]
     assert [m["n"] for m in sc.members] == [1, 2, 3, 4, 5]
     x0, y0, x1, y1 = sc.extent
@@ -123,7 +123,7 @@ def test_chinese_text_renders_with_glyphs_not_boxes(app):
 
     with app.app_context():
         store = app.extensions["atlas_store"]
-        sc = scene(store, parse_export({"cluster": [CORRIDOR]}, known_values(store)))
+        sc = scene(store, parse_view({"cluster": [CORRIDOR]}, EXPORT, known_values(store)))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fig = render_figure(sc)
@@ -149,7 +149,7 @@ def test_bad_parameters_answer_400_with_a_message(client, query):
     r = client.get(f"/export/map.png?{query}")
     assert r.status_code == 400
     body = r.get_json()
-    assert body["code"] == "BadRequest" and body["description"]
+    assert body["code"] == "InvalidParameterValue" and body["description"]
 
 
 def test_unknown_format_is_400(client):
@@ -186,8 +186,8 @@ def test_the_legend_ends_above_the_source_line(app, lang, city, orient):
 
     with app.app_context():
         store = app.extensions["atlas_store"]
-        view = parse_export({"city": [city], "lang": [lang], "orient": [orient],
-                             "l": ["counties,parks,projects,cluster_lines"]}, known_values(store))
+        view = parse_view({"city": [city], "lang": [lang], "orient": [orient],
+                           "l": ["counties,parks,projects,cluster_lines"]}, EXPORT, known_values(store))
         fig = render_figure(scene(store, view))
     fig.canvas.draw()
     panel = fig.axes[-1]
@@ -322,5 +322,5 @@ def test_batch_refuses_an_unwritable_folder(built_atlas, tmp_path):
 
 
 def test_the_largest_allowed_page_is_bounded():
-    w, h = ExportView(paper="A4", dpi=600).pixels
+    w, h = View(paper="A4", dpi=600).pixels
     assert (w, h) == (7015, 4960) and w * h < 40e6

@@ -13,7 +13,7 @@ from matplotlib.patches import Patch
 
 from layers import style
 from server.exports.printmap import render_figure, scene
-from server.view.export import known_values, parse_export
+from server.view.params import EXPORT, known_values, parse_view
 from tests.test_maps import page
 
 CLASS_LABEL = re.compile(r"(?:^|\s)(≥ ?)?(\d+)(?:–(\d+))?$")
@@ -54,7 +54,7 @@ def city_fills(fig) -> dict[int, tuple]:
 def shaded_figure(app, measure: str, lang: str = "zh"):
     with app.app_context():
         store = app.extensions["atlas_store"]
-        sc = scene(store, parse_export({"measure": [measure], "lang": [lang]}, known_values(store)))
+        sc = scene(store, parse_view({"measure": [measure], "lang": [lang]}, EXPORT, known_values(store)))
         return sc, render_figure(sc)
 
 

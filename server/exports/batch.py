@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TextIO
 
 from server.exports import deck, printmap
-from server.view.export import DEFAULT_DPI, HUBEI_ADCODE, ExportView
+from server.view.export import HUBEI_ADCODE
+from server.view.params import DEFAULT_DPI, View
 
 INDEX_FIELDS = ("file", "kind", "id", "name_zh", "name_en", "format", "bytes", "seconds")
 
@@ -54,9 +55,9 @@ def export(store, per: str, fmt: str, out: Path, lang: str = "zh", approval: str
         key = {"cluster": item["id"]} if per == "cluster" else {"city": item["id"]}
         started = time.perf_counter()
         if fmt == "pptx":
-            body = deck.build_deck(store, ExportView(lang=lang, dpi=deck.MAP_DPI, **key), approval)
+            body = deck.build_deck(store, View(lang=lang, dpi=deck.MAP_DPI, **key), approval)
         else:
-            body = printmap.render(store, ExportView(lang=lang, dpi=DEFAULT_DPI, **key), fmt, approval)
+            body = printmap.render(store, View(lang=lang, dpi=DEFAULT_DPI, **key), fmt, approval)
         name = re.sub(r"[^A-Za-z0-9_-]+", "-", f"{per}_{item['id']}") + f".{fmt}"
         (out / name).write_bytes(body)
         rows.append({"file": name, "kind": per, "id": item["id"], "name_zh": item["name_zh"],

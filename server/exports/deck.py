@@ -20,8 +20,8 @@ from pptx.util import Inches, Pt
 
 from layers.words import FIGURE_STATUS, KINDS, LEVELS, PRECISION_SHORT, label, say
 from server.exports import printmap
-from server.view.export import ExportView
 from server.view.model import records
+from server.view.params import View
 from server.view.popups import present
 
 MAP_DPI = 150  # slide resolution: 13.33 in × 150 dpi = 2000 px across
@@ -133,7 +133,7 @@ class Deck:
             (say("deck", self.lang), 40, True, DARK), (subtitle, 22, False, ACCENT),
             (say("deck_built", self.lang, date=date), 14, False, MUTED)])
 
-    def map_slide(self, view: ExportView, title: str, subtitle: str) -> None:
+    def map_slide(self, view: View, title: str, subtitle: str) -> None:
         sl = self.slide()
         _title(sl, title, subtitle)
         size = (12.9, 6.1)
@@ -155,7 +155,7 @@ class Deck:
         name = printmap.feature_name(rec, lang)
         sectors = [self._sector(c) for c in rec.get("sectors") or []]
         sub = label(KINDS, rec.get("kind"), lang) + (" · " + " · ".join(sectors) if sectors else "")
-        self.map_slide(ExportView(cluster=rec["id"], lang=lang, paper="16:9"), name, sub)
+        self.map_slide(View(cluster=rec["id"], lang=lang, paper="16:9"), name, sub)
         roles = {m["adcode"]: m for m in rec.get("member_roles") or []}
         rows = []
         for i, a in enumerate(rec.get("members") or [], 1):
@@ -173,7 +173,7 @@ class Deck:
         lang = self.lang
         unit = self.units[adcode]
         name = printmap.feature_name(unit, lang)
-        self.map_slide(ExportView(city=adcode, lang=lang, paper="16:9"), name, "")
+        self.map_slide(View(city=adcode, lang=lang, paper="16:9"), name, "")
         parks = [r for r in records(self.store.layer("parks")) if r.get("city_adcode") == adcode]
         rows = [[printmap.feature_name(r, lang),
                  " · ".join(label(table, r[key], lang) for key, table in (("kind", KINDS), ("level", LEVELS))
@@ -241,7 +241,7 @@ class Deck:
 CORRIDOR = "c001-han-xiao-sui-xiang-shi-auto-corridor"
 
 
-def build_deck(store, view: ExportView, approval: str = "") -> bytes:
+def build_deck(store, view: View, approval: str = "") -> bytes:
     """The deck for `view.cluster`, `view.city`, or (neither) the corridor and every cluster."""
     deck = Deck(store, view.lang, approval)
     clusters = {r["id"]: r for r in records(store.layer("clusters"))}

@@ -23,8 +23,8 @@ from markupsafe import escape
 from layers import style
 from layers.words import say
 from server.exports import printmap
-from server.view.export import ExportView
 from server.view.model import fid_of
+from server.view.params import View
 from server.view.popups import Popups
 
 REPO = Path(__file__).resolve().parents[2]
@@ -129,7 +129,7 @@ class _PlainAttribution(MacroElement):
                          "{% endmacro %}")
 
 
-def build_map(store, view: ExportView) -> tuple[folium.Map, printmap.Scene]:
+def build_map(store, view: View) -> tuple[folium.Map, printmap.Scene]:
     sc = printmap.scene(store, view)
     lang = view.lang
     meta = sc.meta
@@ -222,7 +222,7 @@ def inline_assets(html: str) -> str:
     return _STYLESHEET.sub(sheet, html)
 
 
-def render(store, view: ExportView) -> bytes:
+def render(store, view: View) -> bytes:
     """The view as one HTML file that needs nothing else."""
     m, _sc = build_map(store, view)
     html = inline_assets(m.get_root().render())

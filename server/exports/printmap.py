@@ -43,8 +43,9 @@ from layers.registry import LAYERS
 from layers.words import KINDS, LEVELS, label, say
 from server.store.query import cited_docs
 from server.view import rules as viewrules
-from server.view.export import HUBEI_ADCODE, ExportView, zoom_extent
+from server.view.export import view_extent
 from server.view.model import records
+from server.view.params import View
 from server.view.sourceline import source_line
 
 REPO = Path(__file__).resolve().parents[2]
@@ -91,7 +92,7 @@ Box = tuple[float, float, float, float]  # left, bottom, width, height (figure f
 @dataclass
 class Scene:
     """The features one view draws, in lon/lat, and the words around them."""
-    view: ExportView
+    view: View
     extent: tuple[float, float, float, float]
     title: str
     subtitle: str
@@ -143,13 +144,7 @@ def wrap(text: str, limit: int) -> list[str]:
     return lines
 
 
-def _pad(bounds: tuple[float, ...], frac: float) -> tuple[float, float, float, float]:
-    x0, y0, x1, y1 = bounds
-    dx, dy = (x1 - x0) * frac or 0.2, (y1 - y0) * frac or 0.2
-    return (x0 - dx, y0 - dy, x1 + dx, y1 + dy)
-
-
-def scene(store, view: ExportView) -> Scene:
+def scene(store, view: View) -> Scene:
     """Select what the view shows from the current build."""
     meta = store.meta
     lang = view.lang
@@ -185,6 +180,10 @@ def scene(store, view: ExportView) -> Scene:
         member_units = {int(a) for a in cluster.get("members") or []}
         cl = store.layer("clusters", "mid")
         polygons["clusters"] = cl[cl.id == cluster["id"]]
+        co = store.layer("counties", "mid")
+        co = co[co.adcode.astype(int).isin(member_units)]
+        if len(co) and "counties" not in polygons:  # county members are outlined and shaded as cities
+            polygons["counties"] = co
     elif "clusters" in layers:
         cl = store.layer("clusters", "mid")
         keep = [viewrules.area_visible(r, viewrules.member_cities(r.get("members") or [], city_of),
@@ -216,24 +215,7 @@ def scene(store, view: ExportView) -> Scene:
                     for r in recs]
         points[lid] = f[keep]
 
-    # extent: bbox, else the cluster's members, else centre/zoom, else the city, else Hubei
-    if view.bbox:
-        extent = view.bbox
-    elif cluster is not None:
-        geoms = [g for a, g in zip(frames["cities"].adcode, frames["cities"].geometry)
-                 if int(a) in member_units]
-        geoms += [g for a, g in zip(frames["counties"].adcode, frames["counties"].geometry)
-                  if int(a) in member_units]
-        extent = _pad(shapely.union_all(geoms).bounds, 0.06)
-    elif view.center is not None and view.zoom is not None:  # given together (ExportView)
-        w_in, h_in = view.size_inches
-        extent = zoom_extent(view.center, view.zoom, w_in / h_in)
-    elif view.city is not None:
-        g = frames["cities"][frames["cities"].adcode.astype(int) == view.city].geometry.iloc[0]
-        extent = _pad(g.bounds, 0.08)
-    else:
-        hubei = frames["provinces"][frames["provinces"].adcode.astype(int) == HUBEI_ADCODE]
-        extent = _pad(hubei.geometry.iloc[0].bounds, 0.03)
+    extent = view_extent(view, frames, member_units)  # one rule with the deck and the offline page
 
     box = shapely.box(*extent)
     labels = []
@@ -310,7 +292,7 @@ def sector_name(meta: dict, code: str, lang: str) -> str:
     return s["name_zh"] if lang == "zh" else s["name_en"].split(" (")[0]
 
 
-def _titles(view: ExportView, cluster: dict | None, meta: dict, units: dict) -> tuple[str, str]:
+def _titles(view: View, cluster: dict | None, meta: dict, units: dict) -> tuple[str, str]:
     lang = view.lang
     if cluster is not None:
         auto = feature_name(cluster, lang)
@@ -797,7 +779,7 @@ def _footer(fig: Figure, sc: Scene, approval: str, scale: float, margin: float, 
                  va="bottom", color="#222")
 
 
-def render(store, view: ExportView, fmt: str, approval: str = "",
+def render(store, view: View, fmt: str, approval: str = "",
            size: tuple[float, float] | None = None, show_title: bool = True,
            text_scale: float = 1.0) -> bytes:
     """The view as a PNG, SVG or PDF document."""

@@ -5,8 +5,9 @@
     /export/map.html            one self-contained HTML map of the view (works offline)
     /export/briefing.pptx       a slide deck: ?cluster=<id>, ?city=<adcode>, or everything
 
-A parameter the export cannot honour answers 400 with a JSON message. Renders are kept
-per build in a small cache bounded by bytes, so a repeated request costs a lookup.
+The view is read by server.view.params, as the live map reads it: a parameter the export
+cannot honour answers 400 in the API's words ({"code": "InvalidParameterValue", ...}). Renders
+are kept per build in a small cache bounded by bytes, so a repeated request costs a lookup.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
+import orjson
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from server import http
 from server.exports.printmap import FontMissing
 from server.store import BuildStore
-from server.view.export import ExportError, ExportView, known_values, parse_export
+from server.view.export import FORMATS
+from server.view.params import DECK, EXPORT, View, ViewError, known_values, parse_view
 
 bp = Blueprint("exports", __name__, url_prefix="/export")
 http.install(bp)
@@ -67,12 +70,10 @@ def _store() -> BuildStore:
     return current_app.extensions["atlas_store"]
 
 
-@bp.errorhandler(ExportError)
-def _bad_request(exc: ExportError):
-    response = jsonify(code="BadRequest", description=str(exc))
-    response.status_code = 400
-    response.headers["Cache-Control"] = "no-store"
-    return response
+@bp.errorhandler(ViewError)
+def _bad_request(exc: ViewError):
+    # the same answer as the live map's and the API's: a JSON {"code", "description"}, not cached
+    return http.respond(exc.status, {"Content-Type": "application/json"}, orjson.dumps(exc.body()))
 
 
 @bp.errorhandler(FontMissing)
@@ -82,7 +83,7 @@ def _no_font(exc: FontMissing):
     return response
 
 
-def _slug(view: ExportView) -> str:
+def _slug(view: View) -> str:
     parts = ["hubei-cluster-atlas"]
     if view.cluster:
         parts.append(view.cluster)
@@ -120,10 +121,10 @@ def cached(fmt: str, view_key: tuple, make: Callable[[], bytes]) -> tuple[bytes,
 
 @bp.get("/map.<fmt>")
 def map_export(fmt: str):
-    if fmt not in ("png", "svg", "pdf", "html"):
-        return _bad_request(ExportError(f"format must be png, svg, pdf or html, not {fmt[:20]!r}"))
+    if fmt not in (*FORMATS, "html"):
+        return _bad_request(ViewError(f"format must be {', '.join(FORMATS)} or html, not {fmt[:20]!r}"))
     store = _store()
-    view = parse_export(request.args.to_dict(flat=False), known_values(store))
+    view = parse_view(request.args.to_dict(flat=False), EXPORT, known_values(store))
     approval = current_app.config.get("MAP_APPROVAL", "")
     if fmt == "html":
         from server.exports import offline
@@ -145,8 +146,7 @@ def briefing():
 
     store = _store()
     args = request.args.to_dict(flat=False)
-    view = parse_export(args, known_values(store), allowed=("cluster", "city", "lang"),
-                        default_dpi=deck.MAP_DPI)
+    view = parse_view(args, DECK, known_values(store), default_dpi=deck.MAP_DPI)
     approval = current_app.config.get("MAP_APPROVAL", "")
     body, tag = cached("pptx", view.key(), lambda: deck.build_deck(store, view, approval))
     name = "hubei-cluster-atlas_briefing" + (f"_{view.cluster}" if view.cluster else "") + \

@@ -27,7 +27,8 @@ import orjson
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from server.view.model import BASEMAPS, HOME
+from server.view.choices import BASEMAPS
+from server.view.model import HOME
 
 
 def json_for_script(data: Any) -> str:

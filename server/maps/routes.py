@@ -1,5 +1,5 @@
-"""The interactive maps: thin Flask views over server.viewmodel (the data) and server.mapview
-(the page).
+"""The interactive maps: thin Flask views over server.view.model (the data) and
+server.maps.page (the page).
 
     /                    the atlas (every layer)            ?lang=en&base=osm&...
     /map/<layer>         one layer on its own
@@ -16,7 +16,9 @@ A layer with more features than MAP_TILES_THRESHOLD is drawn from the vector til
 (server/tiles.py) instead of from the page's data: see static/atlas/tiles.js.
 
 The rest of the view (centre, zoom, layers, filters, shading, selection) is read and written
-by static/atlas/*.js in the same query string, so a copied URL reopens the same view.
+by static/atlas/*.js in the same query string, so a copied URL reopens the same view. Every
+parameter is checked first by server.view.params, the table the exports use too (the page
+carries it for the script): a value it does not allow answers 400 in the API's words.
 """
 
 from __future__ import annotations
@@ -32,8 +34,16 @@ from server.http import assets
 from server.maps import page as mapview
 from server.store import BuildStore, mvt
 from server.view import model as viewmodel
+from server.view import params
+from server.view.choices import BASEMAPS
 
 bp = Blueprint("maps", __name__)
+
+
+@bp.errorhandler(params.ViewError)
+def _bad_view(exc: params.ViewError):
+    # the same answer as the exports' and the API's: a JSON {"code", "description"}, not cached
+    return http.respond(exc.status, {"Content-Type": "application/json"}, orjson.dumps(exc.body()))
 
 CONFIG_DEFAULTS = {
     "TIANDITU_KEY": "",  # Tianditu base map key (ATLAS_TIANDITU_KEY); without it the option is off
@@ -69,8 +79,8 @@ def _tiles() -> dict:
 
 def _render(view: str, *, layer: str | None = None, cluster: str | None = None, embed: bool = False):
     key = current_app.config.get("TIANDITU_KEY", "")
-    opts = viewmodel.parse_options(request.args, view=view, layer=layer, cluster=cluster, embed=embed,
-                                 tianditu_key=key)
+    opts = params.parse_view(request.args.to_dict(flat=False), params.MAP, params.known_values(_store()),
+                             page=view, layer=layer, cluster=cluster, embed=embed, tianditu_key=key)
     urls = {
         "page": request.path, "atlas": url_for("maps.atlas"), "embed": url_for("maps.embed"),
         "geometry": request.script_root + "/map/geometry/",
@@ -90,8 +100,9 @@ def _render(view: str, *, layer: str | None = None, cluster: str | None = None, 
             data = viewmodel.page_data(_store(), opts, urls=urls, download=_download_links,
                                        tianditu_key=key, tiles=tiles)
         except KeyError:
-            abort(404, description=f"no such {opts.view}: {opts.layer or opts.cluster}")
+            abort(404, description=f"no such {opts.page}: {opts.layer or opts.cluster}")
         data["frame_ancestors"], data["frame_any"] = ancestors, ancestors.strip() == "*"
+        data["params"] = params.table_for_page()  # what static/atlas reads and writes in the URL
         page = mapview.render_map(data, assets.static_url)
         script_url = url_for("maps.script", digest=mapview.keep_script(page.script))
         html = render_template("map.html", page=page, data=data, script_url=script_url)
@@ -103,7 +114,7 @@ def _render(view: str, *, layer: str | None = None, cluster: str | None = None, 
     snap = _store().snapshot()
     response = http.cached(
         ("map", snap.meta.get("built_at"), snap.stamp, request.script_root, request.path, opts.lang,
-         opts.base, opts.view, opts.layer, opts.cluster, embed, key, ancestors,
+         opts.base, opts.page, opts.layer, opts.cluster, embed, key, ancestors,
          tuple(sorted(tiles.items()))),
         make, cache_control="no-cache")
     # on the 304 too: a 304's headers replace the ones the browser keeps
@@ -186,8 +197,9 @@ def feature(layer_id: str, feature_id: str):
     `xy`/`at`)."""
     if layer_id not in LAYERS:
         abort(404, description=f"no layer {layer_id!r}")
-    opts = viewmodel.parse_options(request.args, tianditu_key=current_app.config.get("TIANDITU_KEY", ""))
-    datum = viewmodel.BASEMAPS[opts.base].datum
+    opts = params.parse_view(request.args.to_dict(flat=False), params.MAP, params.known_values(_store()),
+                             tianditu_key=current_app.config.get("TIANDITU_KEY", ""))
+    datum = BASEMAPS[opts.base].datum
     store = _store()
     snap = store.snapshot()
     urls = {"root": request.script_root}

@@ -11,19 +11,23 @@ map is chosen.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shapely
 
 from geo.datum import transform_frame
 from layers import search, style
 from layers.registry import LAYERS
-from layers.words import KINDS, LANGS, LEVELS, PRECISIONS, label, say, ui_strings
+from layers.words import KINDS, LEVELS, PRECISIONS, label, say, ui_strings
 from server.view import rules as viewrules
+from server.view.choices import BASEMAPS, DEFAULT_VISIBLE, MEASURES
 from server.view.popups import Popups, _int, _str
 from server.view.sourceline import source_line
+
+if TYPE_CHECKING:  # server.view.params parses a view from this module's tables
+    from server.view.params import View
 
 GROUPS = [  # the layer control's groups, in order: id, title (layers.words), layers
     ("boundaries", "group_boundaries", ["provinces", "cities", "counties"]),
@@ -31,55 +35,17 @@ GROUPS = [  # the layer control's groups, in order: id, title (layers.words), la
     ("clusters", "group_clusters", ["clusters", "cluster_lines"]),
     ("projects", "projects", ["projects"]),
 ]
-DEFAULT_VISIBLE = ["provinces", "cities", "cluster_lines", "parks", "projects"]
 POINT_LAYERS = ("parks", "projects")
 TIER_PRECISION = {"lo": 3, "mid": 4, "full": 5}  # decimals kept per geometry tier
 TIER_MIN_ZOOM = {"lo": 0, "mid": 9}  # the browser swaps to `mid` from this zoom on
 POINT_DECIMALS = 5
 HOME = {"center": [31.15, 112.3], "zoom": 7}
-MEASURES = ("none", "n_parks", "n_projects", "sector")
 # a point placed at one of these is drawn hollow: its popup says where it really is not known
 APPROX_PRECISIONS = ("town", "district", "county", "city", "province")
 # what a layer drawn from vector tiles still gets from the page, per feature: the values made
 # from other layers (shading, the city filter, labels); the rest comes from the tiles' attributes
 TILE_EXTRA = {"cities": ("city", "sx", "name", "lxy"), "counties": ("city", "sx"),
               "clusters": ("cities",), "cluster_lines": ("cities",)}
-
-
-@dataclass(frozen=True)
-class BaseMap:
-    id: str
-    title_zh: str
-    title_en: str
-    url: str
-    hosts: tuple[str, ...]  # for img-src, only when this base map is selected
-    attribution: str
-    datum: str = "wgs84"
-    subdomains: str = ""
-    needs_key: bool = False
-    overlay_url: str = ""  # a label layer drawn above the base (Tianditu)
-
-
-BASEMAPS: dict[str, BaseMap] = {b.id: b for b in (
-    BaseMap("none", "无底图（河流湖泊）", "None (rivers and lakes)", "", (),
-            "Rivers and lakes: Natural Earth (public domain) via mapeo-offline-map"),
-    BaseMap("osm", "OpenStreetMap", "OpenStreetMap",
-            "https://tile.openstreetmap.org/{z}/{x}/{y}.png", ("https://tile.openstreetmap.org",),
-            "© OpenStreetMap contributors"),
-    BaseMap("tianditu", "天地图", "Tianditu",
-            "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
-            "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
-            "&TILECOL={x}&tk={key}", ("https://*.tianditu.gov.cn",), "© 天地图 Tianditu",
-            subdomains="01234567", needs_key=True,
-            overlay_url="https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
-            "&VERSION=1.0.0&LAYER=cva&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}"
-            "&TILEROW={y}&TILECOL={x}&tk={key}"),
-    BaseMap("gaode", "高德地图", "Gaode (Amap)",
-            "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
-            "&x={x}&y={y}&z={z}", ("https://*.is.autonavi.com",), "© 高德地图 AutoNavi",
-            datum="gcj02", subdomains="1234"),
-)}
-
 
 
 # ---------------------------------------------------------------- the data for a view
@@ -112,35 +78,6 @@ def geometry_payload(store, layer_id: str, tier: str, datum: str = "wgs84") -> d
     keys = [fid_of(layer_id, r) for r in frame.drop(columns="geometry").to_dict("records")]
     geoms = [_geojson_geom(_round(g, decimals), decimals) for g in frame.geometry.values]
     return {"layer": layer_id, "tier": tier, "datum": datum, "keys": keys, "geoms": geoms}
-
-
-@dataclass
-class ViewOptions:
-    view: str = "atlas"  # atlas | layer | cluster
-    layer: str | None = None
-    cluster: str | None = None
-    lang: str = "zh"
-    base: str = "none"
-    embed: bool = False
-
-
-def _choice(value: object, allowed: Container[str], default: str) -> str:
-    return value if isinstance(value, str) and value in allowed else default
-
-
-def parse_options(args: Mapping[str, Any], *, view: str = "atlas", layer: str | None = None,
-                  cluster: str | None = None, embed: bool = False, tianditu_key: str = "") -> ViewOptions:
-    """Options from query arguments; unknown values fall back to the defaults."""
-    lang = _choice(args.get("lang"), LANGS, "zh")
-    base = _choice(args.get("base"), BASEMAPS, "none")
-    if BASEMAPS[base].needs_key and not tianditu_key:
-        base = "none"
-    if embed and view == "atlas":  # /embed?layer=... and /embed?cluster=... name the view
-        if args.get("cluster"):
-            view, cluster = "cluster", args["cluster"]
-        elif args.get("layer"):
-            view, layer = "layer", args["layer"]
-    return ViewOptions(view=view, layer=layer, cluster=cluster, lang=lang, base=base, embed=embed)
 
 
 def records(frame) -> list[dict]:
@@ -259,7 +196,7 @@ def feature_entry(store, lid: str, fid: str, lang: str, datum: str, *, urls: dic
     return p
 
 
-def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
+def page_data(store, opts: View, *, urls: dict, download: Callable,
               tianditu_key: str = "", tiles: dict | None = None) -> dict:
     """Everything the browser draws from, as JSON-ready data. Raises KeyError for an unknown
     layer or cluster (the view turns it into a 404).
@@ -271,10 +208,10 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
     lang = opts.lang
     meta = store.meta
     base = BASEMAPS[opts.base]
-    if opts.view == "layer" and opts.layer not in LAYERS:
+    if opts.page == "layer" and opts.layer not in LAYERS:
         raise KeyError(opts.layer)
     frames = {lid: store.layer(lid) for lid in LAYERS}
-    if opts.view == "cluster" and opts.cluster not in set(frames["clusters"].id):
+    if opts.page == "cluster" and opts.cluster not in set(frames["clusters"].id):
         raise KeyError(opts.cluster)
 
     ctx = feature_context(store, frames, lang, base.datum, urls=urls, download=download)
@@ -349,7 +286,7 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
                                                                             rec.get("name_en"))])
 
     cluster = None
-    if opts.view == "cluster":
+    if opts.page == "cluster":
         rec = next(r for r in records(frames["clusters"]) if r["id"] == opts.cluster)
         cluster = cluster_focus(rec, popups, layers_out, city_of)
         points = unit_points(frames, cluster["members"], base.datum)
@@ -363,9 +300,9 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
               "overlay": b.overlay_url.replace("{key}", tianditu_key) if b.overlay_url else "",
               "subdomains": b.subdomains, "attribution": b.attribution,
               "available": not (b.needs_key and not tianditu_key)} for b in BASEMAPS.values()]
-    if opts.view == "layer" and opts.layer:  # a known layer (checked above)
+    if opts.page == "layer" and opts.layer:  # a known layer (checked above)
         visible = [opts.layer]
-    elif opts.view == "cluster":
+    elif opts.page == "cluster":
         visible = ["provinces", "cities", "clusters", "cluster_lines", "parks", "projects"]
     else:
         visible = DEFAULT_VISIBLE
@@ -376,7 +313,7 @@ def page_data(store, opts: ViewOptions, *, urls: dict, download: Callable,
                 if keys else {}
             lay["features"] = []
     return {
-        "lang": lang, "view": opts.view, "layer": opts.layer, "cluster_id": opts.cluster,
+        "lang": lang, "view": opts.page, "layer": opts.layer, "cluster_id": opts.cluster,
         "embed": opts.embed, "base": opts.base, "datum": base.datum, "bases": bases,
         "home": {**HOME, "bounds": hubei_bounds(frames["provinces"])},
         "visible": visible, "tierMinZoom": TIER_MIN_ZOOM, "approx": list(APPROX_PRECISIONS),

@@ -22,8 +22,7 @@
     pending: 0,   // geometry fetches in flight
     redrawing: false,  // a polygon layer is being replaced: its popups reopen on the new one
     labels: null,      // city name labels (a layer group), shown with the cities
-    QUERY_KEYS: ["lang", "base", "c", "z", "l", "sector", "city", "kind", "level", "named", "measure", "sel",
-                 "legend", "filters"],
+    QUERY_KEYS: null,  // the URL's parameters: the map's part of the server's table (queryKeys)
     HEX: /^#[0-9a-fA-F]{6}$/
   });
 
@@ -42,32 +41,49 @@
   function colour(c) { return S.HEX.test(c || "") ? c : "#777777"; }
 
   // ------------------------------------------------------------------ the view in the URL
+  // The parameters, their defaults and ranges come from the server's one table
+  // (server/view/params.py, as S.D.params), which has already refused any value it does not
+  // allow (a 400): what reaches the page is valid. `layer` and `cluster` name the page itself.
+  function param(name) { return S.D.params.filter(function (p) { return p.name === name; })[0]; }
+  function queryKeys() {
+    return S.D.params.filter(function (p) {
+      return p.surfaces.indexOf("map") >= 0 && p.name !== "layer" && p.name !== "cluster";
+    }).map(function (p) { return p.name; });
+  }
+  function clamp(v, lo, hi) { return Math.max(lo, Math.min(hi, v)); }
+
   function readState() {
     var q = new URLSearchParams(window.location.search);
-    var s = {
-      lang: S.D.lang, base: S.D.base,
-      l: q.has("l") ? q.get("l").split(",").filter(function (x) { return !!layerById(x); }) : S.D.visible.slice(),
-      sector: q.get("sector") || "", city: q.get("city") || "", kind: q.get("kind") || "",
-      level: q.get("level") || "", named: q.get("named") || "", measure: q.get("measure") || "none", sel: q.get("sel") || "",
-      legend: q.get("legend") || "", filters: q.get("filters") || "",  // embeds: legend open, filter line shown
-      c: null, z: null
-    };
-    var c = (q.get("c") || "").split(",").map(Number);
-    if (c.length === 2 && isFinite(c[0]) && isFinite(c[1])) s.c = c;
-    var z = parseInt(q.get("z"), 10);
-    if (isFinite(z)) s.z = z;
+    S.QUERY_KEYS = queryKeys();
+    var s = {};
+    S.QUERY_KEYS.forEach(function (k) {
+      var d = param(k).default;
+      s[k] = q.get(k) || (d === null ? "" : d);
+    });
+    s.lang = S.D.lang;
+    s.base = S.D.base;  // as the server settled it (Tianditu without a key: none)
+    s.l = q.get("l") ? q.get("l").split(",") : S.D.visible.slice();  // the page's own layers by default
+    s.c = null;
+    s.z = null;
+    var c = (q.get("c") || "").split(",").map(Number), z = Number(q.get("z"));
+    if (c.length === 2 && isFinite(c[0]) && isFinite(c[1]) && q.get("z") && isFinite(z)) { s.c = c; s.z = z; }
     return s;
   }
 
+  // The screen's centre and zoom, kept inside the table's ranges so the URL stays one the
+  // server takes (a centre panned off China is pulled back to its edge).
+  function screenExtent() {
+    var c = S.map.getCenter(), box = param("c").range, zr = param("z").range;
+    return { c: clamp(c.lat, box[1], box[3]).toFixed(4) + "," + clamp(c.lng, box[0], box[2]).toFixed(4),
+             z: clamp(S.map.getZoom(), zr[0], zr[1]) };
+  }
+
   function query(extra) {
-    var c = S.map.getCenter();
-    var s = Object.assign({}, S.state, { c: c.lat.toFixed(4) + "," + c.lng.toFixed(4), z: S.map.getZoom() }, extra || {});
+    var s = Object.assign({}, S.state, screenExtent(), extra || {});
     var q = new URLSearchParams();
     S.QUERY_KEYS.forEach(function (k) {
       var v = k === "l" ? s.l.join(",") : s[k];
-      if (k === "lang" && v === "zh") return;
-      if (k === "base" && v === "none") return;
-      if (k === "measure" && v === "none") return;
+      if (k !== "l" && v === param(k).default) return;  // lang=zh, base=none, measure=none
       if (v !== "" && v !== null && v !== undefined) q.set(k, v);
     });
     return q.toString();
@@ -167,7 +183,9 @@
   S.$ = $;
   S.layerById = layerById;
   S.colour = colour;
+  S.param = param;
   S.readState = readState;
+  S.screenExtent = screenExtent;
   S.query = query;
   S.writeState = writeState;
   S.pointVisible = pointVisible;

@@ -36,19 +36,29 @@
     };
   };
 
-  // Exports of what is on screen: the print map takes the view's own parameters (not the
-  // base map or the selection); the deck takes the cluster, else the city filter, else all.
-  var EXPORT_KEYS = ["lang", "l", "sector", "city", "kind", "level", "named", "measure", "c", "z"];
+  // Exports of the view: each takes the view's parameters it accepts in the server's table
+  // (server/view/params.py: the print map and the offline page the filters, layers and shading;
+  // the deck the cluster, the city and the language), never the base map or the selection. The
+  // export frames what the view selects (a city, a cluster's members, else Hubei); the screen's
+  // centre and zoom go along only when "export the area on screen" is ticked.
+  function viewParams(surface) {
+    var out = new URLSearchParams();
+    S.D.params.forEach(function (p) {
+      if (p.surfaces.indexOf(surface) < 0 || p.name === "c" || p.name === "z") return;
+      var v = p.name === "l" ? S.state.l.join(",") : S.state[p.name];
+      if (p.name === "cluster") v = S.D.view === "cluster" ? S.D.cluster_id : "";
+      if (p.name === "l" && S.D.view === "layer") v = S.D.layer;
+      if (v !== undefined && v !== null && v !== "" && v !== p.default) out.set(p.name, v);
+    });
+    return out;
+  }
   A.exportLinks = function () {
-    var q = new URLSearchParams(S.query()), e = new URLSearchParams();
-    EXPORT_KEYS.forEach(function (k) { if (q.has(k)) e.set(k, q.get(k)); });
-    if (e.has("z")) e.set("z", String(Math.max(4, Math.min(14, Number(e.get("z"))))));
-    if (S.D.view === "layer") e.set("l", S.D.layer);
-    if (S.D.view === "cluster") { e.set("cluster", S.D.cluster_id); e.delete("c"); e.delete("z"); }
-    var deck = new URLSearchParams();
-    if (S.state.lang === "en") deck.set("lang", "en");
-    if (S.D.view === "cluster") deck.set("cluster", S.D.cluster_id);
-    else if (S.state.city) deck.set("city", S.state.city);
+    var e = viewParams("export"), deck = viewParams("deck"), screen = S.$("atl-export-screen");
+    if (screen && screen.checked) {
+      var x = S.screenExtent();
+      e.set("c", x.c);
+      e.set("z", String(x.z));
+    }
     var s = e.toString() ? "?" + e.toString() : "", d = deck.toString() ? "?" + deck.toString() : "";
     return { png: S.D.urls.export + "map.png" + s, pdf: S.D.urls.export + "map.pdf" + s,
              pptx: S.D.urls.export + "briefing.pptx" + d, html: S.D.urls.export + "map.html" + s };
@@ -68,16 +78,14 @@
         q.set("id", ids.join(","));
       } else if (S.D.cluster && (lid === "clusters" || lid === "cluster_lines")) {
         q.set("id", S.D.cluster.id);
-      } else if (lid === "parks" || lid === "projects") {
-        if (S.state.sector) q.set("sector", S.state.sector);
-        if (S.state.city) q.set("city_adcode", S.state.city);
-        if (lid === "parks") {
-          if (S.state.kind) q.set("kind", S.state.kind);
-          if (S.state.level) q.set("level", S.state.level);
-          if (S.state.named) q.set("named_in_documents", S.state.named === "doc" ? "true" : "false");
-        }
-      } else if ((lid === "clusters" || lid === "cluster_lines") && S.state.sector) {
-        q.set("sector", S.state.sector);
+      } else {  // the view's filters under the API's names (the table's `api`): doc/cat are true/false
+        var filters = lid === "parks" ? ["sector", "city", "kind", "level", "named"]
+          : lid === "projects" ? ["sector", "city"] : (lid === "clusters" || lid === "cluster_lines") ? ["sector"] : [];
+        filters.forEach(function (k) {
+          var v = S.state[k];
+          if (k === "named" && v) v = v === "doc" ? "true" : "false";
+          if (v) q.set(S.param(k).api, v);
+        });
       }
       var links = DATA_FORMATS.map(function (f) {
         var fq = new URLSearchParams(q);
@@ -142,6 +150,12 @@
       row.appendChild(S.el("a", { id: "atl-export-" + f[0], class: "atl-btn", href: "#", download: "" }, f[1]));
     });
     box.appendChild(row);
+    var own = S.el("label", { class: "atl-check" });
+    var screen = S.el("input", { type: "checkbox", id: "atl-export-screen" });
+    screen.addEventListener("change", updateShare);
+    own.appendChild(screen);
+    own.appendChild(document.createTextNode(" " + S.U.export_screen));
+    box.appendChild(own);
     box.appendChild(S.el("label", {}, S.U.data_links));
     box.appendChild(S.el("div", { id: "atl-data-links" }));
   }
