@@ -26,7 +26,7 @@ from geo import validate
 from layers import features, search
 from layers.admin import admin_layer
 from layers.catalogue import DOCUMENT, load_catalogue
-from layers.registry import LAYERS, SIMPLIFY_TIERS, SYNTH_LAYERS, Layer
+from layers.registry import ADMIN_LAYERS, LAYERS, SIMPLIFY_TIERS, SYNTH_LAYERS, Layer
 from layers.sources import DEFAULT_SOURCES, Sources, default_seeds_dir, load_sources
 
 REPO = Path(__file__).resolve().parent.parent
@@ -102,7 +102,7 @@ def simplified_frames(frames: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoD
     out = {}
     for tier, tolerance in SIMPLIFY_TIERS.items():
         units: dict[int, shapely.Geometry] = {}
-        for name in ("provinces", "cities", "counties"):
+        for name in ADMIN_LAYERS:
             frame = frames[name].copy()
             frame["geometry"] = shapely.coverage_simplify(frame.geometry.values, tolerance)
             out[f"{name}__{tier}"] = frame

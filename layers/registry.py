@@ -6,7 +6,9 @@ here (titles, filterable fields, styles), never from the URL or the file.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,11 @@ class Layer:
         """The field that is a feature's id in the API and the tiles: `adcode` for
         administrative units, else `id`."""
         return "adcode" if "adcode" in self.field_names else "id"
+
+    def feature_id(self, row: Mapping[str, Any]) -> Any:
+        """A feature's id from its record: the adcode as a whole number, or the record id."""
+        value = row.get(self.id_field)
+        return int(value) if self.id_field == "adcode" and value is not None else value
 
     @property
     def filterable(self) -> list[str]:
@@ -221,6 +228,13 @@ LAYERS: dict[str, Layer] = {
     layer.id: layer
     for layer in (PROVINCES, CITIES, COUNTIES, CLUSTERS, CLUSTER_LINES, PARKS, PROJECTS)
 }
+# The administrative units, coarsest first: their features are keyed by adcode (Layer.id_field).
+ADMIN_LAYERS = (PROVINCES.id, CITIES.id, COUNTIES.id)
+
+
+def records(frame) -> list[dict]:
+    """The rows of a layer frame as dicts, without geometry."""
+    return frame.drop(columns="geometry").to_dict("records")
 
 
 # Synthetic national layers (`atlas synth`, layers/synth.py): generated, deterministic data for

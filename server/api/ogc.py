@@ -22,10 +22,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import urlencode
 
 from layers.registry import LAYERS, Layer
+from layers.words import LANGS
 from server.api import html
 from server.errors import ApiError, answer, bad, not_found
 from server.store.provider import Provider
 from server.store.query import Query, dumps, provenance
+from server.view import params
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CRS84_NAMES = {CRS84, "https://www.opengis.net/def/crs/OGC/1.3/CRS84", "[OGC:CRS84]", "OGC:CRS84",
@@ -41,7 +43,7 @@ GEOJSON = "application/geo+json"
 HTML = "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 # Parameters every items request may carry; anything else must be a declared filter.
-STANDARD = ("f", "bbox", "bbox-crs", "limit", "offset", "q")
+STANDARD = ("f", "lang", "bbox", "bbox-crs", "limit", "offset", "q")
 # Documented aliases of filter names: `sector=auto` filters the list field `sectors`.
 ALIASES = {"sector": "sectors"}
 
@@ -143,6 +145,7 @@ def parse_query(layer: Layer, args: Mapping[str, Sequence[str]], *, default_limi
         fmt = "json"
     if fmt not in formats:
         raise bad(f"f must be one of {', '.join(formats)}")
+    _language(args)
     crs = _single(args, "bbox-crs")
     if crs is not None and crs.strip() not in CRS84_NAMES:
         raise bad(f"bbox-crs: only {CRS84} is supported")
@@ -313,8 +316,16 @@ def feature(prep: Provider, fid: str, api: str, args, fmt: str) -> dict:
             "provenance": prep.provenance}
 
 
-def check_args(args: Mapping[str, Sequence[str]], allowed: Sequence[str] = ("f",)) -> str:
-    """For the documents that take only `f`: the format, or ApiError(400)."""
+def _language(args: Mapping[str, Sequence[str]]) -> None:
+    """`lang`, as every surface reads it (server/view/params.py); the API's data carries both
+    languages, so a good value changes nothing and a bad one is the same 400 as elsewhere."""
+    text = _single(args, "lang")
+    if text is not None:
+        params.check("lang", text)
+
+
+def check_args(args: Mapping[str, Sequence[str]], allowed: Sequence[str] = ("f", "lang")) -> str:
+    """For the documents that take only `f` (and `lang`): the format, or ApiError(400)."""
     unknown = sorted(k for k in args if k not in allowed)
     if unknown:
         raise bad(f"unknown parameter {unknown[0][:60]!r}; allowed: {', '.join(allowed)}")
@@ -322,6 +333,7 @@ def check_args(args: Mapping[str, Sequence[str]], allowed: Sequence[str] = ("f",
     fmt = "json" if text is None else text.strip().lower()
     if fmt not in ("json", "html"):
         raise bad("f must be json or html")
+    _language(args)
     return fmt
 
 
@@ -344,6 +356,8 @@ def openapi(api: str, default_limit: int, max_limit: int, extra: Iterable[Layer]
     """The API definition; `extra`: the synthetic layers the loaded file has."""
     f = _param("f", "query", {"type": "string", "enum": ["json", "html"], "default": "json"},
                "The format of the answer: json (default) or html.", style="form", explode=False)
+    lang = _param("lang", "query", {"type": "string", "enum": list(LANGS), "default": "zh"},
+                  "The language of the atlas's pages; the data carries both (zh, en).")
     error = {"description": "A bad request or an unknown resource",
              "content": {JSON: {"schema": {"$ref": "#/components/schemas/error"}}}}
     ok_json = {"description": "OK", "content": {JSON: {"schema": {"type": "object"}},
@@ -352,7 +366,7 @@ def openapi(api: str, default_limit: int, max_limit: int, extra: Iterable[Layer]
                                                  HTML: {"schema": {"type": "string"}}}}
 
     def doc(summary, op, params=(), ok=ok_json):
-        return {"get": {"summary": summary, "operationId": op, "parameters": [f, *params],
+        return {"get": {"summary": summary, "operationId": op, "parameters": [f, lang, *params],
                         "responses": {"200": ok, "400": error, "404": error}}}
 
     paths = {

@@ -18,9 +18,10 @@ from pptx.dml.color import RGBColor
 from pptx.oxml.ns import qn
 from pptx.util import Inches, Pt
 
+from layers.admin import Units
+from layers.registry import ADMIN_LAYERS, records
 from layers.words import FIGURE_STATUS, KINDS, LEVELS, PRECISION_SHORT, label, say
 from server.exports import printmap
-from server.view.model import records
 from server.view.params import View
 from server.view.popups import present
 
@@ -118,10 +119,7 @@ class Deck:
         self.prs = Presentation()
         self.prs.slide_width, self.prs.slide_height = SLIDE_W, SLIDE_H
         self.blank = self.prs.slide_layouts[6]
-        self.units = {}
-        for lid in ("provinces", "cities", "counties"):
-            for r in records(store.layer(lid)):
-                self.units[int(r["adcode"])] = r
+        self.units = Units({lid: store.layer(lid) for lid in ADMIN_LAYERS}).rows
 
     def slide(self):
         return self.prs.slides.add_slide(self.blank)

@@ -21,6 +21,8 @@ from jinja2 import Template
 from markupsafe import escape
 
 from layers import style
+from layers.admin import Units
+from layers.registry import ADMIN_LAYERS, records
 from layers.words import say
 from server.exports import printmap
 from server.view.model import fid_of
@@ -133,11 +135,8 @@ def build_map(store, view: View) -> tuple[folium.Map, printmap.Scene]:
     sc = printmap.scene(store, view)
     lang = view.lang
     meta = sc.meta
-    names = {}
-    for lid in ("provinces", "cities", "counties"):
-        for r in store.layer(lid).drop(columns="geometry").to_dict("records"):
-            names[int(r["adcode"])] = {"name_zh": r["name_zh"], "name_en": r["name_en"]}
-    parks_all = store.layer("parks").drop(columns="geometry").to_dict("records")
+    names = Units({lid: store.layer(lid) for lid in ADMIN_LAYERS}).rows
+    parks_all = records(store.layer("parks"))
     park_names = {r["id"]: r for r in parks_all}
     # no download links or reader links: the file must not point at a server it cannot reach
     popups = Popups(meta, lang, lambda *_: [], names, park_names, root=None)

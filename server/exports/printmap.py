@@ -39,12 +39,12 @@ from matplotlib.patheffects import withStroke
 from pyproj import CRS, Transformer
 
 from layers import style
-from layers.registry import LAYERS
+from layers.admin import Units
+from layers.registry import ADMIN_LAYERS, LAYERS, records
 from layers.words import KINDS, LEVELS, label, say
 from server.store.query import cited_docs
 from server.view import rules as viewrules
 from server.view.export import view_extent
-from server.view.model import records
 from server.view.params import View
 from server.view.sourceline import source_line
 
@@ -149,18 +149,8 @@ def scene(store, view: View) -> Scene:
     meta = store.meta
     lang = view.lang
     frames = {lid: store.layer(lid) for lid in LAYERS}
-    units = {}
-    for lid in ("provinces", "cities", "counties"):
-        for r in records(frames[lid]):
-            units[int(r["adcode"])] = r
-
-    def city_of(adcode: int) -> int | None:
-        r = units.get(adcode)
-        if r is None:
-            return None
-        if r["level"] == "county" and not str(adcode).startswith("4290"):
-            return int(r["parent_adcode"])
-        return adcode
+    admin = Units(frames)
+    units, city_of = admin.rows, admin.city_of
 
     layers = set(view.layers)
     cluster = None
@@ -171,7 +161,7 @@ def scene(store, view: View) -> Scene:
     polygons: dict[str, gpd.GeoDataFrame] = {}
     if view.city is not None:
         layers.add("counties")  # a city's map shows its counties
-    for lid in ("provinces", "cities", "counties"):
+    for lid in ADMIN_LAYERS:
         if lid in layers or (lid == "cities" and view.measure != "none"):
             polygons[lid] = store.layer(lid, "mid" if LAYERS[lid].simplified else None)
     polygons.setdefault("provinces", store.layer("provinces", "mid"))  # the page's ground

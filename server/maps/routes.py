@@ -59,7 +59,7 @@ def _store() -> BuildStore:
 
 def _download_links(layer_id: str, fid) -> list[tuple[str, str]]:
     root = request.script_root
-    key = "adcode" if layer_id in ("provinces", "cities", "counties") else "id"
+    key = LAYERS[layer_id].id_field
     # every link is a file download named for what it holds (…_id-….geojson), not an API answer
     links = [(fmt.upper() if fmt != "geojson" else "GeoJSON",
               f"{root}/download/{layer_id}.{fmt}?{key}={quote(str(fid))}")

@@ -19,7 +19,8 @@ import shapely
 
 from geo.datum import transform_frame
 from layers import search, style
-from layers.registry import LAYERS
+from layers.admin import Units
+from layers.registry import ADMIN_LAYERS, LAYERS, records
 from layers.words import KINDS, LEVELS, PRECISIONS, label, say, ui_strings
 from server.view import rules as viewrules
 from server.view.choices import BASEMAPS, DEFAULT_VISIBLE, MEASURES
@@ -30,7 +31,7 @@ if TYPE_CHECKING:  # server.view.params parses a view from this module's tables
     from server.view.params import View
 
 GROUPS = [  # the layer control's groups, in order: id, title (layers.words), layers
-    ("boundaries", "group_boundaries", ["provinces", "cities", "counties"]),
+    ("boundaries", "group_boundaries", list(ADMIN_LAYERS)),
     ("parks", "group_parks", ["parks"]),
     ("clusters", "group_clusters", ["clusters", "cluster_lines"]),
     ("projects", "projects", ["projects"]),
@@ -66,7 +67,7 @@ def _geojson_geom(geom, decimals: int) -> dict | None:
 
 
 def fid_of(layer_id: str, row: dict) -> Any:
-    return _int(row.get("adcode")) if layer_id in ("provinces", "cities", "counties") else row.get("id")
+    return LAYERS[layer_id].feature_id(row)
 
 
 def geometry_payload(store, layer_id: str, tier: str, datum: str = "wgs84") -> dict:
@@ -80,11 +81,6 @@ def geometry_payload(store, layer_id: str, tier: str, datum: str = "wgs84") -> d
     return {"layer": layer_id, "tier": tier, "datum": datum, "keys": keys, "geoms": geoms}
 
 
-def records(frame) -> list[dict]:
-    """The rows of a layer frame as dicts, without geometry."""
-    return frame.drop(columns="geometry").to_dict("records")
-
-
 @dataclass
 class FeatureContext:
     """What one feature's view-model entry is made from, in one language and datum: the names
@@ -93,32 +89,23 @@ class FeatureContext:
     lang: str
     datum: str
     popups: Popups
-    names: dict[int, dict]
+    units: Units
     sector_index: dict[str, int]
     label_points: dict[int, list[float]]
 
     def city_of(self, adcode: int | None) -> int | None:
-        if not adcode:
-            return None
-        n = self.names.get(adcode)
-        if n and n["level"] == "county" and str(adcode).startswith("4290"):
-            return adcode
-        return n["parent"] if n and n["level"] == "county" else adcode
+        return self.units.city_of(adcode)
 
 
 def feature_context(store, frames: dict, lang: str, datum: str, *, urls: dict,
                     download: Callable) -> FeatureContext:
-    names = {}
-    for lid in ("provinces", "cities", "counties"):
-        for r in records(frames[lid]):
-            names[int(r["adcode"])] = {"name_zh": r["name_zh"], "name_en": r["name_en"],
-                                       "parent": _int(r.get("parent_adcode")), "level": r["level"]}
+    units = Units(frames)
     park_names = {r["id"]: r for r in records(frames["parks"])}
     meta = store.meta
-    popups = Popups(meta, lang, download, names, park_names, root=urls.get("root", ""))
+    popups = Popups(meta, lang, download, units.rows, park_names, root=urls.get("root", ""))
     sector_index = {s["code"]: i for i, s in enumerate(meta.get("sectors", []))}
     label_points = unit_points(frames, [{"adcode": int(a)} for a in frames["cities"].adcode], datum)
-    return FeatureContext(lang, datum, popups, names, sector_index, label_points)
+    return FeatureContext(lang, datum, popups, units, sector_index, label_points)
 
 
 def feature_props(ctx: FeatureContext, lid: str, rec: dict, geom, html: bool = True) -> dict[str, Any]:
@@ -177,7 +164,7 @@ def feature_entry(store, lid: str, fid: str, lang: str, datum: str, *, urls: dic
         raise KeyError(lid)
     frames = {k: store.layer(k) for k in LAYERS}
     frame = frames[lid]
-    key = "adcode" if lid in ("provinces", "cities", "counties") else "id"
+    key = LAYERS[lid].id_field
     rows = frame[frame[key].astype(str) == str(fid)]
     if not len(rows):
         raise KeyError(fid)

@@ -30,6 +30,7 @@ from server.view.choices import BASEMAPS, DEFAULT_VISIBLE, MEASURES
 
 SURFACES = ("map", "export", "deck")
 MAP, EXPORT, DECK = SURFACES
+API = "api"  # the OGC API and the downloads parse their own parameters; they check these here
 PAPERS_MM = {"A4": (297.0, 210.0), "A3": (420.0, 297.0), "16:9": (338.67, 190.5)}  # landscape
 ORIENTS = ("landscape", "portrait")
 PARK_LEVELS = ("national", "provincial", "municipal")
@@ -68,7 +69,7 @@ class Param:
 
 
 PARAMS: dict[str, Param] = {p.name: p for p in (
-    Param("lang", _ALL, "zh", "lang must be one of " + ", ".join(LANGS), values=LANGS),
+    Param("lang", (*_ALL, API), "zh", "lang must be one of " + ", ".join(LANGS), values=LANGS),
     Param("base", (MAP,), "none", "base must be one of " + ", ".join(BASEMAPS), values=tuple(BASEMAPS)),
     Param("layer", (MAP,), None, "layer: no layer {value}; layers: " + ", ".join(LAYERS),
           values=tuple(LAYERS)),
@@ -100,6 +101,16 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
           f"dpi must be a whole number from {DPI_RANGE[0]} to {DPI_RANGE[1]}", range=DPI_RANGE),
     Param("title", (EXPORT,), "", f"title: at most {TITLE_MAX} characters, no control characters"),
 )}
+
+
+def check(name: str, text: str) -> str:
+    """One value of a parameter with fixed values, for a surface that parses its own
+    parameters (the API): the value, or ViewError (a 400) in the words of every other surface."""
+    p = PARAMS[name]
+    assert p.values and not p.known, name
+    if text not in p.values:
+        raise _bad(name, text)
+    return text
 
 
 def names_for(surface: str) -> tuple[str, ...]:

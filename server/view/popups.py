@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from markupsafe import escape
 
+from layers.registry import ADMIN_LAYERS
 from layers.words import FIGURE_STATUS, KINDS, LEVELS, PRECISIONS, ROLE_TYPES, STATUSES, label, say
 
 
@@ -207,8 +208,7 @@ class Popups:
         if layer_id == "parks" and row.get("named_in_documents") is False:
             head += f"<div class='atl-muted'>{escape(self.w('catalogue_only'))}</div>"
         rows = []
-        kind = row.get("kind") or (row.get("level") if layer_id in ("provinces", "cities", "counties")
-                                   else None)
+        kind = row.get("kind") or (row.get("level") if layer_id in ADMIN_LAYERS else None)
         if present(kind):
             rows.append(self._row("kind", escape(label(KINDS, kind, self.lang))))
         if layer_id == "parks":
