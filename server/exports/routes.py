@@ -22,7 +22,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from server import http
 from server.exports.printmap import FontMissing
-from server.store import BuildStore
+from server.http.current import current_store as _store
 from server.view.export import FORMATS
 from server.view.params import DECK, EXPORT, View, ViewError, known_values, parse_view
 
@@ -64,10 +64,6 @@ class RenderCache:
 
 
 CACHE = RenderCache()
-
-
-def _store() -> BuildStore:
-    return current_app.extensions["atlas_store"]
 
 
 @bp.errorhandler(ViewError)

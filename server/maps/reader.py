@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, render_template, request
 
 from layers.sources import join_lines
 from server import http
+from server.http.current import current_store
 
 bp = Blueprint("documents", __name__)
 
@@ -46,7 +47,7 @@ def reader(meta_doc: dict, text: dict, lines_param: str | None) -> dict:
 
 
 def _documents() -> list[dict]:
-    return current_app.extensions["atlas_store"].meta.get("documents", [])
+    return current_store().meta.get("documents", [])
 
 
 @bp.get("/documents")
@@ -57,7 +58,7 @@ def index():
 @bp.get("/documents/<code>")
 def document(code: str):
     meta_doc = next((d for d in _documents() if d.get("code") == code), None)
-    text = current_app.extensions["atlas_store"].document(code)
+    text = current_store().document(code)
     if meta_doc is None or text is None:
         abort(404, description=f"no document {code!r}")
     if set(request.args) - {"line"} or len(request.args.getlist("line")) > 1:
@@ -66,7 +67,7 @@ def document(code: str):
         view = reader(meta_doc, text, request.args.get("line"))
     except ValueError as exc:
         abort(400, description=str(exc))
-    snap = current_app.extensions["atlas_store"].snapshot()
+    snap = current_store().snapshot()
 
     def make() -> tuple[int, dict, bytes]:
         return 200, {"Content-Type": "text/html; charset=utf-8"}, \

@@ -31,8 +31,9 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from layers.registry import LAYERS
 from server import http
 from server.http import assets
+from server.http.current import current_store as _store
 from server.maps import page as mapview
-from server.store import BuildStore, mvt
+from server.store import mvt
 from server.view import model as viewmodel
 from server.view import params
 from server.view.choices import BASEMAPS
@@ -51,10 +52,6 @@ CONFIG_DEFAULTS = {
     # (ATLAS_MAP_TILES_THRESHOLD); today's layers have at most a few hundred
     "MAP_TILES_THRESHOLD": 2000,
 }
-
-
-def _store() -> BuildStore:
-    return current_app.extensions["atlas_store"]
 
 
 def _download_links(layer_id: str, fid) -> list[tuple[str, str]]:
