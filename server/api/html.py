@@ -1,17 +1,9 @@
-"""The API's documents as HTML (`f=html`), from Jinja templates with autoescaping, so no value
-from the data or the URL reaches the page unescaped. Framework-free: its own environment."""
+"""The API's documents as HTML (`f=html`), from the autoescaped templates in
+server/templates/api/ (server/view/templates.py)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-_env = Environment(loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
-                   autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True,
-                   finalize=lambda value: "" if value is None else value)  # None prints as nothing
-_env.filters["pretty"] = lambda value: json.dumps(value, ensure_ascii=False, indent=1)
+from server.view.templates import render
 
 TEMPLATES = {"collections", "collection", "items", "feature", "openapi"}
 
@@ -31,8 +23,7 @@ def _title(kind: str, doc: dict) -> str:
 def to_html(kind: str, doc: dict) -> bytes:
     """One API document (landing, conformance, collections, collection, items, feature,
     openapi) as an HTML page."""
-    template = _env.get_template(f"api/{kind if kind in TEMPLATES else 'document'}.html")
     links = [] if kind == "openapi" else doc.get("links", [])
     collection = next((link["href"] for link in links if link["rel"] == "collection"), "")
-    return template.render(title=_title(kind, doc), doc=doc, links=links, collection=collection,
-                           provenance=doc.get("provenance")).encode()
+    return render(f"api/{kind if kind in TEMPLATES else 'document'}.html", title=_title(kind, doc),
+                  doc=doc, links=links, collection=collection, provenance=doc.get("provenance")).encode()

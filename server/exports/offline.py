@@ -25,6 +25,7 @@ from layers.admin import Units
 from layers.registry import ADMIN_LAYERS, records
 from layers.words import say
 from server.exports import printmap
+from server.view import templates
 from server.view.model import fid_of
 from server.view.params import View
 from server.view.popups import Popups
@@ -83,28 +84,23 @@ def _points(frame, layer_id: str, popups: Popups, sector_index: dict) -> folium.
         popup=folium.GeoJsonPopup(["pop"], labels=False, max_width=380))
 
 
-def _legend_html(sc: printmap.Scene, lang: str, sector_index: dict) -> str:
+def _overlay_html(sc: printmap.Scene, lang: str, sector_index: dict) -> str:
+    """The page's title and legend (server/templates/offline/overlay.html): the industries
+    drawn, the precision symbols, the cluster's members, the cited documents."""
     used: dict[str, int] = {}
     for frame in sc.points.values():
         for sectors in frame.sectors:
             if sectors:
                 used[sectors[0]] = used.get(sectors[0], 0) + 1
-    rows = []
-    for code in sorted(used, key=lambda c: sector_index.get(c, 99)):
-        rows.append(f"<div><i style='background:{style.sector_colour(code, sector_index)}'></i>"
-                    f"{escape(printmap.sector_name(sc.meta, code, lang))}</div>")
-    rows.append(f"<div><i class='hollow'></i>{escape(say('approx', lang))}</div>")
-    rows.append(f"<div><i class='solid'></i>{escape(say('solid', lang))}</div>")
-    for m in sc.members:
-        role = f" — {m['role']}" if m["role"] else ""
-        rows.append(f"<div><b>{m['n']}.</b> {escape(m['name'])}{escape(role)}</div>")
+    sectors = [{"colour": style.sector_colour(code, sector_index),
+                "name": printmap.sector_name(sc.meta, code, lang)}
+               for code in sorted(used, key=lambda c: sector_index.get(c, 99))]
     docs = "；".join(f"{d['code']} {d['title_zh' if lang == 'zh' else 'title_en']}" for d in sc.docs)
     built = str(sc.meta.get("built_at") or "")[:10]
-    return (
-        "<div class='atlx-legend'><b>" + str(escape(say("legend", lang))) + "</b>"
-        + "".join(rows)
-        + f"<p class='src'>{escape(say('doc_sources', lang))}: {escape(docs or '—')}<br>"
-        + f"{escape(say('built', lang, date=built))} · {escape(say('offline', lang))}</p></div>")
+    words = {key: say(key, lang) for key in ("legend", "approx", "solid", "doc_sources", "offline")}
+    words["built"] = say("built", lang, date=built)
+    return templates.render("offline/overlay.html", title=sc.title, subtitle=sc.subtitle, sectors=sectors,
+                  members=sc.members, docs=docs, words=words)
 
 
 CSS = """
@@ -190,9 +186,7 @@ def build_map(store, view: View) -> tuple[folium.Map, printmap.Scene]:
     folium.LayerControl(collapsed=False).add_to(m)
     root = cast(Figure, m.get_root())  # a Map's root is its Figure (typed as any Element)
     _PlainAttribution().add_to(m)
-    title = f"<div class='atlx-title'>{escape(sc.title)}" + \
-        (f"<small>{escape(sc.subtitle)}</small>" if sc.subtitle else "") + "</div>"
-    root.html.add_child(folium.Element(title + _legend_html(sc, lang, sector_index)))
+    root.html.add_child(folium.Element(_overlay_html(sc, lang, sector_index)))
     root.header.add_child(folium.Element(f"<style>{CSS}</style>"))
     root.header.add_child(folium.Element(f"<title>{escape(sc.title)}</title>"))
     return m, sc

@@ -1,0 +1,21 @@
+"""HTML fragments and pages outside Flask's request cycle (the API's documents, the offline
+map's title and legend), from the templates in server/templates/ with autoescaping: no value
+from the data or the URL reaches the page unescaped. Framework-free: its own environment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+_env = Environment(loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
+                   autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True,
+                   finalize=lambda value: "" if value is None else value)  # None prints as nothing
+_env.filters["pretty"] = lambda value: json.dumps(value, ensure_ascii=False, indent=1)
+
+
+def render(name: str, **context: Any) -> str:
+    """The template `name` (a path under server/templates/) rendered with `context`."""
+    return _env.get_template(name).render(**context)
