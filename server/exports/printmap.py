@@ -42,6 +42,7 @@ from layers import style
 from layers.admin import Units
 from layers.registry import ADMIN_LAYERS, LAYERS, records
 from layers.words import KINDS, LEVELS, label, say
+from server.exports import labels
 from server.store.query import cited_docs
 from server.view import rules as viewrules
 from server.view.export import view_extent
@@ -49,6 +50,7 @@ from server.view.params import View
 from server.view.sourceline import source_line
 
 REPO = Path(__file__).resolve().parents[2]
+POINT_ZORDER = 6  # parks and projects; shared-point circles, member badges and names above
 FONT_DIR = REPO / "static" / "vendor" / "fonts"
 FONT_FILES = ("NotoSansSC-Regular.ttf", "NotoSansSC-Bold.ttf")
 FONT_FAMILY = "Noto Sans SC"
@@ -529,15 +531,6 @@ def render_figure(sc: Scene, approval: str = "", size: tuple[float, float] | Non
     _draw_points(ax, sc, to_map, scale, drawn)
 
     halo = [withStroke(linewidth=2.6 * scale, foreground="white")]
-    for lon, lat, name, is_city in sc.labels:
-        if not clip.contains(shapely.Point(lon, lat)):
-            continue
-        x, y = to_map.transform(lon, lat)
-        ax.text(x, y, name, fontsize=(8.5 if is_city else 7) * scale, ha="center", va="top",
-                color="#333" if is_city else "#666",
-                path_effects=halo, zorder=9,
-                transform=ax.transData + matplotlib.transforms.ScaledTranslation(0, -9 * scale / 72,
-                                                                                  fig.dpi_scale_trans))
     # member numbers sit up and left of the member's point, so a badge of features there stays legible
     lift = ax.transData + matplotlib.transforms.ScaledTranslation(-12 * scale / 72, 12 * scale / 72,
                                                                    fig.dpi_scale_trans)
@@ -557,6 +550,7 @@ def render_figure(sc: Scene, approval: str = "", size: tuple[float, float] | Non
 
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
+    _place_names(ax, sc, to_map, clip, scale, halo)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel("")
@@ -580,6 +574,23 @@ def render_figure(sc: Scene, approval: str = "", size: tuple[float, float] | Non
     _legend(fig, legend_box, sc, drawn, scale, portrait)
     _footer(fig, sc, approval, scale, margin, footer_h, wi)
     return fig
+
+
+def _place_names(ax, sc: Scene, to_map: Transformer, clip, scale: float, halo: list) -> None:
+    """City (then county) names beside their point, each where it covers no point symbol,
+    member badge or name already placed (server/exports/labels.py); once the map's extent is
+    fixed, as the boxes are measured on the page."""
+    placer = labels.Placer()
+    for box in labels.symbol_boxes(ax, min_zorder=POINT_ZORDER):
+        placer.occupy(box, symbol=True)
+    renderer = ax.figure.canvas.get_renderer()
+    for lon, lat, name, is_city in sorted(sc.labels, key=lambda label: not label[3]):
+        if not clip.contains(shapely.Point(lon, lat)):
+            continue
+        x, y = to_map.transform(lon, lat)
+        text = ax.text(x, y, name, fontsize=(8.5 if is_city else 7) * scale,
+                       color="#333" if is_city else "#666", path_effects=halo, zorder=9)
+        labels.place(text, placer, renderer, scale)
 
 
 def _scale_bar(ax, x0, y0, x1, y1, scale: float, lang: str) -> None:

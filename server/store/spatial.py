@@ -6,13 +6,14 @@ kept as the reference the tests and `bench/bbox.py` compare the index against. B
 the indices of the features whose geometry intersects the box, in layer order, and both
 treat a box with x0 > x1 as crossing the antimeridian.
 
-Why STRtree (measured in `bench/bbox.py`, numbers in the README): the layers are read once
+Why STRtree (measured in `bench/bbox.py`, numbers in docs/benchmarks.md): the layers are read once
 per build and never change, which is what a bulk-loaded, immutable STRtree is for; it is
 built over the geometries already in memory in one call, and its query runs the exact
 `intersects` test in GEOS over all candidates at once. `rtree` (libspatialindex) answers
 per box with a Python list of candidates and still needs that exact test; the GeoPackage's
 own R-tree is a SQLite query per request against a file the server has already read into
-memory.
+memory. `rtree` does the work it is best at elsewhere: an index that grows as it is queried
+(the print map's label placement, server/exports/labels.py).
 """
 
 from __future__ import annotations

@@ -1,0 +1,125 @@
+"""Where a print map's place names go: beside their point, where they cover no symbol and no
+other name.
+
+Each label tries a few positions around its point in turn (below, above, right, left), just
+clear of the symbol drawn at that point (a city's point often holds its shared-point circle),
+and takes the first whose box meets nothing placed so far; when none is free it keeps the first. The
+boxes placed so far are an R-tree (`rtree`) that grows with every label and answers each test
+as the labels go in: an incremental index, which shapely's STRtree (built once, immutable) is
+not. Boxes are in display pixels of the figure being drawn.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import rtree
+from matplotlib.axes import Axes
+from matplotlib.collections import PathCollection
+from matplotlib.text import Text
+from matplotlib.transforms import ScaledTranslation
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in display pixels
+
+# the direction from the point, and the text's alignment there: below first (where the labels
+# always went), then above, right, left
+POSITIONS = ((0, -1, "center", "top"), (0, 1, "center", "bottom"), (1, 0, "left", "center"),
+             (-1, 0, "right", "center"))
+GAP = 9.0  # points between a point and its name when no symbol is drawn there
+
+
+class Placer:
+    """The boxes taken on one map."""
+
+    def __init__(self) -> None:
+        self._index = rtree.index.Index()
+        self._symbols: list[Box] = []  # by id: the symbols' boxes (names are not looked up)
+        self._count = 0
+
+    def occupy(self, box: Box, symbol: bool = False) -> None:
+        self._index.insert(self._count, box)
+        self._symbols.append(box if symbol else (0.0, 0.0, 0.0, 0.0))
+        self._count += 1
+
+    def free(self, box: Box) -> bool:
+        return next(iter(self._index.intersection(box)), None) is None
+
+    def widest_at(self, x: float, y: float) -> float:
+        """Half the width of the widest symbol drawn over the display point (x, y); 0 for none."""
+        widths = [self._symbols[i][2] - self._symbols[i][0] for i in self._index.intersection((x, y, x, y))]
+        return max(widths, default=0.0) / 2
+
+    def take_first_free(self, candidates: Sequence[Box]) -> int | None:
+        """The index of the first free box, now taken; None when every one meets another."""
+        for i, box in enumerate(candidates):
+            if self.free(box):
+                self.occupy(box)
+                return i
+        return None
+
+
+def symbol_boxes(ax: Axes, min_zorder: float) -> Iterable[Box]:
+    """The display boxes of the point symbols drawn on `ax` at or above `min_zorder`: scatter
+    markers (their size is an area in points²) and line markers (a size in points)."""
+    px = ax.figure.dpi / 72
+    for coll in ax.collections:
+        if not isinstance(coll, PathCollection) or coll.get_zorder() < min_zorder:
+            continue
+        offsets = np.asarray(coll.get_offsets(), dtype=float)
+        if not len(offsets):
+            continue
+        centres = coll.get_offset_transform().transform(offsets)
+        sizes = np.broadcast_to(np.asarray(coll.get_sizes(), dtype=float), (len(centres),)) \
+            if len(coll.get_sizes()) else np.full(len(centres), 36.0)
+        for (x, y), s in zip(centres, sizes):
+            r = math.sqrt(s) / 2 * px
+            yield (x - r, y - r, x + r, y + r)
+    for line in ax.lines:
+        if line.get_zorder() < min_zorder or line.get_marker() in (None, "None", "", " "):
+            continue
+        r = line.get_markersize() / 2 * px
+        for x, y in line.get_transform().transform(np.column_stack(line.get_data())):
+            yield (x - r, y - r, x + r, y + r)
+
+
+def _put(text: Text, position: tuple[int, int, Any, Any], gap: float) -> None:
+    ax, fig = text.axes, text.figure
+    assert ax is not None and fig is not None
+    dx, dy, ha, va = position
+    text.set_transform(ax.transData + ScaledTranslation(dx * gap / 72, dy * gap / 72,
+                                                        fig.dpi_scale_trans))
+    text.set_horizontalalignment(ha)
+    text.set_verticalalignment(va)
+
+
+def place(text: Text, placer: Placer, renderer, scale: float = 1.0) -> bool:
+    """Move `text` (at its point, in data coordinates) to the first free position of
+    `POSITIONS`, clear of the symbol at its point; False when none is free and it stays below
+    its point."""
+    ax = text.axes
+    assert ax is not None
+    x, y = ax.transData.transform(text.get_position())
+    gap = max(GAP * scale, placer.widest_at(x, y) * 72 / ax.figure.dpi + 2 * scale)
+    boxes = []
+    for position in POSITIONS:
+        _put(text, position, gap)
+        extent = text.get_window_extent(renderer)
+        boxes.append((extent.x0, extent.y0, extent.x1, extent.y1))
+    chosen = placer.take_first_free(boxes)
+    if chosen is None:
+        placer.occupy(boxes[0])
+    _put(text, POSITIONS[chosen or 0], gap)
+    return chosen is not None
+
+
+def overlaps(boxes: Sequence[Box]) -> int:
+    """How many pairs of the boxes meet (for the tests)."""
+    index = rtree.index.Index()
+    found = 0
+    for i, box in enumerate(boxes):
+        found += sum(1 for _ in index.intersection(box))
+        index.insert(i, box)
+    return found
