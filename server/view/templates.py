@@ -1,6 +1,7 @@
 """HTML fragments and pages outside Flask's request cycle (the API's documents, the offline
-map's title and legend), from the templates in server/templates/ with autoescaping: no value
-from the data or the URL reaches the page unescaped. Framework-free: its own environment."""
+map's title and legend, the map's popups and tooltips), from the templates in server/templates/
+with autoescaping: no value from the data or the URL reaches the page unescaped. Framework-free:
+its own environment."""
 
 from __future__ import annotations
 
@@ -19,3 +20,8 @@ _env.filters["pretty"] = lambda value: json.dumps(value, ensure_ascii=False, ind
 def render(name: str, **context: Any) -> str:
     """The template `name` (a path under server/templates/) rendered with `context`."""
     return _env.get_template(name).render(**context)
+
+
+def macros(name: str) -> Any:
+    """The macros of the template `name`, to call from Python: each returns escaped Markup."""
+    return _env.get_template(name).module
