@@ -24,7 +24,7 @@ from layers.registry import ADMIN_LAYERS, LAYERS, records
 from layers.words import KINDS, LEVELS, PRECISIONS, label, say, ui_strings
 from server.view import rules as viewrules
 from server.view.choices import BASEMAPS, DEFAULT_VISIBLE, MEASURES
-from server.view.popups import Popups, _int, _str
+from server.view.popups import APPROX_PRECISIONS, Popups, _int, _str
 from server.view.sourceline import source_line
 
 if TYPE_CHECKING:  # server.view.params parses a view from this module's tables
@@ -41,8 +41,6 @@ TIER_PRECISION = {"lo": 3, "mid": 4, "full": 5}  # decimals kept per geometry ti
 TIER_MIN_ZOOM = {"lo": 0, "mid": 9}  # the browser swaps to `mid` from this zoom on
 POINT_DECIMALS = 5
 HOME = {"center": [31.15, 112.3], "zoom": 7}
-# a point placed at one of these is drawn hollow: its popup says where it really is not known
-APPROX_PRECISIONS = ("town", "district", "county", "city", "province")
 # what a layer drawn from vector tiles still gets from the page, per feature: the values made
 # from other layers (shading, the city filter, labels); the rest comes from the tiles' attributes
 TILE_EXTRA = {"cities": ("city", "sx", "name", "lxy"), "counties": ("city", "sx"),

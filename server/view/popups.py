@@ -22,7 +22,8 @@ from server.view import templates
 KIND_TEMPLATES = {"parks": "popups/park.html", "projects": "popups/project.html",
                   "clusters": "popups/cluster.html", "cluster_lines": "popups/cluster.html",
                   **{lid: "popups/unit.html" for lid in ADMIN_LAYERS}}
-APPROX_PRECISIONS = ("town", "district", "county", "city", "province")  # drawn hollow: 'atl-approx'
+# a point placed at one of these is drawn hollow (popup class atl-approx): its real site is not known
+APPROX_PRECISIONS = ("town", "district", "county", "city", "province")
 
 Row = dict[str, Any]  # {"label", "value": a text or a list of names, "cls": the value's class or None}
 
