@@ -4,7 +4,8 @@ Leaflet's script and styles are inlined from the vendored copy and every other a
 would fetch from a CDN (jQuery, Bootstrap, icon fonts) is left out: the page uses only
 Leaflet, so it opens from an e-mail attachment or a USB stick with no network. The features
 are the same selection as the print maps (`printmap.scene`), with the interactive map's
-popups — escaped HTML from `server.view.popups.Popups` (templates in server/templates/popups/), including each quote's document and line.
+popups — escaped HTML from `server.view.popups.Popups` (templates in server/templates/popups/),
+including each quote's document and line.
 """
 
 from __future__ import annotations
