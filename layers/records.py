@@ -65,8 +65,9 @@ def problem(message: str) -> PydanticCustomError:
     return PydanticCustomError("atlas", message)
 
 
-def _known(info: ValidationInfo) -> Known:
-    return info.context if isinstance(info.context, Known) else Known()
+def _known(info: ValidationInfo) -> Known | None:
+    """The context; None when a model is used without one (shape and types only)."""
+    return info.context if isinstance(info.context, Known) else None
 
 
 # --- values -------------------------------------------------------------------------------
@@ -100,20 +101,22 @@ def _not_blank(value: str) -> str:
 
 
 def _known_adcode(value: int, info: ValidationInfo) -> int:
-    adcodes = _known(info).adcodes
-    if adcodes and value not in adcodes:
+    known = _known(info)
+    if known and known.adcodes and value not in known.adcodes:
         raise ValueError("unknown")
     return value
 
 
 def _known_sector(value: str, info: ValidationInfo) -> str:
-    if value not in _known(info).sectors:
+    known = _known(info)
+    if known and value not in known.sectors:
         raise ValueError("unknown")
     return value
 
 
 def _known_doc(value: str, info: ValidationInfo) -> str:
-    if value not in _known(info).docs:
+    known = _known(info)
+    if known and value not in known.docs:
         raise ValueError("unknown")
     return value
 
@@ -205,7 +208,8 @@ class Citation(Part):
         last = line if self.to is None else self.to
         if not line <= last <= line + 10:
             raise problem("to must be a line number from line to line+10")
-        seeds = _known(info).seeds
+        known = _known(info)
+        seeds = known.seeds if known else None
         if seeds is None:
             return self
         lines = seeds.get(doc)

@@ -133,6 +133,7 @@ def test_the_models_name_the_same_kinds_as_the_readme():
 def test_a_model_checks_values_against_what_the_context_knows():
     role = {"id": "r", "adcode": 420300, "type": "role", "text_zh": "x", "text_en": "x",
             "sectors": ["auto"], "sources": [{"doc": "d.txt", "line": 1, "quote": "x"}]}
+    MODELS["roles"].model_validate(role)  # without a context: shape and types only
     MODELS["roles"].model_validate(role, context=Known(adcodes={420300: 420000}, sectors={"auto"},
                                                        docs={"d.txt"}, seeds={"d.txt": ["x y"]}))
     with pytest.raises(ValueError, match="quote 'x' is not on d.txt line 1"):
