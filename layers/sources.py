@@ -4,6 +4,12 @@ The rules are documented in data/sources/README.md. Every problem is reported as
 `file:line: kind id: field: what is wrong`, and all problems are collected before failing,
 so one build run shows everything an editor has to fix.
 
+What each kind's fields are, and what makes one value valid, is said by the pydantic models of
+`layers/records.py`. This module reads the YAML keeping each field's line (`_LineLoader`),
+unwraps inferred values, maps each pydantic error back to its field's line (`_problem`), and
+checks what relates records to one another (`_cross_check`, `placement_problems`), duplicate
+ids, and the documents' files.
+
 Run `python -m layers.sources` to validate without building.
 """
 
@@ -11,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,98 +24,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from layers import places
+from layers.records import KINDS, MODELS, Known
+from layers.records import join_lines as join_lines  # the reader's too (server/maps/reader.py)
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCES = REPO / "data" / "sources"
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-
-KINDS = ("documents", "sectors", "sector_terms", "roles", "parks", "clusters", "projects", "targets",
-         "zones", "catalogue_terms")
-
-STATUS = ("existing", "planned", "applying", "suggested")
-ENUMS: dict[str, tuple[str, ...]] = {
-    "term_level": ("field", "subsector", "industry", "chain"),
-    "role_type": ("role", "leading_industry", "resource", "brand", "designation"),
-    "park_kind": (
-        "high_tech_zone", "economic_zone", "industrial_park", "base", "demonstration_zone",
-        "chemical_zone", "town", "other",
-    ),
-    "level": ("national", "provincial", "municipal"),
-    "status": STATUS,
-    # What the point is (layers/places.py); a record placed at its park leaves precision out.
-    "park_precision": ("town", "district", "county", "city", "province"),
-    "project_precision": ("town", "district", "county", "city", "province"),
-    "cluster_kind": ("corridor", "cluster", "chain", "city_group", "belt"),
-    "target_status": ("target", "achieved", "baseline"),
-    "zone_precision": ("town", "district", "county", "city"),
-}
-
-# field -> (type, required). Types: str int num bool adcode sector park doc, "enum:<name>",
-# "[T]" for lists, and the composite types sources / members / subject / defect.
-COMMON = {"id": ("id", True), "sources": ("sources", True), "note": ("str", False)}
-SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
-    "documents": {
-        "doc": ("str", True), "code": ("str", True), "title_zh": ("str", True),
-        "title_en": ("str", True), "issuer_zh": ("str", False), "year": ("int", True),
-        "region": ("str", True), "doc_number": ("str", False), "date": ("str", False),
-        "sha256": ("str", True), "note": ("str", False),
-    },
-    "sectors": {"code": ("str", True), "name_zh": ("str", True), "name_en": ("str", True),
-                "description": ("str", False)},
-    "sector_terms": {
-        **COMMON, "doc": ("doc", True), "term": ("str", True), "level": ("enum:term_level", True),
-        "parent_term": ("str", False), "sectors": ("[sector]", True),
-    },
-    "roles": {
-        **COMMON, "adcode": ("adcode", True), "type": ("enum:role_type", True),
-        "text_zh": ("str", True), "text_en": ("str", True), "sectors": ("[sector]", False),
-        "year": ("int", False),
-    },
-    "parks": {
-        **COMMON, "name_zh": ("str", True), "name_en": ("str", True), "aliases": ("[str]", False),
-        "kind": ("enum:park_kind", True), "level": ("enum:level", False),
-        "designations": ("[str]", False), "status": ("enum:status", False),
-        "city_adcode": ("adcode", True), "county_adcode": ("adcode", False),
-        "sectors": ("[sector]", True), "industries_zh": ("[str]", False),
-        "parent_park": ("park", False), "precision": ("enum:park_precision", False),
-        "geonameid": ("int", False), "year": ("int", False),
-    },
-    "clusters": {
-        **COMMON, "name_zh": ("str", True), "name_en": ("str", True), "aliases": ("[str]", False),
-        "kind": ("enum:cluster_kind", True), "ordered": ("bool", True),
-        "members": ("members", True), "sectors": ("[sector]", True),
-        "industries_zh": ("[str]", False), "status": ("enum:status", False),
-        "year": ("int", False),
-    },
-    "projects": {
-        **COMMON, "name_zh": ("str", True), "name_en": ("str", False),
-        "enterprise": ("str", False), "sectors": ("[sector]", True),
-        "industries_zh": ("[str]", False), "park": ("park", False), "alt_parks": ("[park]", False),
-        "city_adcode": ("adcode", True), "county_adcode": ("adcode", False),
-        "precision": ("enum:project_precision", False), "geonameid": ("int", False),
-        "same_as_park": ("bool", False),
-        "compound": ("bool", False),
-        "block": ("str", False), "year": ("int", False),
-    },
-    "targets": {
-        **COMMON, "subject": ("subject", True), "metric_zh": ("str", True),
-        "metric_en": ("str", True), "value": ("num", False), "value_text": ("str", True),
-        "unit": ("str", False), "year": ("int", False), "status": ("enum:target_status", True),
-        "defect": ("defect", False),
-    },
-    # The catalogue of development zones (catalogue/): where each zone is placed and which
-    # seed park it is, and its leading-industry words; rows are checked in layers/catalogue.py.
-    "zones": {
-        "code": ("str", True), "name_zh": ("str", True), "name_en": ("str", False),
-        "city_adcode": ("adcode", True), "county_adcode": ("adcode", False),
-        "precision": ("enum:zone_precision", True), "geonameid": ("int", False), "park": ("park", False),
-        "note": ("str", False),
-    },
-    "catalogue_terms": {"term": ("str", True), "sectors": ("[sector]", True), "note": ("str", False)},
-}
-# Fields whose value is a translation or the project's own wording: never need a basis.
 
 
 class SourceError(ValueError):
@@ -200,12 +122,6 @@ def default_seeds_dir() -> Path:
     return Path(env) if env else DEFAULT_DOCUMENTS
 
 
-def join_lines(lines: list[str], first: int, last: int) -> str:
-    """Lines first..last (1-based) as one text: the seeds break sentences across lines, often
-    with blank lines between, so a quote that spans a break is matched on the joined text."""
-    return "".join(line.strip() for line in lines[first - 1:last])
-
-
 def load_seed_lines(seeds_dir: Path) -> dict[str, list[str]]:
     seeds = {}
     for path in sorted(seeds_dir.glob("*.txt")):
@@ -228,194 +144,105 @@ def _check_document_files(ctx: _Context, docs: list[Record], seeds_dir: Path) ->
 
 @dataclass
 class _Context:
-    adcodes: dict[int, int | None]  # adcode -> parent adcode; empty: not checked
-    sectors: set[str]
-    docs: set[str]
-    seeds: dict[str, list[str]] | None
+    known: Known  # what the records' values are checked against (layers/records.py)
     problems: list[str]
     streets: dict[str, tuple[str, int]] = field(default_factory=dict)  # street code -> (name, county)
     county_names: dict[int, str] = field(default_factory=dict)  # county-level adcode -> name
 
-
-def _check_type(ctx: _Context, rec: Record, fld: str, typ: str, value: Any) -> None:
-    where = rec.where(fld)
-    if typ.startswith("["):
-        inner = typ[1:-1]
-        if not isinstance(value, list) or not value:
-            ctx.problems.append(f"{where}: expected a non-empty list")
-            return
-        for item in value:
-            _check_type(ctx, rec, fld, inner, item)
-        return
-    if typ.startswith("enum:"):
-        allowed = ENUMS[typ[5:]]
-        if value not in allowed:
-            ctx.problems.append(f"{where}: {value!r} is not one of {', '.join(allowed)}")
-        return
-    checks = {
-        "str": lambda v: isinstance(v, str) and v.strip() != "",
-        "id": lambda v: isinstance(v, str) and ID_RE.match(v) is not None,
-        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "num": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-        "bool": lambda v: isinstance(v, bool),
-        "park": lambda v: isinstance(v, str) and ID_RE.match(v) is not None,
-    }
-    if typ in checks:
-        if not checks[typ](value):
-            ctx.problems.append(f"{where}: {value!r} is not a valid {typ}")
-    elif typ == "adcode":
-        if not isinstance(value, int) or (ctx.adcodes and value not in ctx.adcodes):
-            ctx.problems.append(f"{where}: {value!r} is not a known adcode")
-    elif typ == "sector":
-        if value not in ctx.sectors:
-            ctx.problems.append(f"{where}: {value!r} is not a sector code in sectors.yaml")
-    elif typ == "doc":
-        if value not in ctx.docs:
-            ctx.problems.append(f"{where}: {value!r} is not a document in documents.yaml")
-    elif typ == "sources":
-        _check_sources(ctx, rec, fld, value)
-    elif typ == "members":
-        _check_members(ctx, rec, fld, value)
-    elif typ == "subject":
-        if not isinstance(value, dict) or not set(value) & {"adcode", "park", "sector"}:
-            ctx.problems.append(f"{where}: needs at least one of adcode, park, sector")
-            return
-        for key, sub in (("adcode", "adcode"), ("park", "park"), ("sector", "sector")):
-            if key in value:
-                _check_type(ctx, rec, fld, sub, value[key])
-        extra = set(value) - {"adcode", "park", "sector"}
-        if extra:
-            ctx.problems.append(f"{where}: unknown keys {sorted(extra)}")
-    elif typ == "defect":
-        if not isinstance(value, dict) or not all(
-            isinstance(value.get(k), str) and value[k].strip() for k in ("text", "reading")
-        ):
-            ctx.problems.append(f"{where}: needs text and reading")
-        elif set(value) - {"text", "reading", "note"} or not isinstance(value.get("note", ""), str):
-            ctx.problems.append(f"{where}: a defect is {{text, reading, note?}} (strings)")
-        elif value["text"] not in str(rec.data.get("value_text", "")):
-            ctx.problems.append(f"{where}: text {value['text']!r} is not part of value_text")
-    else:  # pragma: no cover - a schema typo
-        raise AssertionError(f"unknown type {typ}")
+    @property
+    def adcodes(self) -> dict[int, int | None]:
+        return self.known.adcodes
 
 
-def _check_sources(ctx: _Context, rec: Record, fld: str, value: Any) -> None:
-    where = rec.where(fld)
-    if not isinstance(value, list) or not value:
-        ctx.problems.append(f"{where}: at least one citation {{doc, line, quote}} is required")
-        return
-    for i, cite in enumerate(value):
-        if not isinstance(cite, dict) or not {"doc", "line", "quote"} <= set(cite) <= \
-                {"doc", "line", "to", "quote"}:
-            ctx.problems.append(f"{where}[{i}]: a citation has doc, line, quote and optionally to")
-            continue
-        doc, line, quote = cite["doc"], cite["line"], cite["quote"]
-        last = cite.get("to", line)
-        if doc not in ctx.docs:
-            ctx.problems.append(f"{where}[{i}]: {doc!r} is not a document in documents.yaml")
-            continue
-        if not isinstance(line, int) or line < 1 or not isinstance(quote, str) or not quote:
-            ctx.problems.append(f"{where}[{i}]: line must be a positive int, quote a string")
-            continue
-        if not isinstance(last, int) or not line <= last <= line + 10:
-            ctx.problems.append(f"{where}[{i}]: to must be a line number from line to line+10")
-            continue
-        if ctx.seeds is None:
-            continue
-        lines = ctx.seeds.get(doc)
-        if lines is None:
-            ctx.problems.append(f"{where}[{i}]: seed {doc} not found in the seeds folder")
-        elif last > len(lines):
-            ctx.problems.append(f"{where}[{i}]: {doc} has only {len(lines)} lines, not {last}")
-        elif last == line and quote not in lines[line - 1]:
-            ctx.problems.append(f"{where}[{i}]: quote {quote!r} is not on {doc} line {line}")
-        elif last > line and quote not in join_lines(lines, line, last):
-            ctx.problems.append(f"{where}[{i}]: quote {quote!r} is not in {doc} lines {line}-{last}")
-
-
-def _check_members(ctx: _Context, rec: Record, fld: str, value: Any) -> None:
-    where = rec.where(fld)
-    if not isinstance(value, list) or not value:
-        ctx.problems.append(f"{where}: expected a non-empty list of members")
-        return
-    seen = set()
-    for i, member in enumerate(value):
-        if isinstance(member, int):  # plain adcode
-            member = {"adcode": member}
-        if not isinstance(member, dict) or "adcode" not in member:
-            ctx.problems.append(f"{where}[{i}]: a member is an adcode or {{adcode, role_zh, ...}}")
-            continue
-        extra = set(member) - {"adcode", "role_zh", "role_en", "sources"}
-        if extra:
-            ctx.problems.append(f"{where}[{i}]: unknown keys {sorted(extra)}")
-        _check_type(ctx, rec, f"{fld}", "adcode", member["adcode"])
-        if member["adcode"] in seen:
-            ctx.problems.append(f"{where}[{i}]: {member['adcode']} is listed twice")
-        seen.add(member["adcode"])
-        if "role_zh" in member:
-            if "sources" not in member:
-                ctx.problems.append(f"{where}[{i}]: a member role needs its own sources")
-            else:
-                _check_sources(ctx, rec, fld, member["sources"])
-
-
-def _unwrap(ctx: _Context, rec: Record, raw: dict) -> None:
-    """Replace inferred values by their value, remembering the basis."""
+def _unwrap(ctx: _Context, rec: Record, raw: dict) -> set[str]:
+    """Replace inferred values by their value, remembering the basis; the fields whose inferred
+    form is malformed."""
+    bad = set()
     for fld, value in list(raw.items()):
         if isinstance(value, dict) and "inferred" in value:
             if value.get("inferred") is not True or "value" not in value:
                 ctx.problems.append(f"{rec.where(fld)}: an inferred value is "
                                     "{value: ..., inferred: true, basis: ...}")
+                bad.add(fld)
                 continue
             basis = value.get("basis")
             if not isinstance(basis, str) or len(basis.strip()) < 10:
                 ctx.problems.append(f"{rec.where(fld)}: an inferred value needs a basis that says "
                                     "what it rests on")
+                bad.add(fld)
                 continue
             if fld == "sources":
                 ctx.problems.append(f"{rec.where(fld)}: sources cannot be inferred")
+                bad.add(fld)
                 continue
             raw[fld] = value["value"]
             rec.inferred[fld] = basis.strip()
+    return bad
 
 
-def _validate(ctx: _Context, rec: Record) -> None:
-    schema = SCHEMA[rec.kind]
-    _unwrap(ctx, rec, rec.data)
-    for fld in rec.data:
-        if fld not in schema:
-            ctx.problems.append(f"{rec.where(fld)}: unknown field (see data/sources/README.md)")
-    for fld, (typ, required) in schema.items():
-        if fld not in rec.data or rec.data[fld] is None:
-            if required:
-                ctx.problems.append(f"{rec.where()}: {fld}: required field is missing")
-            continue
-        _check_type(ctx, rec, fld, typ, rec.data[fld])
+def _validate(ctx: _Context, rec: Record) -> set[str]:
+    """Check a record against its kind's model (layers/records.py); report each problem at its
+    field's line. Returns the fields found malformed."""
+    bad = _unwrap(ctx, rec, rec.data)
+    model = MODELS[rec.kind]
+    # A field written empty (null) is a field not given; an unknown one is still unknown.
+    given = {k: v for k, v in rec.data.items() if v is not None or k not in model.model_fields}
+    try:
+        model.model_validate(given, context=ctx.known)
+    except ValidationError as exc:
+        found = (_problem(rec, err) for err in exc.errors(include_url=False))
+        ctx.problems.extend(dict.fromkeys(found))  # one part's failures may read alike
+        bad |= {str(err["loc"][0]) for err in exc.errors() if err["loc"]}
+    return bad
 
 
-def _cross_check(ctx: _Context, sources: Sources) -> None:
+def _problem(rec: Record, err: ErrorDetails) -> str:
+    """A pydantic error as `file:line: kind id: field[i].part: what is wrong`, on the line of
+    the record's field (a field not given: the record's line)."""
+    loc = err["loc"]
+    if not loc:
+        return f"{rec.where()}: {err['msg']}"
+    fld, inner = str(loc[0]), list(loc[1:])
+    if err["type"] == "missing" and not inner:
+        return f"{rec.where()}: {fld}: required field is missing"
+    if err["type"] == "extra_forbidden" and not inner:
+        return f"{rec.where(fld)}: unknown field (see data/sources/README.md)"
+    if inner and isinstance(inner[-1], str):
+        inner.pop()  # the message names the value; the part it sits in is enough
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in inner)
+    return f"{rec.where(fld)}{path}: {err['msg']}"
+
+
+def _cross_check(ctx: _Context, sources: Sources, malformed: dict[int, set[str]]) -> None:
+    """Relations between records. A relation is checked when the fields it reads are well
+    formed (`malformed` maps a record's `id()` to the fields that are not): read from a
+    malformed value it would only repeat that value's problem."""
+    def given(rec: Record, *fields: str) -> bool:
+        return not malformed.get(id(rec), set()) & set(fields)
+
     parks = sources.by_id("parks")
     for kind in ("parks", "projects"):
         for rec in sources.of(kind):
             d = rec.data
-            refs = [d["park"]] if d.get("park") else []
-            refs += d.get("alt_parks") or []
-            if d.get("parent_park"):
-                refs.append(d["parent_park"])
+            refs = [d[f] for f in ("park", "parent_park") if d.get(f) and given(rec, f)]
+            refs += (d.get("alt_parks") or []) if given(rec, "alt_parks") else []
             for ref in refs:
                 if ref not in parks:
                     ctx.problems.append(f"{rec.where()}: park {ref!r} is not a park id")
-            if d.get("park") in parks and parks[d["park"]].data.get("city_adcode") != d.get("city_adcode"):
-                ctx.problems.append(f"{rec.where('city_adcode')}: {d.get('city_adcode')} is not the "
-                                    f"city of park {d['park']}")
             county, city = d.get("county_adcode"), d.get("city_adcode")
-            if county and ctx.adcodes and ctx.adcodes.get(county) != city and county != city:
+            if given(rec, "park", "city_adcode") and d.get("park") in parks \
+                    and parks[d["park"]].data.get("city_adcode") != city:
+                ctx.problems.append(f"{rec.where('city_adcode')}: {city} is not the city of park {d['park']}")
+            if given(rec, "county_adcode", "city_adcode") and county and ctx.adcodes \
+                    and ctx.adcodes.get(county) != city and county != city:
                 ctx.problems.append(f"{rec.where('county_adcode')}: {county} is not in city {city}")
-            if d.get("same_as_park") and not d.get("park"):
+            if given(rec, "same_as_park", "park") and d.get("same_as_park") and not d.get("park"):
                 ctx.problems.append(f"{rec.where('same_as_park')}: a project that is a park names that park")
-            ctx.problems.extend(placement_problems(rec, ctx.streets, ctx.county_names))
+            if given(rec, "park", "parent_park", "county_adcode", "city_adcode", "precision", "geonameid",
+                     "name_zh"):
+                ctx.problems.extend(placement_problems(rec, ctx.streets, ctx.county_names))
     for rec in sources.of("targets"):
-        ref = rec.data.get("subject", {}).get("park")
+        ref = rec.data.get("subject", {}).get("park") if given(rec, "subject") else None
         if ref and ref not in parks:
             ctx.problems.append(f"{rec.where('subject')}: park {ref!r} is not a park id")
 
@@ -530,19 +357,19 @@ def load_sources(
     for rec in records:
         by_kind[rec.kind].append(rec)
     seeds = load_seed_lines(seeds_dir) if seeds_dir else None
+    known = Known(adcodes=adcodes or {}, sectors=_given(by_kind["sectors"], "code"),
+                  docs=_given(by_kind["documents"], "doc"), seeds=seeds)
     ctx = _Context(
-        adcodes=adcodes or {},
-        sectors=_given(by_kind["sectors"], "code"),
-        docs=_given(by_kind["documents"], "doc"),
-        seeds=seeds,
+        known=known,
         problems=problems,
         streets=places.load_streets(root),
         county_names=places.load_county_names(root),
     )
+    malformed: dict[int, set[str]] = {}
     for kind in KINDS:
         seen: dict[str, Record] = {}
         for rec in by_kind[kind]:
-            _validate(ctx, rec)
+            malformed[id(rec)] = _validate(ctx, rec)
             if rec.id in seen:
                 problems.append(f"{rec.where()}: duplicate id (first at "
                                 f"{seen[rec.id].file}:{seen[rec.id].line})")
@@ -551,7 +378,7 @@ def load_sources(
         _check_document_files(ctx, by_kind["documents"], seeds_dir)
     sources = Sources(by_kind, seeds_checked=seeds is not None, streets=ctx.streets,
                       county_names=ctx.county_names)
-    _cross_check(ctx, sources)
+    _cross_check(ctx, sources, malformed)
     if problems:
         raise SourceError(problems)
     return sources
