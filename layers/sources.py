@@ -29,7 +29,6 @@ from pydantic_core import ErrorDetails
 
 from layers import places
 from layers.records import KINDS, MODELS, Known
-from layers.records import join_lines as join_lines  # the reader's too (server/maps/reader.py)
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCES = REPO / "data" / "sources"

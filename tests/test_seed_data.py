@@ -8,7 +8,8 @@ import pyogrio
 import pytest
 import shapely
 
-from layers.sources import DEFAULT_SOURCES, iter_citations, join_lines, load_seed_lines, load_sources
+from layers.records import join_lines
+from layers.sources import DEFAULT_SOURCES, iter_citations, load_seed_lines, load_sources
 from server.store import read_atlas
 from tests.conftest import seeds_dir
 

@@ -14,7 +14,7 @@ import re
 
 from flask import Blueprint, abort, render_template, request
 
-from layers.sources import join_lines
+from layers.records import join_lines
 from server import http
 from server.http.current import current_store
 
