@@ -110,6 +110,7 @@ def _overlay_html(sc: printmap.Scene, lang: str, sector_index: dict) -> str:
                   members=sc.members, docs=docs, words=words)
 
 
+# the precision keys (hollow, solid) in the live legend's colours (layers.style)
 CSS = """
 .atlx-title{position:absolute;z-index:1000;top:10px;left:56px;background:#fff;padding:6px 10px;
  font:bold 18px/1.3 'Noto Sans SC','Microsoft YaHei',sans-serif;border-radius:4px;box-shadow:0 1px 4px #0004}
@@ -119,12 +120,12 @@ CSS = """
  border-radius:4px;box-shadow:0 1px 4px #0004}
 .atlx-legend i{display:inline-block;width:12px;height:12px;margin-right:6px;vertical-align:-1px;
  border:1px solid #333;border-radius:50%}
-.atlx-legend i.hollow{background:#fff;border:2px dashed #555}.atlx-legend i.solid{background:#888}
+.atlx-legend i.hollow{background:HOLLOW_FILL;border:2px dashed KEY}.atlx-legend i.solid{background:KEY}
 .atlx-legend .src{color:#555;font-size:11px;margin:6px 0 0}
 .atl-muted{color:#666}.atl-en{color:#555}.atl-src{padding-left:1.1em;margin:.2em 0}
 .leaflet-popup-content{max-height:60vh;overflow:auto}
 @media (max-width:600px){.atlx-legend{max-width:60vw;max-height:35vh}}
-"""
+""".replace("HOLLOW_FILL", style.HOLLOW_FILL).replace("KEY", style.LEGEND_PRECISION)
 
 
 class _PlainAttribution(MacroElement):
