@@ -1,8 +1,9 @@
 """How the atlas colours what it draws, for every surface: the live map (static/atlas/*.js,
 through the page's view model), the print maps, the deck's map pictures and the offline page.
 
-One table of colours and one class-break rule: a city is drawn in the same class, in the same
-colour, under the same legend label, on screen and on paper.
+One table of colours, one class-break rule, one line-colour rule and one table of point
+symbols: a city is drawn in the same class, in the same colour, under the same legend label, a
+corridor in the same colour and a park with the same symbol, on screen and on paper.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ SECTOR_COLOURS = (
     "#31a354", "#756bb1", "#636363", "#9c9ede", "#cedb9c", "#e7ba52", "#ad494a", "#de9ed6",
     "#6baed6",
 )
-NO_SECTOR = "#777777"  # a park or project with no industry
-LINE_COLOURS = ("#2166ac", "#1b9e77", "#e66101", "#7570b3", "#a6761d")  # corridor lines on paper
-MEMBER = "#b2182b"  # a cluster's members: outline, numbered badges, its line
+NO_SECTOR = "#777777"  # a park, project or line with no industry
+MEMBER = "#b2182b"  # a cluster's members: outline, numbered badges
 MEMBER_FILL = "#fddbc7"
+OUTSIDE_FILL, OUTSIDE_OPACITY, OUTSIDE_LINE = "#eeeeee", 0.5, "#999999"  # live map: a city not in the cluster
 CLUSTER_AREA = "#3182bd"  # cluster and city-group areas (print, offline), dashed
 CITY_FOCUS = "#c51b7d"  # the outline of the city a view is filtered to
 WATER = "#6baed6"  # rivers, lake shores
@@ -43,6 +44,67 @@ def sector_colour(code: str, index: dict[str, int]) -> str:
     """The colour of an industry, by its position in sectors.yaml (`index`: code → position)."""
     i = index.get(code)
     return SECTOR_COLOURS[i] if i is not None and i < len(SECTOR_COLOURS) else NO_SECTOR
+
+
+def lead_colour(sectors: Iterable[str] | None, index: dict[str, int]) -> str:
+    """A park's, project's or cluster's colour: its first industry's (NO_SECTOR for none)."""
+    first = next(iter(sectors or ()), None)
+    return sector_colour(first, index) if first else NO_SECTOR
+
+
+def line_colour(sectors: Iterable[str] | None, index: dict[str, int]) -> str:
+    """The colour of a corridor or chain line, on every surface and in every view (a cluster's
+    own too): its first industry's. A planner holds a printed corridor against the screen: the
+    colour stays with the corridor whatever the filters leave beside it (a cycle of colours
+    by position would not), and matches the industry key of the parks along it."""
+    return lead_colour(sectors, index)
+
+
+# ---------------------------------------------------------------- point symbols
+
+PX_PT = 72 / 96  # one screen pixel (CSS, 1/96 in) in points: a symbol measures the same on paper
+
+
+@dataclass(frozen=True)
+class Stroke:
+    colour: str | None  # None: the feature's own colour
+    width: float  # screen pixels
+    dash: tuple[float, ...] = ()  # screen pixels, on and off
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A point's symbol: its shape and its size across (screen pixels, at the map's base)."""
+    key: str  # the size class: the same on every surface for the same point
+    shape: str  # star | diamond | circle | square
+    size: float
+
+
+SYMBOLS = {  # the live map's sizes; print and the offline page derive theirs from these
+    "national": Symbol("national", "star", 19),
+    "provincial": Symbol("provincial", "diamond", 15),
+    "park": Symbol("park", "circle", 12),  # a municipal zone, or one of no stated level
+    "project": Symbol("project", "square", 8),
+}
+OUTLINE = "#222222"
+SOLID = Stroke(OUTLINE, 1.2)  # a sited point: filled in its industry's colour, dark outline
+HOLLOW = Stroke(None, 2.4, (3, 2))  # placed at a town's … city's point: white, dashed ring
+HOLLOW_FILL = "#ffffff"
+CATALOGUE_OPACITY = 0.55  # a zone found only in the national catalogue is drawn faded
+LEGEND_SYMBOL = "#888888"  # the symbol key's neutral fill
+LEGEND_PRECISION = "#444444"  # the solid / hollow key's colour
+
+
+def symbol(layer_id: str, level: str | None = None) -> Symbol:
+    """A point's symbol: a project's square, or a park's by its level."""
+    if layer_id == "projects":
+        return SYMBOLS["project"]
+    return SYMBOLS[level] if level in ("national", "provincial") else SYMBOLS["park"]
+
+
+def stroke(approx: bool) -> Stroke:
+    """The outline of a point placed exactly (SOLID) or only at a unit's point (HOLLOW)."""
+    return HOLLOW if approx else SOLID
 
 
 def class_edges(values: Iterable[int]) -> list[int]:
@@ -96,5 +158,14 @@ def page_style(counts: dict[str, list[int]]) -> dict:
         "empty": {"colour": EMPTY_FILL, "opacity": EMPTY_OPACITY},
         "sector": {"colour": SECTOR_SHADE, "opacity": SECTOR_SHADE_OPACITY},
         "member": MEMBER, "member_fill": MEMBER_FILL, "city_focus": CITY_FOCUS,
-        "water": WATER, "lake_fill": LAKE_FILL,
+        "outside": {"colour": OUTSIDE_FILL, "opacity": OUTSIDE_OPACITY, "line": OUTSIDE_LINE},
+        "water": WATER, "lake_fill": LAKE_FILL, "no_sector": NO_SECTOR,
+        "symbols": {k: {"shape": s.shape, "size": s.size} for k, s in SYMBOLS.items()},
+        "solid": _stroke_json(SOLID), "hollow": _stroke_json(HOLLOW), "hollow_fill": HOLLOW_FILL,
+        "catalogue_opacity": CATALOGUE_OPACITY,
+        "legend": {"symbol": LEGEND_SYMBOL, "precision": LEGEND_PRECISION},
     }
+
+
+def _stroke_json(s: Stroke) -> dict:
+    return {"colour": s.colour, "width": s.width, "dash": " ".join(f"{d:g}" for d in s.dash)}

@@ -1,8 +1,10 @@
 """One style for every surface: a city shaded by a count is drawn in the colour of the legend
-class that holds its count, and the live map's classes are the print map's."""
+class that holds its count, and the live map's classes are the print map's; a corridor line has
+one colour and a point one symbol size on the live map, on paper and on the offline page."""
 
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
@@ -12,6 +14,7 @@ from matplotlib.legend import Legend
 from matplotlib.patches import Patch
 
 from layers import style
+from layers.registry import LAYERS, records
 from server.exports.printmap import render_figure, scene
 from server.view.params import EXPORT, known_values, parse_view
 from tests.test_maps import page
@@ -101,3 +104,104 @@ def test_class_edges_double_then_follow_the_largest_count():
     assert [c.label for c in style.shade_classes([3])] == ["1", "≥ 2"]
     assert style.class_of(0, style.shade_classes([48])) is None
     assert style.class_of(36, style.shade_classes([48])).colour == style.SHADES[-1]
+
+
+# ---------------------------------------------------------------- lines and symbols, every surface
+
+def surfaces(app, client, args: dict[str, str]) -> dict[str, dict]:
+    """For one view, as each surface draws it: each corridor line's colour ("lines": id → colour)
+    and each point's symbol size class ("points": "layer/id" → SYMBOLS key) — the live map's page
+    data, the print figure (artists named by gid), the offline page's folium map."""
+    import folium
+
+    from server.exports import offline, printmap
+
+    query = "&".join(f"{k}={v}" for k, v in args.items())
+    _, _, data = page(client, f"/?{query}" if "cluster" not in args else f"/cluster/{args['cluster']}")
+    symbols = data["style"]["symbols"]
+    live = {"lines": {}, "points": {}}
+    for lay in data["layers"]:
+        for p in lay["features"]:
+            if lay["id"] == "cluster_lines":
+                live["lines"][p["id"]] = p["color"]
+            elif lay["id"] in ("parks", "projects") and p["xy"]:
+                live["points"][f"{lay['id']}/{p['id']}"] = live_symbol(lay["id"], p, symbols)
+    with app.app_context():
+        store = app.extensions["atlas_store"]
+        view = parse_view({k: [v] for k, v in args.items()}, EXPORT, known_values(store))
+        sc = scene(store, view)
+        fig = render_figure(sc)
+        m, _ = offline.build_map(store, view)
+    scale = math.sqrt(view.size_inches[0] * view.size_inches[1] / (11.69 * 8.27))
+    paper = {"lines": {}, "points": {}}
+    for artist in fig.axes[0].get_children():
+        gid = artist.get_gid() or ""
+        if gid.startswith("cluster_lines-"):
+            paper["lines"][gid[len("cluster_lines-"):]] = artist.get_color()
+        elif gid.startswith(("parks-", "projects-")):
+            across = math.sqrt(artist.get_sizes()[0])
+            paper["points"][gid.replace("-", "/", 1)] = next(
+                k for k, s in style.SYMBOLS.items() if math.isclose(printmap.marker_size(s, scale), across))
+    names = {rec["name_zh"]: rec["id"] for rec in records(sc.lines)}
+    # the offline page's point layers, in the order it adds them, each feature a located record
+    ids = iter([[f"{lid}/{LAYERS[lid].feature_id(r)}" for r, g in zip(records(f), f.geometry)
+                 if g is not None] for lid, f in sc.points.items() if len(f)])
+    html: dict[str, dict] = {"lines": {}, "points": {}}
+    for child in walk(m):
+        if isinstance(child, folium.PolyLine):
+            tip = next(c for c in child._children.values() if isinstance(c, folium.Tooltip))
+            html["lines"][names[tip.text]] = child.options["color"]
+        elif isinstance(child, folium.GeoJson) and child.data["features"] and \
+                "symbol" in child.data["features"][0]["properties"]:
+            for key, f in zip(next(ids), child.data["features"], strict=True):
+                radius = offline.marker_style(f)["radius"]  # a circle as wide as the symbol
+                html["points"][key] = next(k for k, s in style.SYMBOLS.items() if s.size / 2 == radius)
+    return {"live": live, "print": paper, "offline": html}
+
+
+def live_symbol(lid: str, p: dict, symbols: dict) -> str:
+    """The size class static/atlas/points.js gives a point (symbolKey), checked against the page's table."""
+    key = "project" if lid == "projects" else p["level"] if p["level"] in ("national", "provincial") \
+        else "park"
+    assert symbols[key]["size"] == style.SYMBOLS[key].size
+    return key
+
+
+def walk(element):
+    yield element
+    for child in element._children.values():
+        yield from walk(child)
+
+
+CORRIDOR_ID = "c001-han-xiao-sui-xiang-shi-auto-corridor"
+
+
+@pytest.mark.parametrize("args", [{}, {"sector": "marine"}, {"cluster": CORRIDOR_ID}],
+                         ids=["province", "one-industry", "corridor"])
+def test_a_corridor_and_a_point_look_the_same_on_screen_on_paper_and_offline(app, client, args):
+    seen = surfaces(app, client, args)
+    live, paper, html = seen["live"], seen["print"], seen["offline"]
+    assert paper["lines"] and paper["lines"] == html["lines"]
+    for lid, colour in paper["lines"].items():  # the screen draws every line; print what the view keeps
+        assert live["lines"][lid] == colour, lid
+    assert paper["points"] and set(paper["points"]) <= set(html["points"])
+    for key, cls in html["points"].items():  # print draws a point shared by several as one badge
+        assert live["points"][key] == cls, key
+        assert paper["points"].get(key, cls) == cls, key
+    assert len(set(html["points"].values())) >= 3  # more than one size class is compared
+
+
+def test_a_corridor_keeps_its_colour_whatever_the_view():
+    index = {"auto": 0, "marine": 7}
+    assert style.line_colour(["marine", "auto"], index) == style.SECTOR_COLOURS[7]
+    assert style.line_colour([], index) == style.NO_SECTOR
+    assert style.line_colour(["unknown"], index) == style.NO_SECTOR
+
+
+def test_print_symbols_are_as_wide_on_a4_as_on_the_screen():
+    from server.exports import printmap
+
+    for sym in style.SYMBOLS.values():
+        marker, reach = printmap.MARKERS[sym.shape]
+        assert math.isclose(printmap.marker_size(sym) * reach, sym.size * 72 / 96)
+    assert printmap.stroke_width(True) > printmap.stroke_width(False)

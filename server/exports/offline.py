@@ -66,23 +66,30 @@ def _points(frame, layer_id: str, popups: Popups, sector_index: dict) -> folium.
         feats.append({"type": "Feature", "properties": {
             "tip": popups.tooltip(rec.get("name_zh"), rec.get("name_en")),
             "pop": popups.popup(layer_id, rec, fid, precision),
-            "color": style.sector_colour(sectors[0], sector_index) if sectors else style.NO_SECTOR,
-            "approx": approx, "national": rec.get("level") == "national"},
+            "color": style.lead_colour(sectors, sector_index), "approx": approx,
+            "symbol": style.symbol(layer_id, rec.get("level")).key,
+            "faded": rec.get("named_in_documents") is False},
             "geometry": orjson.loads(shapely.to_geojson(_round(geom)))})
-
-    def marker_style(feature: dict) -> dict:
-        p = feature["properties"]
-        base = {"color": p["color"], "weight": 2, "radius": 7 if layer_id == "parks" else 5}
-        if p["national"]:
-            base["radius"] = 9
-        if p["approx"]:  # only the town, district, county or city is known: hollow, dashed
-            return {**base, "fillColor": "#ffffff", "fillOpacity": 0.7, "dashArray": "3 3"}
-        return {**base, "fillColor": p["color"], "fillOpacity": 0.9, "color": "#222222", "weight": 1}
-
     return folium.GeoJson(
         {"type": "FeatureCollection", "features": feats}, marker=folium.CircleMarker(),
         style_function=marker_style, tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
         popup=folium.GeoJsonPopup(["pop"], labels=False, max_width=380))
+
+
+def marker_style(feature: dict) -> dict:
+    """A point as a circle as wide as its symbol on the live map (layers.style.SYMBOLS), in
+    its industry's colour; hollow and dashed when only its town, district, county or city
+    is known."""
+    p = feature["properties"]
+    st = style.stroke(p["approx"])
+    opacity = style.CATALOGUE_OPACITY if p["faded"] else 1.0
+    out = {"radius": style.SYMBOLS[p["symbol"]].size / 2, "color": st.colour or p["color"],
+           "weight": st.width, "opacity": opacity, "fillOpacity": 0.9 * opacity,
+           "fillColor": style.HOLLOW_FILL if p["approx"] else p["color"]}
+    if st.dash:
+        # butt ends, as the live map's SVG: Leaflet's round caps would close gaps this short
+        out.update(dashArray=" ".join(f"{d:g}" for d in st.dash), lineCap="butt")
+    return out
 
 
 def _overlay_html(sc: printmap.Scene, lang: str, sector_index: dict) -> str:
@@ -104,6 +111,7 @@ def _overlay_html(sc: printmap.Scene, lang: str, sector_index: dict) -> str:
                   members=sc.members, docs=docs, words=words)
 
 
+# the precision keys (hollow, solid) in the live legend's colours (layers.style)
 CSS = """
 .atlx-title{position:absolute;z-index:1000;top:10px;left:56px;background:#fff;padding:6px 10px;
  font:bold 18px/1.3 'Noto Sans SC','Microsoft YaHei',sans-serif;border-radius:4px;box-shadow:0 1px 4px #0004}
@@ -113,12 +121,12 @@ CSS = """
  border-radius:4px;box-shadow:0 1px 4px #0004}
 .atlx-legend i{display:inline-block;width:12px;height:12px;margin-right:6px;vertical-align:-1px;
  border:1px solid #333;border-radius:50%}
-.atlx-legend i.hollow{background:#fff;border:2px dashed #555}.atlx-legend i.solid{background:#888}
+.atlx-legend i.hollow{background:HOLLOW_FILL;border:2px dashed KEY}.atlx-legend i.solid{background:KEY}
 .atlx-legend .src{color:#555;font-size:11px;margin:6px 0 0}
 .atl-muted{color:#666}.atl-en{color:#555}.atl-src{padding-left:1.1em;margin:.2em 0}
 .leaflet-popup-content{max-height:60vh;overflow:auto}
 @media (max-width:600px){.atlx-legend{max-width:60vw;max-height:35vh}}
-"""
+""".replace("HOLLOW_FILL", style.HOLLOW_FILL).replace("KEY", style.LEGEND_PRECISION)
 
 
 class _PlainAttribution(MacroElement):
@@ -160,9 +168,8 @@ def build_map(store, view: View) -> tuple[folium.Map, printmap.Scene]:
         group.add_to(m)
     if sc.lines is not None and len(sc.lines):
         group = folium.FeatureGroup(say("corridors_chains", lang))
-        for i, (rec, geom) in enumerate(zip(sc.lines.drop(columns="geometry").to_dict("records"),
-                                            sc.lines.geometry)):
-            colour = style.MEMBER if sc.members else style.LINE_COLOURS[i % len(style.LINE_COLOURS)]
+        for rec, geom in zip(records(sc.lines), sc.lines.geometry):
+            colour = style.line_colour(rec.get("sectors"), sector_index)
             folium.PolyLine([(y, x) for x, y in geom.coords], color=colour, weight=4, opacity=0.85,
                             tooltip=str(escape(printmap.feature_name(rec, lang)))).add_to(group)
         group.add_to(m)

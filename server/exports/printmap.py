@@ -31,6 +31,7 @@ import shapely
 from matplotlib import font_manager
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PathCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -369,10 +370,30 @@ def _draw_polys(ax, frame: gpd.GeoDataFrame, **style) -> None:
         frame.plot(ax=ax, **style)
 
 
+# matplotlib's marker for each shape of layers.style.SYMBOLS, and how far across it reaches
+# per point of marker size (a diamond is a square turned: its diagonal is √2 of its side)
+MARKERS = {"star": ("*", math.cos(math.radians(18))), "diamond": ("D", math.sqrt(2)),
+           "circle": ("o", 1.0), "square": ("s", 1.0)}
+
+
 def _marker(layer_id: str, level: str | None) -> str:
-    if layer_id == "projects":
-        return "s"
-    return {"national": "*", "provincial": "D"}.get(level or "", "o")
+    return MARKERS[style.symbol(layer_id, level).shape][0]
+
+
+def marker_size(sym: style.Symbol, scale: float = 1.0) -> float:
+    """The matplotlib marker size (points) of a symbol: as wide on an A4 page as on the screen."""
+    return sym.size * style.PX_PT / MARKERS[sym.shape][1] * scale
+
+
+def stroke_width(approx: bool, scale: float = 1.0) -> float:
+    """A point's outline (points), from the screen's (layers.style.SOLID, HOLLOW)."""
+    return style.stroke(approx).width * style.PX_PT * scale
+
+
+def dash_pattern(approx: bool) -> tuple[int, tuple[float, ...]] | None:
+    """The hollow ring's dashes in matplotlib's units: multiples of the line's width."""
+    st = style.stroke(approx)
+    return (0, tuple(d / st.width for d in st.dash)) if st.dash else None
 
 
 @dataclass
@@ -402,31 +423,29 @@ def _draw_points(ax, sc: Scene, to_map: Transformer, scale: float, drawn: Drawn)
         if len(items) == 1:
             lid, r = items[0]
             sectors = r.get("sectors") or []
-            colour = style.sector_colour(sectors[0], sector_index) if sectors else style.NO_SECTOR
+            colour = style.lead_colour(sectors, sector_index)
             if sectors:
                 drawn.sectors[sectors[0]] += 1
             approx = (r.get("precision") or "") in APPROX  # precision describes the point
-            marker = _marker(lid, r.get("level"))
+            sym = style.symbol(lid, r.get("level"))
             drawn.markers.add((lid, r.get("level") if lid == "parks" else None))
-            size = {"*": 150, "D": 55, "o": 60, "s": 42}[marker] * scale ** 2
             # zones only in the national catalogue are faded, as on the live map
-            alpha = 0.45 if r.get("named_in_documents") is False else 1.0
+            alpha = style.CATALOGUE_OPACITY if r.get("named_in_documents") is False else 1.0
             drawn.catalogue_only |= alpha < 1
-            if approx:
-                drawn.approx = True
-                ax.scatter([x], [y], s=size, marker=marker, facecolors="white", edgecolors=colour,
-                           linewidths=1.3 * scale, linestyles=(0, (2, 1.5)), alpha=alpha, zorder=6)
-            else:
-                drawn.exact = True
-                ax.scatter([x], [y], s=size, marker=marker, facecolors=colour, edgecolors="#222",
-                           linewidths=0.6 * scale, alpha=alpha, zorder=6)
+            drawn.approx |= approx
+            drawn.exact |= not approx
+            st = style.stroke(approx)
+            ax.scatter([x], [y], s=marker_size(sym, scale) ** 2, marker=MARKERS[sym.shape][0],
+                       facecolors=style.HOLLOW_FILL if approx else colour,
+                       edgecolors=st.colour or colour, linewidths=stroke_width(approx, scale),
+                       linestyles=dash_pattern(approx) or "solid", alpha=alpha, zorder=6,
+                       gid=f"{lid}-{LAYERS[lid].feature_id(r)}")
             continue
         # several features on one point: one badge with the count, ringed in the commonest
         # industry's colour; always hollow-style, since only representative points are shared
         drawn.stacks = True
         common = Counter(s for _, r in items for s in (r.get("sectors") or [])[:1])
-        colour = style.sector_colour(common.most_common(1)[0][0], sector_index) if common \
-            else style.NO_SECTOR
+        colour = style.lead_colour([common.most_common(1)[0][0]] if common else [], sector_index)
         for _, r in items:
             if r.get("sectors"):
                 drawn.sectors[r["sectors"][0]] += 1
@@ -521,11 +540,12 @@ def render_figure(sc: Scene, approval: str = "", size: tuple[float, float] | Non
 
     if sc.lines is not None and len(sc.lines):
         ln = prep(sc.lines) if len(sc.lines) else sc.lines
-        for i, (g, r) in enumerate(zip(ln.geometry, records(ln))):
-            colour = style.LINE_COLOURS[i % len(style.LINE_COLOURS)] if not sc.members else style.MEMBER
+        sector_index = {s["code"]: i for i, s in enumerate(sc.sectors)}
+        for g, r in zip(ln.geometry, records(ln)):
+            colour = style.line_colour(r.get("sectors"), sector_index)
             xs, ys = g.xy
             ax.plot(xs, ys, color=colour, linewidth=3.0 * scale, alpha=0.85, solid_capstyle="round",
-                    zorder=5)
+                    zorder=5, gid=f"cluster_lines-{r['id']}")
             drawn.line_keys.append((colour, feature_name(r, lang)))
 
     _draw_points(ax, sc, to_map, scale, drawn)
@@ -637,8 +657,9 @@ def _legend(fig: Figure, box: Box, sc: Scene, drawn: Drawn, scale: float, portra
                        label=sector_name(sc.meta, code, lang))
                  for code, _ in sorted(drawn.sectors.items(), key=lambda kv: sector_index.get(kv[0], 99))]
         sections.append((say("industry_key", lang), items))
-    sym = []
-    grey: dict[str, Any] = dict(color="none", markerfacecolor="#888", markeredgecolor="#222")
+    sym: list[Artist] = []  # marker lines, and a scatter for the dashed key
+    grey: dict[str, Any] = dict(color="none", markerfacecolor=style.LEGEND_SYMBOL,
+                                markeredgecolor=style.OUTLINE, markeredgewidth=stroke_width(False, scale))
     for (lid, level), key in ((("parks", "national"), "sym_national"),
                               (("parks", "provincial"), "sym_provincial"),
                               (("parks", None), "sym_other"), (("projects", None), "sym_project")):
@@ -646,18 +667,20 @@ def _legend(fig: Figure, box: Box, sc: Scene, drawn: Drawn, scale: float, portra
             key == "sym_other" and any(m[0] == "parks" and m[1] not in ("national", "provincial")
                                        for m in drawn.markers))
         if present:
-            sym.append(Line2D([], [], marker=_marker(lid, level), markersize=(11 if level == "national"
-                              else 7) * scale, label=say(key, lang), **grey))
+            sym.append(Line2D([], [], marker=_marker(lid, level),
+                              markersize=marker_size(style.symbol(lid, level), scale),
+                              label=say(key, lang), **grey))
+    park = marker_size(style.SYMBOLS["park"], scale)
     if drawn.exact:
-        sym.append(Line2D([], [], marker="o", markersize=7 * scale, label=say("solid", lang), **grey))
-    if drawn.approx:
-        sym.append(Line2D([], [], marker="o", markersize=7 * scale, color="none", markerfacecolor="white",
-                          markeredgecolor="#555", markeredgewidth=1.3, linestyle="none",
-                          label=say("approx", lang)))
+        sym.append(Line2D([], [], marker="o", markersize=park, label=say("solid", lang),
+                          **{**grey, "markerfacecolor": style.LEGEND_PRECISION}))
+    if drawn.approx:  # a scatter's key, which keeps the dashes a marker's edge cannot have
+        sym.append(lax.scatter([], [], s=park ** 2, marker="o", facecolors=style.HOLLOW_FILL,
+                               edgecolors=style.LEGEND_PRECISION, linewidths=stroke_width(True, scale),
+                               linestyles=dash_pattern(True), label=say("approx", lang)))
     if drawn.catalogue_only:
-        sym.append(Line2D([], [], marker="D", markersize=7 * scale, color="none", markerfacecolor="white",
-                          markeredgecolor="#555", markeredgewidth=1.3, alpha=0.45, linestyle="none",
-                          label=say("sym_catalogue", lang)))
+        sym.append(Line2D([], [], marker="D", markersize=marker_size(style.SYMBOLS["provincial"], scale),
+                          alpha=style.CATALOGUE_OPACITY, label=say("sym_catalogue", lang), **grey))
     if drawn.stacks:
         sym.append(Line2D([], [], marker="$n$", markersize=8 * scale, color="#222", linestyle="none",
                           label=say("stack", lang)))
@@ -698,11 +721,14 @@ def _legend(fig: Figure, box: Box, sc: Scene, drawn: Drawn, scale: float, portra
     top = 1.0 - (0.06 if not portrait else 0.13)
 
     full_fs = fs
-    marker_sizes = [(h, h.get_markersize()) for _, hs in sections for h in hs if isinstance(h, Line2D)]
+    marker_sizes = [(h, key_size(h)) for _, hs in sections for h in hs]
 
     def lay_out(fs: float) -> tuple[list[Artist], dict[float, float]]:
         for h, size in marker_sizes:  # symbols shrink with the text they stand beside
-            h.set_markersize(size * fs / full_fs)
+            if isinstance(h, Line2D):
+                h.set_markersize(size * fs / full_fs)
+            elif isinstance(h, PathCollection):
+                h.set_sizes([(size * fs / full_fs) ** 2])
         placed: list[Artist] = []
         y = {x: top for x in columns}
         for head, handles in sections:
@@ -712,9 +738,12 @@ def _legend(fig: Figure, box: Box, sc: Scene, drawn: Drawn, scale: float, portra
             short = max(len(h.get_label()) for h in handles) <= 12
             two = is_sectors and ((portrait and len(handles) > 8) or (short and len(handles) > 12))
             ncol = 2 if two else 1
+            # a key as large as its symbol on the map gets a row as tall and a slot as wide
+            widest = max(key_size(h) for h in handles) / fs  # in font sizes, as the legend counts
             leg = lax.legend(handles=handles, loc="upper left", bbox_to_anchor=(x, y[x]), ncol=ncol,
                              frameon=False, fontsize=fs, title=head or None, title_fontsize=fs * 1.1,
-                             alignment="left", handlelength=1.6, borderaxespad=0, labelspacing=0.45,
+                             alignment="left", handlelength=max(1.6, widest),
+                             handleheight=max(0.7, widest * 0.8), borderaxespad=0, labelspacing=0.45,
                              columnspacing=1.0)
             lax.add_artist(leg)
             placed.append(leg)
@@ -742,6 +771,15 @@ def _legend(fig: Figure, box: Box, sc: Scene, drawn: Drawn, scale: float, portra
         x = columns[-1]
         lax.text(x, y[x], say("members_in_order", lang) + "\n" + text, fontsize=fs, va="top",
                  transform=lax.transAxes, linespacing=1.4)
+
+
+def key_size(handle: Artist) -> float:
+    """A legend key's symbol size across (points); 0 for a patch or a line."""
+    if isinstance(handle, Line2D) and handle.get_marker() not in (None, "None", ""):
+        return float(handle.get_markersize())
+    if isinstance(handle, PathCollection) and len(handle.get_sizes()):
+        return math.sqrt(float(handle.get_sizes()[0]))
+    return 0.0
 
 
 def shade_fill(sc: Scene, adcode: int) -> str | tuple[float, float, float, float]:

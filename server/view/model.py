@@ -44,7 +44,7 @@ HOME = {"center": [31.15, 112.3], "zoom": 7}
 # what a layer drawn from vector tiles still gets from the page, per feature: the values made
 # from other layers (shading, the city filter, labels); the rest comes from the tiles' attributes
 TILE_EXTRA = {"cities": ("city", "sx", "name", "lxy"), "counties": ("city", "sx"),
-              "clusters": ("cities",), "cluster_lines": ("cities",)}
+              "clusters": ("cities", "color"), "cluster_lines": ("cities", "color")}
 
 
 # ---------------------------------------------------------------- the data for a view
@@ -146,7 +146,8 @@ def feature_props(ctx: FeatureContext, lid: str, rec: dict, geom, html: bool = T
         p["city"] = None
     sectors = [s for s in (rec.get("sectors") or [])]
     p["sec"] = sectors
-    p["color"] = style.sector_colour(sectors[0], ctx.sector_index) if sectors else style.NO_SECTOR
+    p["color"] = style.line_colour(sectors, ctx.sector_index) if lid == "cluster_lines" \
+        else style.lead_colour(sectors, ctx.sector_index)
     if html:
         p["tip"] = popups.tooltip(rec.get("name_zh"), rec.get("name_en"), extra)
         p["pop"] = popups.popup(lid, rec, fid, precision)

@@ -38,7 +38,8 @@
   }
   function $(id) { return document.getElementById(id); }
   function layerById(id) { return S.D.layers.filter(function (l) { return l.id === id; })[0]; }
-  function colour(c) { return S.HEX.test(c || "") ? c : "#777777"; }
+  // a colour from the server, or the style's grey for a feature of no industry
+  function colour(c) { return S.HEX.test(c || "") ? c : S.D.style.no_sector; }
 
   // ------------------------------------------------------------------ the view in the URL
   // The parameters, their defaults and ranges come from the server's one table
@@ -155,7 +156,7 @@
         if (S.D.cluster) {
           var member = S.D.cluster.members.some(function (m) { return m.adcode === p.id; });
           Object.assign(s, member ? { color: S.D.style.member, weight: 2.5, fillColor: S.D.style.member_fill, fillOpacity: 0.55 }
-            : { fillColor: "#eeeeee", fillOpacity: 0.5, color: "#999" });
+            : { fillColor: S.D.style.outside.colour, fillOpacity: S.D.style.outside.opacity, color: S.D.style.outside.line });
         }
       } else if (lid === "counties" && S.D.cluster) {
         var inIt = S.D.cluster.members.some(function (m) { return m.adcode === p.id; });

@@ -24,15 +24,15 @@
       r.appendChild(S.el("span", {}, text));
       box.appendChild(r);
     }
-    var grey = { color: "#888888", approx: false };
+    var key = S.D.style.legend, grey = { color: key.symbol, approx: false };  // layers/style.py
     row(swatch(S.symbol("parks", Object.assign({ level: "national" }, grey)).options.html), S.U.sym_national);
     row(swatch(S.symbol("parks", Object.assign({ level: "provincial" }, grey)).options.html), S.U.sym_provincial);
     row(swatch(S.symbol("parks", Object.assign({ level: "" }, grey)).options.html), S.U.sym_other);
     row(swatch(S.symbol("parks", Object.assign({ level: "provincial", doc: false }, grey)).options.html), S.U.sym_catalogue);
     row(swatch(S.symbol("projects", grey).options.html), S.U.sym_project);
     var sited = ["parks", "projects"].some(function (lid) { return S.layerById(lid).sited; });  // a solid symbol only when one is drawn
-    if (sited) row(swatch(S.symbol("parks", { level: "", color: "#444444", approx: false }).options.html), S.U.solid);
-    row(swatch(S.symbol("parks", { level: "", color: "#444444", approx: true }).options.html), S.U.hollow);
+    if (sited) row(swatch(S.symbol("parks", { level: "", color: key.precision, approx: false }).options.html), S.U.solid);
+    row(swatch(S.symbol("parks", { level: "", color: key.precision, approx: true }).options.html), S.U.hollow);
     // each corridor line drawn, in its own colour; the cluster areas when they are switched on
     [["cluster_lines", S.U.corridor, 4], ["clusters", S.U.cluster_area, 0]].forEach(function (spec) {
       var lid = spec[0];
@@ -55,10 +55,10 @@
       '" stroke-width="2"/></svg>'), S.U.rivers);
     if (S.state.measure !== "none") {
       box.appendChild(S.el("div", { class: "atl-lh" }, S.U.shading + " · " + measureTitle()));
-      var st = S.D.style;
+      var st = S.D.style, edge = S.colour(S.layerById("cities").style.color);  // outlined as the cities are
       var rect = function (colour, opacity) {
         return swatch('<svg width="18" height="12"><rect width="18" height="12" fill="' + S.colour(colour) + '" fill-opacity="' +
-          Number(opacity) + '" stroke="#555"/></svg>');
+          Number(opacity) + '" stroke="' + edge + '"/></svg>');
       };
       if (S.state.measure.indexOf("sector:") === 0) {
         row(rect(st.sector.colour, st.sector.opacity), "✓");

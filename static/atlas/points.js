@@ -12,29 +12,40 @@
   var S = A._;
 
   // ------------------------------------------------------------------ point markers
-  function symbol(lid, p) {
-    var c = S.colour(p.color), hollow = p.approx;
-    var fill = hollow ? "#ffffff" : c, dash = hollow ? ' stroke-dasharray="3 2"' : "";
-    var sw = hollow ? 2.4 : 1.2, stroke = hollow ? c : "#222";
-    var size, shape;
-    if (lid === "projects") {
-      size = 12;
-      shape = '<rect x="2" y="2" width="8" height="8" fill="' + fill + '" stroke="' + stroke + '" stroke-width="' + sw + '"' + dash + "/>";
-    } else if (p.level === "national") {
-      size = 22;
-      shape = '<polygon points="11,1.5 13.6,8 20.5,8.3 15.1,12.6 17,19.5 11,15.6 5,19.5 6.9,12.6 1.5,8.3 8.4,8" fill="' + fill +
-        '" stroke="' + stroke + '" stroke-width="' + sw + '"' + dash + "/>";
-    } else if (p.level === "provincial") {
-      size = 18;
-      shape = '<polygon points="9,1.5 16.5,9 9,16.5 1.5,9" fill="' + fill + '" stroke="' + stroke + '" stroke-width="' + sw + '"' + dash + "/>";
-    } else {
-      size = 16;
-      shape = '<circle cx="8" cy="8" r="6" fill="' + fill + '" stroke="' + stroke + '" stroke-width="' + sw + '"' + dash + "/>";
+  // The symbol table is the server's (layers/style.py, S.D.style.symbols: shape and size across,
+  // in pixels), the one print and the offline page size theirs from.
+  function symbolKey(lid, p) {
+    if (lid === "projects") return "project";
+    return p.level === "national" || p.level === "provincial" ? p.level : "park";
+  }
+
+  // the shape `size` px across, centred in a box `box` px wide, as SVG
+  function shapeSvg(shape, size, box, paint) {
+    var c = box / 2, r = size / 2, pts = [];
+    if (shape === "circle") return '<circle cx="' + c + '" cy="' + c + '" r="' + r + '"' + paint + "/>";
+    if (shape === "square") return '<rect x="' + (c - r) + '" y="' + (c - r) + '" width="' + size + '" height="' + size + '"' + paint + "/>";
+    if (shape === "diamond") pts = [[c, c - r], [c + r, c], [c, c + r], [c - r, c]];
+    else {  // a five-pointed star as wide as `size`, its inner points as print's (0.382)
+      var R = r / Math.cos(Math.PI / 10), cy = c + R * (1 - Math.cos(Math.PI / 5)) / 2;
+      for (var i = 0; i < 10; i++) {
+        var a = -Math.PI / 2 + i * Math.PI / 5, d = i % 2 ? R * 0.382 : R;
+        pts.push([c + d * Math.cos(a), cy + d * Math.sin(a)]);
+      }
     }
+    return '<polygon points="' + pts.map(function (q) { return q[0].toFixed(1) + "," + q[1].toFixed(1); }).join(" ") + '"' + paint + "/>";
+  }
+
+  function symbol(lid, p) {
+    var st = S.D.style, c = S.colour(p.color), hollow = p.approx;
+    var sym = st.symbols[symbolKey(lid, p)], line = hollow ? st.hollow : st.solid;
+    var box = Math.ceil(sym.size + st.hollow.width + 2);  // room for the widest outline
+    var paint = ' fill="' + (hollow ? S.colour(st.hollow_fill) : c) + '" stroke="' + (line.colour ? S.colour(line.colour) : c) +
+      '" stroke-width="' + line.width + '"' + (line.dash ? ' stroke-dasharray="' + line.dash + '"' : "");
     // a zone found only in the national catalogue is drawn faded (p.doc is false)
-    var faded = lid === "parks" && p.doc === false ? ' opacity="0.55"' : "";
-    var svg = '<svg xmlns="http://www.w3.org/2000/svg" width="' + size + '" height="' + size + '" viewBox="0 0 ' + size + " " + size + '"' + faded + ">" + shape + "</svg>";
-    return L.divIcon({ className: "atl-mk atl-mk-" + lid + (hollow ? " atl-hollow" : ""), html: svg, iconSize: [size, size] });
+    var faded = lid === "parks" && p.doc === false ? ' opacity="' + st.catalogue_opacity + '"' : "";
+    var svg = '<svg xmlns="http://www.w3.org/2000/svg" width="' + box + '" height="' + box + '" viewBox="0 0 ' + box + " " + box + '"' + faded + ">" +
+      shapeSvg(sym.shape, sym.size, box, paint) + "</svg>";
+    return L.divIcon({ className: "atl-mk atl-mk-" + lid + (hollow ? " atl-hollow" : ""), html: svg, iconSize: [box, box] });
   }
 
   // Features that share one point (a town's, district's, county's or city's point) open as one

@@ -33,7 +33,7 @@
   }
   function sectorColour(code) {
     if (!colours) { colours = {}; S.D.sectors.forEach(function (s) { colours[s.code] = s.color; }); }
-    return colours[code] || "#777777";
+    return S.colour(colours[code]);
   }
   function orNull(v) { return v === undefined ? null : v; }
 
@@ -41,7 +41,9 @@
   // attributes; what only other layers can tell (shading, labels) comes with the page (`extra`).
   function tileProps(lid, a) {
     var lay = S.layerById(lid), sec = list(a.sectors);
-    var p = { id: a.id, sec: sec, color: sec.length ? sectorColour(sec[0]) : "#777777" };
+    // a point's colour is its first industry's (layers/style.py lead_colour); an area's or
+    // line's comes computed with the page (`extra`, assigned below)
+    var p = { id: a.id, sec: sec, color: sec.length ? sectorColour(sec[0]) : S.colour(null) };
     if (lay.geom === "point") {
       p.prec = a.precision || null;
       p.approx = S.D.approx.indexOf(a.precision) >= 0;
