@@ -47,11 +47,10 @@ run: build $(ASSETS)
 system-deps:
 	tools/system-deps.sh $(SYSTEM_PACKAGES)
 
-# Every test on the embedded GeoPackage, then everything that serves a build again on PostGIS
-# (test_postgis.py, which compares the two backends, ran in the first pass).
+# Every test in one run: those whose answers come from the storage backend (marked `backends`,
+# the rule is in tests/conftest.py) on the GeoPackage and on PostGIS, the others once.
 test: setup system-deps lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	ATLAS_TEST_BACKEND=postgis $(BIN)/python -m pytest --ignore=tests/test_postgis.py $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -57,6 +57,7 @@ def test_conformance_declares_core_geojson_html_oas30(client):
     assert_links(doc["links"])
 
 
+@pytest.mark.backends
 def test_collections_are_the_registered_layers_with_counts_and_provenance(client, app,
                                                                          build_counts):
     doc = get_json(client, "/api/collections")
@@ -87,6 +88,7 @@ def test_one_collection_and_its_fields(client):
 
 
 @pytest.mark.parametrize("layer_id", list(LAYERS))
+@pytest.mark.backends
 def test_items_match_the_build_and_are_rfc7946(client, layer_id, build_counts):
     doc = get_json(client, f"/api/collections/{layer_id}/items?limit=10000")
     assert doc["numberMatched"] == build_counts[layer_id]
@@ -98,6 +100,7 @@ def test_items_match_the_build_and_are_rfc7946(client, layer_id, build_counts):
     assert doc["provenance"]["built_at"]
 
 
+@pytest.mark.backends
 def test_ids_are_stable_codes_and_each_feature_has_its_own_page(client, frames):
     doc = get_json(client, "/api/collections/counties/items?limit=3")
     assert [f["id"] for f in doc["features"]] == frames["counties"].adcode.head(3).tolist()
@@ -110,6 +113,7 @@ def test_ids_are_stable_codes_and_each_feature_has_its_own_page(client, frames):
         assert get_json(client, f"/api/collections/parks/items/{pid}")["id"] == pid
 
 
+@pytest.mark.backends
 def test_default_limit_paging_and_links(client, build_counts):
     doc = get_json(client, "/api/collections/counties/items")
     assert doc["numberReturned"] == min(100, build_counts["counties"])
@@ -128,13 +132,15 @@ def test_default_limit_paging_and_links(client, build_counts):
     assert "province" in parse_qs(urlsplit(links["self"]["href"]).query)
 
 
+@pytest.mark.backends
 def test_offset_past_the_end_is_an_empty_page(client, build_counts):
     doc = get_json(client, f"/api/collections/cities/items?offset={build_counts['cities'] + 5}")
     assert doc["features"] == [] and doc["numberMatched"] == build_counts["cities"]
 
 
-def test_limit_above_the_maximum_is_clamped(built_atlas):
-    client = make_app(built_atlas, API_MAX_LIMIT=5, API_DEFAULT_LIMIT=3).test_client()
+@pytest.mark.backends
+def test_limit_above_the_maximum_is_clamped(built_atlas, backend):
+    client = make_app(built_atlas, backend, API_MAX_LIMIT=5, API_DEFAULT_LIMIT=3).test_client()
     assert client.get("/api/collections/counties/items").get_json()["numberReturned"] == 3
     doc = client.get("/api/collections/counties/items?limit=500").get_json()
     assert doc["numberReturned"] == 5
@@ -148,6 +154,7 @@ def _ids(doc):
     return [f["id"] for f in doc["features"]]
 
 
+@pytest.mark.backends
 def test_filters_on_declared_fields(client, frames):
     parks = frames["parks"]
     want = [i for i, s in zip(parks.id, parks.sectors) if s and "auto" in s]
@@ -165,6 +172,7 @@ def test_filters_on_declared_fields(client, frames):
     assert want
 
 
+@pytest.mark.backends
 def test_q_searches_chinese_english_aliases_and_pinyin(client):
     for q in ("襄阳", "XIANGYANG", "xiangyang", "xy"):
         names = [f["properties"]["name_zh"] for f in
@@ -175,6 +183,7 @@ def test_q_searches_chinese_english_aliases_and_pinyin(client):
     assert get_json(client, "/api/collections/cities/items?q=nowhere-at-all")["numberMatched"] == 0
 
 
+@pytest.mark.backends
 def test_bbox_selects_what_intersects_it(client, frames):
     import shapely
 
@@ -229,6 +238,7 @@ def test_unknown_collections_and_features_answer_404(client, url):
     assert set(response.get_json()) == {"code", "description"}
 
 
+@pytest.mark.backends
 def test_html_with_f_html_escaped(client):
     for url in ("/api", "/api/conformance", "/api/collections", "/api/collections/parks",
                 "/api/collections/cities/items", "/api/collections/counties/items/420102",
@@ -240,11 +250,13 @@ def test_html_with_f_html_escaped(client):
     assert "江岸区" in page
 
 
+@pytest.mark.backends
 def test_json_is_utf8_not_escaped(client):
     raw = client.get("/api/collections/cities/items?limit=31").data
     assert "武汉市".encode() in raw and b"\\u" not in raw
 
 
+@pytest.mark.backends
 def test_geometries_are_crs84_rounded(client):
     doc = get_json(client, "/api/collections/counties/items?limit=1")
     ring = doc["features"][0]["geometry"]["coordinates"][0][0]
@@ -264,6 +276,7 @@ def test_etag_and_304(client):
     assert other.status_code == 200
 
 
+@pytest.mark.backends
 def test_gzip_includes_geojson_and_etag_survives_it(client):
     url = "/api/collections/counties/items?limit=20"
     response = client.get(url, headers={"Accept-Encoding": "gzip, deflate"})
@@ -342,6 +355,7 @@ def test_the_readme_examples_answer(client):
     ("parks", "武汉经开", "武汉经济技术开发区"), ("counties", "changyang", "长阳土家族自治县"),
     ("counties", "zengdu", "曾都区"), ("parks", "whjkq", "武汉经济技术开发区"),
 ])
+@pytest.mark.backends
 def test_q_finds_abbreviations_and_place_readings_like_the_map(client, layer, q, name):
     names = [f["properties"]["name_zh"] for f in
              get_json(client, f"/api/collections/{layer}/items?q={q}&limit=1000")["features"]]

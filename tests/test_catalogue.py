@@ -14,7 +14,7 @@ from layers.catalogue import CATALOGUE_FILE, DOCUMENT, load_catalogue
 from layers.places import load_streets
 from layers.sources import DEFAULT_SOURCES, SourceError, load_sources
 from server.store import read_atlas
-from tests.test_build import atlas as run_atlas
+from tests.support.cli import atlas as run_atlas
 
 CSV = DEFAULT_SOURCES / CATALOGUE_FILE
 # Seed parks that are catalogue zones, and the code each must carry.
@@ -117,6 +117,7 @@ def test_no_zone_is_placed_finer_than_its_basis(layers, zones):
             assert rest.startswith(names[int(z[field])]), (z.id, basis)
 
 
+@pytest.mark.backends
 def test_leading_industries_map_to_sectors_everywhere(layers, zones, client):
     terms = load_sources(DEFAULT_SOURCES).of("catalogue_terms")
     crosswalk = {r.data["term"]: set(r.data["sectors"]) for r in terms}
@@ -144,6 +145,7 @@ def test_clusters_list_the_zones_in_their_members_with_matching_sectors(layers):
     assert "zone-s427023" in textile.zones
 
 
+@pytest.mark.backends
 def test_map_tells_catalogue_only_zones_apart(client):
     html = client.get("/").get_data(as_text=True)
     assert "仅见于开发区目录，政策文件未提及" in html and "named_cat" in html

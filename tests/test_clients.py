@@ -12,7 +12,7 @@ import pytest
 
 from layers.registry import LAYERS
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.backends]  # items and counts, read through a server
 
 
 def ogrinfo() -> str:

@@ -36,12 +36,14 @@ def test_a_changed_document_fails_validation(tmp_path):
                "002_53494cda4eefe43b.txt does not match its sha256" in p for p in exc.value.problems)
 
 
+@pytest.mark.backends
 def test_index_lists_the_documents_with_number_and_hash(client):
     html = client.get("/documents").get_data(as_text=True)
     assert "鄂经信规划〔2021〕203号" in html and "/documents/004" in html
     assert "dcba50ea5c182eba606c9a3d18e168443861ce2b6f54a09bda51d3be88f96f5a" in html
 
 
+@pytest.mark.backends
 def test_reader_numbers_every_line_and_highlights_the_cited_one(client):
     html = client.get("/documents/000?line=279").get_data(as_text=True)
     lines = (DEFAULT_DOCUMENTS / "000_165aea33ce99897c.txt").read_text(encoding="utf-8").split("\n")
@@ -51,6 +53,7 @@ def test_reader_numbers_every_line_and_highlights_the_cited_one(client):
     assert 'data-first="279"' in html
 
 
+@pytest.mark.backends
 def test_reader_joins_a_range_of_lines(client):
     html = client.get("/documents/004?line=6063-6065").get_data(as_text=True)
     assert re.findall(r'<li id="L(\d+)" class="hl">', html) == ["6063", "6064", "6065"]
@@ -70,6 +73,7 @@ def test_unknown_document_is_404(client):
     assert client.get("/documents/..%2Fetc").status_code == 404
 
 
+@pytest.mark.backends
 def test_every_citation_in_the_api_links_to_its_line_in_the_reader(client):
     feats = client.get("/api/collections/parks/items?limit=1000").get_json()["features"]
     cites = [s for f in feats for s in f["properties"]["sources"] or []]
@@ -84,6 +88,7 @@ def test_every_citation_in_the_api_links_to_its_line_in_the_reader(client):
         assert s["quote"] in text, s
 
 
+@pytest.mark.backends
 def test_map_popups_link_quotes_to_the_reader(client):
     html = client.get("/").get_data(as_text=True)
     assert "/documents/003?line=" in html

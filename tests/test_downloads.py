@@ -28,6 +28,7 @@ def download(client, url, status=200):
 
 
 @pytest.mark.parametrize("layer_id", list(LAYERS))
+@pytest.mark.backends
 def test_geojson_download_is_rfc7946_with_every_feature(client, layer_id, build_counts, meta):
     response = download(client, f"/download/{layer_id}.geojson")
     assert response.mimetype == "application/geo+json"
@@ -65,6 +66,7 @@ def test_the_rfc7946_check_catches_what_it_should():
 
 
 @pytest.mark.parametrize("layer_id", list(LAYERS))
+@pytest.mark.backends
 def test_csv_opens_in_excel_with_wkt_and_lon_lat(client, layer_id, build_counts):
     response = download(client, f"/download/{layer_id}.csv")
     assert response.mimetype == "text/csv"
@@ -85,12 +87,14 @@ def test_csv_opens_in_excel_with_wkt_and_lon_lat(client, layer_id, build_counts)
                 json.loads(row[f.name])
 
 
+@pytest.mark.backends
 def test_csv_keeps_chinese_text(client):
     text = download(client, "/download/cities.csv").data.decode("utf-8-sig")
     assert "武汉市" in text and "\\u" not in text
 
 
 @pytest.mark.parametrize("layer_id", ["counties", "parks", "projects"])
+@pytest.mark.backends
 def test_geopackage_opens_with_counts_and_provenance(client, layer_id, build_counts, tmp_path, meta):
     response = download(client, f"/download/{layer_id}.gpkg")
     path = tmp_path / "download.gpkg"
@@ -105,6 +109,7 @@ def test_geopackage_opens_with_counts_and_provenance(client, layer_id, build_cou
 
 
 @pytest.mark.parametrize("layer_id", ["cities", "parks", "cluster_lines"])
+@pytest.mark.backends
 def test_kml_has_a_placemark_per_feature(client, layer_id, build_counts, meta):
     response = download(client, f"/download/{layer_id}.kml")
     assert response.mimetype == "application/vnd.google-earth.kml+xml"
@@ -114,6 +119,7 @@ def test_kml_has_a_placemark_per_feature(client, layer_id, build_counts, meta):
     assert meta["built_at"] in root.find("k:Document/k:description", ns).text
 
 
+@pytest.mark.backends
 def test_downloads_take_the_items_filters(client):
     for query in ("sector=auto", "city_adcode=420100", "q=武汉", "bbox=113,29,116,31.5",
                   "precision=city&sector=auto,ict", "limit=3&offset=1"):
@@ -159,6 +165,7 @@ def test_path_traversal_and_unknown_downloads_are_404(client, url):
         assert leak not in body
 
 
+@pytest.mark.backends
 def test_download_index_lists_every_layer_and_format(client):
     doc = download(client, "/download").get_json()
     assert len(doc["downloads"]) == len(LAYERS) * len(FORMATS)
@@ -177,6 +184,7 @@ def test_download_etag_304_gzip_and_cors(client):
 
 
 @pytest.mark.parametrize("layer_id", ["parks", "projects", "clusters"])
+@pytest.mark.backends
 def test_a_popup_download_link_gives_exactly_that_feature(client, app, layer_id):
     feature_id = app.extensions["atlas_store"].layer(layer_id).id.iloc[0]
     response = download(client, f"/download/{layer_id}.csv?id={feature_id}")

@@ -17,14 +17,15 @@ from server.exportview import ExportView, known_values, parse_export
 from server.printmap import render_figure, scene
 from tests.conftest import ARTIFACTS, make_app
 from tests.map_fixtures import XSS
+from tests.support.backends import GEOPACKAGE
 
 CORRIDOR = "c001-han-xiao-sui-xiang-shi-auto-corridor"
 HUBEI_BOUNDS = (108.35, 29.03, 116.14, 33.28)  # lon/lat box of the province, rounded outward
 
 
 @pytest.fixture(scope="module")
-def approved_client(built_atlas):
-    app = make_app(built_atlas, MAP_APPROVAL="鄂S(2026)001号")
+def approved_client(built_atlas, backend):
+    app = make_app(built_atlas, backend, MAP_APPROVAL="鄂S(2026)001号")
     return app.test_client()
 
 
@@ -45,6 +46,7 @@ def test_png_default_dpi_is_200_and_filename_names_the_view(client):
                      r.headers["Content-Disposition"])
 
 
+@pytest.mark.backends
 def test_default_view_fits_hubei_and_draws_inside_it(app):
     with app.app_context():
         store = app.extensions["atlas_store"]
@@ -58,6 +60,7 @@ def test_default_view_fits_hubei_and_draws_inside_it(app):
     assert all(hx0 <= p.x <= hx1 and hy0 <= p.y <= hy1 for p in points)
 
 
+@pytest.mark.backends
 def test_png_map_area_is_drawn_not_blank(client):
     img = Image.open(io.BytesIO(client.get("/export/map.png?dpi=72").data)).convert("RGB")
     w, h = img.size
@@ -66,6 +69,7 @@ def test_png_map_area_is_drawn_not_blank(client):
     assert len(colours) > 200  # boundaries, rivers, symbols and labels, not a blank frame
 
 
+@pytest.mark.backends
 def test_cluster_view_fits_its_members_in_order(app):
     with app.app_context():
         store = app.extensions["atlas_store"]
@@ -78,6 +82,7 @@ def test_cluster_view_fits_its_members_in_order(app):
     assert all("auto" in (s or []) for f in sc.points.values() for s in f.sectors)
 
 
+@pytest.mark.backends
 def test_pdf_is_one_page_with_title_source_line_and_approval(approved_client):
     from pypdf import PdfReader
 
@@ -106,6 +111,7 @@ def test_svg_keeps_text_as_text(client):
     assert "Sources" in svg and "<text" in svg
 
 
+@pytest.mark.backends
 def test_english_and_given_title(client):
     from pypdf import PdfReader
 
@@ -199,6 +205,7 @@ def test_the_legend_ends_above_the_source_line(app, lang, city, orient):
 
 # ---------------------------------------------------------------- the offline HTML map
 
+@pytest.mark.backends
 def test_html_is_one_file_with_no_outside_reference(client):
     r = client.get(f"/export/map.html?cluster={CORRIDOR}")
     assert r.status_code == 200 and r.mimetype == "text/html"
@@ -209,7 +216,7 @@ def test_html_is_one_file_with_no_outside_reference(client):
 
 
 def test_html_escapes_values_like_the_live_map(map_atlas):
-    app = make_app(map_atlas)
+    app = make_app(map_atlas, GEOPACKAGE)
     html = app.test_client().get("/export/map.html?city=420300").get_data(as_text=True)
     assert XSS not in html
     assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in html  # escaped, then JSON-encoded
@@ -238,6 +245,7 @@ def test_html_opens_offline_and_shows_popups_with_sources(client, browser, tmp_p
 
 # ---------------------------------------------------------------- the briefing deck
 
+@pytest.mark.backends
 def test_deck_for_a_cluster_has_title_map_members_and_sources(client):
     from pptx import Presentation
 
@@ -257,6 +265,7 @@ def test_deck_for_a_cluster_has_title_map_members_and_sources(client):
     assert "湖北省经济和信息化厅" in texts[3] or "鄂经信规划" in texts[3]
 
 
+@pytest.mark.backends
 def test_deck_for_a_city_lists_parks_projects_and_targets(client):
     from pptx import Presentation
 

@@ -15,6 +15,7 @@ import pytest
 
 from server import create_app
 from tests.conftest import dated_build, make_app
+from tests.support.backends import GEOPACKAGE
 
 
 @pytest.mark.parametrize("url", ["/api/collections/projects/items?limit=%2B%2B5",
@@ -75,6 +76,7 @@ def test_a_304_to_a_gzip_client_keeps_vary_and_the_gzip_etag(client, url):
     assert "max-age" in again.headers["Cache-Control"]
 
 
+@pytest.mark.backends
 def test_items_with_a_strong_etag_have_the_same_body_every_time(client, app):
     url = "/api/collections/projects/items?limit=3"
     first, second = client.get(url), client.get(url)
@@ -87,10 +89,10 @@ def test_items_with_a_strong_etag_have_the_same_body_every_time(client, app):
 
 def test_links_follow_a_trusted_tls_proxy_only_when_configured(built_atlas):
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "atlas.example.org"}
-    plain = make_app(built_atlas).test_client()
+    plain = make_app(built_atlas, GEOPACKAGE).test_client()
     href = plain.get("/api/", headers=forwarded).get_json()["links"][0]["href"]
     assert href.startswith("http://localhost/"), "proxy headers trusted without configuration"
-    behind = make_app(built_atlas, PROXY_COUNT=1).test_client()
+    behind = make_app(built_atlas, GEOPACKAGE, PROXY_COUNT=1).test_client()
     links = behind.get("/api/collections/projects/items?limit=1", headers=forwarded).get_json()["links"]
     assert all(link["href"].startswith("https://atlas.example.org/api/") for link in links), links
 
@@ -132,7 +134,7 @@ def test_the_response_cache_stays_within_its_bound(built_atlas):
     from server import http
 
     limit = 200_000
-    small = make_app(built_atlas, RESPONSE_CACHE_BYTES=limit)
+    small = make_app(built_atlas, GEOPACKAGE, RESPONSE_CACHE_BYTES=limit)
     c = small.test_client()
     http.CACHE.clear()
     for n in range(1, 40):

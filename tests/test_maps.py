@@ -13,13 +13,15 @@ from server import mapview, popups
 from server.store import AtlasStore
 from tests.conftest import make_app
 from tests.map_fixtures import CORRIDOR, CORRIDOR_MEMBERS, XSS, XSS_PARK
+from tests.support.backends import GEOPACKAGE
 
 DATA_RE = re.compile(r'<script type="application/json" id="atlas-data">(.*?)</script>', re.S)
 
 
 @pytest.fixture(scope="session")
-def fx_client(map_atlas):
-    app = make_app(map_atlas, FRAME_ANCESTORS="'self' https://intranet.example")
+def fx_client(map_atlas, backend, per_backend):
+    app = per_backend(("fx_app", backend), lambda: make_app(
+        map_atlas, backend, FRAME_ANCESTORS="'self' https://intranet.example"))
     return app.test_client()
 
 
@@ -35,6 +37,7 @@ def outside_data(html: str) -> str:
     return DATA_RE.sub("", html)
 
 
+@pytest.mark.backends
 def test_atlas_page_has_every_layer_grouped_with_build_counts(client, app):
     response, html, data = page(client, "/")
     counts = AtlasStore(app.config["DATA"]).counts()
@@ -103,6 +106,7 @@ def test_one_layer_and_unknown_views(client):
     assert client.get("/embed/map/nope").status_code == 404
 
 
+@pytest.mark.backends
 def test_cluster_view_lists_members_in_order_with_roles(fx_client):
     _, html, data = page(fx_client, f"/cluster/{CORRIDOR}")
     c = data["cluster"]
@@ -139,6 +143,7 @@ def test_json_for_script_cannot_close_the_element():
     assert json.loads(text)["a"] == "</script><script>alert(1)</script><!--"
 
 
+@pytest.mark.backends
 def test_popups_show_precision_sources_and_downloads(client, app):
     _, _, data = page(client, "/")
     store = AtlasStore(app.config["DATA"])
@@ -174,12 +179,13 @@ def test_gaode_shifts_overlays_and_allows_only_its_tiles(client):
 def test_tianditu_needs_a_key(app, built_atlas):
     _, _, data = page(app.test_client(), "/?base=tianditu")
     assert data["base"] == "none"
-    keyed = make_app(built_atlas, TIANDITU_KEY="k123")
+    keyed = make_app(built_atlas, GEOPACKAGE, TIANDITU_KEY="k123")
     response, _, data = page(keyed.test_client(), "/?base=tianditu")
     assert data["base"] == "tianditu" and "tk=k123" in data["bases"][2]["url"]
     assert "https://*.tianditu.gov.cn" in response.headers["Content-Security-Policy"]
 
 
+@pytest.mark.backends
 def test_geometry_tiers_are_rounded_gzipped_and_keyed(client, app):
     counts = AtlasStore(app.config["DATA"]).counts()
     for tier, decimals in (("lo", 3), ("mid", 4)):
@@ -233,6 +239,7 @@ def test_vendor_subset_keeps_features_touching_the_area():
     assert [f["properties"] for f in out["features"]] == [{"name": "Han"}]
 
 
+@pytest.mark.backends
 def test_figures_show_the_unit_once_and_damaged_values_as_read(client):
     """value_text that carries its unit is not followed by the unit again (37722亿元亿元), and a
     damaged value is shown corrected, with the document's own words and the note beside it."""
@@ -257,6 +264,7 @@ def test_figure_units_are_appended_only_to_a_bare_number():
     assert "<b>1&lt;2</b>" in html and "「&lt;x&gt;」: &lt;script&gt;" in html and "<script>" not in html
 
 
+@pytest.mark.backends
 def test_a_popup_geojson_link_saves_a_file_with_its_extension(client):
     _, _, data = page(client, "/")
     park = next(lay for lay in data["layers"] if lay["id"] == "parks")["features"][0]
@@ -308,12 +316,13 @@ def test_place_names_are_read_as_places(name, reading):
 # ---------------------------------------------------------------- layers drawn from vector tiles
 
 @pytest.fixture(scope="module")
-def tiled_client(built_atlas):
+def tiled_client(built_atlas, backend):
     """The atlas with the vector-tile threshold set low: parks (180), projects (123) and
     counties (225) are past it, the other layers are not."""
-    return make_app(built_atlas, MAP_TILES_THRESHOLD=100).test_client()
+    return make_app(built_atlas, backend, MAP_TILES_THRESHOLD=100).test_client()
 
 
+@pytest.mark.backends
 def test_by_default_every_layer_is_in_the_page_and_no_tile_script_loads(client, app):
     _, html, data = page(client, "/")
     assert app.config["MAP_TILES_THRESHOLD"] == 2000
@@ -322,6 +331,7 @@ def test_by_default_every_layer_is_in_the_page_and_no_tile_script_loads(client, 
     assert "Leaflet.VectorGrid" not in html and "atlas/tiles" in html
 
 
+@pytest.mark.backends
 def test_past_the_threshold_a_layer_comes_from_vector_tiles(tiled_client, client):
     _, html, data = page(tiled_client, "/")
     _, _, plain = page(client, "/")
@@ -351,7 +361,7 @@ def test_past_the_threshold_a_layer_comes_from_vector_tiles(tiled_client, client
 
 
 def test_tiles_follow_the_tile_zoom_settings_and_gaode(built_atlas):
-    app = make_app(built_atlas, MAP_TILES_THRESHOLD=150, TILES_MINZOOM=2, TILES_MAXZOOM=12)
+    app = make_app(built_atlas, GEOPACKAGE, MAP_TILES_THRESHOLD=150, TILES_MINZOOM=2, TILES_MAXZOOM=12)
     _, _, data = page(app.test_client(), "/?base=gaode")
     parks = next(lay for lay in data["layers"] if lay["id"] == "parks")
     assert parks["tiles"] == {"url": "/tiles/parks/{z}/{x}/{y}.mvt?datum=gcj02", "minzoom": 2, "maxzoom": 12}
@@ -360,13 +370,14 @@ def test_tiles_follow_the_tile_zoom_settings_and_gaode(built_atlas):
 
 def test_the_threshold_is_read_from_the_environment(built_atlas, monkeypatch):
     monkeypatch.setenv("ATLAS_MAP_TILES_THRESHOLD", "150")
-    app = make_app(built_atlas)
+    app = make_app(built_atlas, GEOPACKAGE)
     assert app.config["MAP_TILES_THRESHOLD"] == 150
     _, _, data = page(app.test_client(), "/")
     assert {lay["id"] for lay in data["layers"] if "tiles" in lay} == {"parks", "counties"}
 
 
 @pytest.mark.parametrize("lang,base", [("zh", "none"), ("en", "none"), ("zh", "gaode")])
+@pytest.mark.backends
 def test_a_features_popup_by_id_is_the_one_the_page_carries(client, lang, base):
     """What a click on a tile feature opens (/map/feature/...) is the page's own entry."""
     _, _, data = page(client, f"/?lang={lang}&base={base}")
@@ -399,6 +410,7 @@ def _as_page_props(lid: str, a: dict, sectors: list[dict], approx: list[str]) ->
 
 
 @pytest.mark.parametrize("lid", ["parks", "projects"])
+@pytest.mark.backends
 def test_tile_attributes_give_the_points_their_page_style_and_filter_keys(client, lid):
     """Every property the symbols and filters read, made from the tiles, equals the page's."""
     import mapbox_vector_tile

@@ -19,8 +19,8 @@ from layers.postgis import DatabaseError, load_gpkg
 from server import create_app
 from server.pgstore import PostgisStore
 from server.store import AtlasStore
-from tests import backends
 from tests.conftest import REPO, dated_build
+from tests.support import backends
 
 
 @pytest.fixture(scope="module")

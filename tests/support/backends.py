@@ -1,11 +1,13 @@
-"""Which storage backend the suite runs on, and the PostgreSQL server it needs.
+"""The two storage backends a test can serve a build from, and the PostgreSQL server that
+PostGIS needs.
 
-`ATLAS_TEST_BACKEND=postgis` (set by `make test` for its second pass) runs every test that
-serves a build on PostGIS: each built GeoPackage a test serves is loaded into a database
-of its own (`layers.postgis.load_gpkg`, the same path `atlas build --db` takes) on a
-loopback server started for the session by tools/pg_local.py. The default is the
-embedded GeoPackage. Tests about the GeoPackage file itself (a replaced or corrupt file)
-name it and run on it in both passes.
+Every helper takes the backend by name (`GEOPACKAGE` or `POSTGIS`), which a test gets from
+the `backend` fixture (tests/conftest.py). On the GeoPackage the built file is served
+itself. On PostGIS each built GeoPackage a test serves is loaded into a database of its own
+(`layers.postgis.load_gpkg`, the same path `atlas build --db` takes) on one loopback server
+for the session: started by tools/pg_local.py the first time a PostGIS test needs it (a run
+with no such test never starts one), or the one ATLAS_TEST_PG_URL names (`.ci/run` starts
+it before the tests).
 """
 
 from __future__ import annotations
@@ -18,13 +20,18 @@ import tempfile
 import threading
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(REPO / "tools"))
 
 import pg_local  # noqa: E402
 
-BACKEND = os.environ.get("ATLAS_TEST_BACKEND", "geopackage")
-assert BACKEND in ("geopackage", "postgis"), f"ATLAS_TEST_BACKEND={BACKEND}: geopackage or postgis"
+GEOPACKAGE, POSTGIS = "geopackage", "postgis"
+BACKENDS = (GEOPACKAGE, POSTGIS)
+
+
+def _known(backend: str) -> str:
+    assert backend in BACKENDS, f"backend {backend!r}: one of {', '.join(BACKENDS)}"
+    return backend
 
 
 class Postgres:
@@ -83,6 +90,7 @@ _server: Postgres | None = None
 
 
 def postgres() -> Postgres:
+    """The session's server, started on first use."""
     global _server
     if _server is None:
         _server = Postgres()
@@ -94,30 +102,31 @@ def shutdown() -> None:
         _server.close()
 
 
-def app_config(data: Path) -> dict:
-    """What create_app needs to serve the build in `data` on this pass's backend."""
-    if BACKEND == "postgis":
+def app_config(data: Path, backend: str) -> dict:
+    """What create_app needs to serve the build in `data` on `backend`."""
+    if _known(backend) == POSTGIS:
         return {"DATA": str(data), "DB": postgres().mirror(Path(data)), "DB_POLL_SECONDS": 0}
     return {"DATA": str(data)}
 
 
-def serve_args(data: Path) -> list[str]:
-    """`atlas serve` arguments for the build in `data` on this pass's backend."""
-    if BACKEND == "postgis":
+def serve_args(data: Path, backend: str) -> list[str]:
+    """`atlas serve` arguments for the build in `data` on `backend`."""
+    if _known(backend) == POSTGIS:
         return ["--db", postgres().mirror(Path(data))]
     return ["--data", str(data)]
 
 
-def build_args(data: Path) -> list[str]:
-    """`atlas build` arguments that replace the build served from `data` on this pass."""
-    if BACKEND == "postgis":
+def build_args(data: Path, backend: str) -> list[str]:
+    """`atlas build` arguments that replace the build served from `data` on `backend`."""
+    if _known(backend) == POSTGIS:
         return ["--db", postgres().mirror(Path(data))]
     return ["--out", str(data)]
 
 
-def served_built_at(data: Path) -> str:
-    """The build time of what is now in place for `data` (the file, or its database)."""
-    if BACKEND == "postgis":
+def served_built_at(data: Path, backend: str) -> str:
+    """The build time of what is now in place for `data` on `backend` (the file, or its
+    database)."""
+    if _known(backend) == POSTGIS:
         from server.pgstore import PostgisStore
 
         store = PostgisStore(postgres().mirror(Path(data)), poll_seconds=0)
