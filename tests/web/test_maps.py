@@ -224,10 +224,10 @@ def test_search_terms_include_pinyin_and_aliases():
 
 def test_vendor_subset_keeps_features_touching_the_area():
     import importlib.util
-    from pathlib import Path
 
-    spec = importlib.util.spec_from_file_location(
-        "vendor_assets", Path(__file__).resolve().parent.parent / "tools" / "vendor_assets.py")
+    from tests.conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("vendor_assets", REPO / "tools" / "vendor_assets.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     fc = {"features": [
