@@ -268,6 +268,27 @@ def map_atlas(tmp_path_factory) -> Path:
     return build_map_fixture(tmp_path_factory.mktemp("map_atlas"))
 
 
+SYNTH_POINTS = 2000  # the synthetic enterprises of the session's `atlas synth` file
+
+
+@pytest.fixture(scope="session")
+def synth_frames() -> dict:
+    """The synthetic national layers (layers.synth) at SYNTH_POINTS enterprises."""
+    from layers import synth
+
+    return synth.synth_frames(SYNTH_POINTS)
+
+
+@pytest.fixture(scope="session")
+def synth_atlas(tmp_path_factory, synth_frames) -> Path:
+    """A file written by `atlas synth` itself (the generation is cached per process)."""
+    from server.cli import main as atlas
+
+    out = tmp_path_factory.mktemp("synth") / "synth.gpkg"
+    assert atlas(["synth", "--points", str(SYNTH_POINTS), "--out", str(out)]) == 0
+    return out
+
+
 CHROMIUM = os.environ.get("ATLAS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--disable-quic"]

@@ -1,21 +1,19 @@
-"""Maps for briefings: print maps (PNG/SVG/PDF), the offline HTML map, the slide deck and the
-batch export, checked as a planner would receive them."""
+"""Maps for briefings as the app exports them: print maps (PNG/SVG/PDF), the offline HTML
+map and the slide deck, checked as a planner would receive them (tests/e2e/test_exports.py
+opens them in Chromium and LibreOffice; tests/unit/test_exports.py runs the batch export)."""
 
 from __future__ import annotations
 
 import io
 import re
-import shutil
-import subprocess
-import sys
 import warnings
 
 import pytest
 from PIL import Image
 
-from server.exportview import ExportView, known_values, parse_export
+from server.exportview import known_values, parse_export
 from server.printmap import render_figure, scene
-from tests.conftest import ARTIFACTS, make_app
+from tests.conftest import make_app
 from tests.map_fixtures import XSS
 from tests.support.backends import GEOPACKAGE
 
@@ -222,27 +220,6 @@ def test_html_escapes_values_like_the_live_map(map_atlas):
     assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in html  # escaped, then JSON-encoded
 
 
-@pytest.mark.slow
-def test_html_opens_offline_and_shows_popups_with_sources(client, browser, tmp_path):
-    path = tmp_path / "corridor.html"
-    path.write_bytes(client.get(f"/export/map.html?cluster={CORRIDOR}").data)
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    outside, errors = [], []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
-               else (outside.append(r.request.url), r.abort()))
-    page.goto(path.as_uri())
-    page.wait_for_selector("path.leaflet-interactive", state="attached")
-    assert page.locator("path.leaflet-interactive").count() > 10
-    assert page.locator(".leaflet-control-layers-overlays label").count() >= 4
-    page.locator("path.leaflet-interactive[stroke-dasharray='3 3']").last.dispatch_event("click")
-    popup = page.wait_for_selector(".leaflet-popup-content")
-    assert "来源" in popup.inner_text()
-    page.screenshot(path=str(ARTIFACTS / "export-offline-corridor.png"))
-    assert outside == [] and errors == []
-    page.close()
-
-
 # ---------------------------------------------------------------- the briefing deck
 
 @pytest.mark.backends
@@ -280,56 +257,3 @@ def test_deck_for_a_city_lists_parks_projects_and_targets(client):
 @pytest.mark.parametrize("query", ["cluster=nope", "city=1", "sector=auto", "lang=de"])
 def test_deck_bad_parameters_400(client, query):
     assert client.get(f"/export/briefing.pptx?{query}").status_code == 400
-
-
-@pytest.mark.slow
-def test_deck_renders_in_libreoffice_with_one_page_per_slide(client, tmp_path):
-    from pypdf import PdfReader
-
-    from server.deck import slide_count
-
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    assert soffice, "LibreOffice (Debian libreoffice-impress) is installed by make test"
-    data = client.get(f"/export/briefing.pptx?cluster={CORRIDOR}").data
-    deck = tmp_path / "deck.pptx"
-    deck.write_bytes(data)
-    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
-                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(deck)],
-                   check=True, capture_output=True, timeout=180)
-    pdf = PdfReader(tmp_path / "deck.pdf")
-    assert len(pdf.pages) == slide_count(data) == 4
-    assert "千里汽车产业走廊" in pdf.pages[2].extract_text()
-
-
-# ---------------------------------------------------------------- batch
-
-@pytest.mark.slow
-def test_batch_writes_one_file_per_hubei_city_and_an_index(built_atlas, tmp_path):
-    import csv
-
-    out = tmp_path / "maps"
-    r = subprocess.run([sys.executable, "-m", "server.cli", "export", "--per", "city", "--format", "png",
-                        "--out", str(out), "--data", str(built_atlas)],
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    with open(out / "index.csv", encoding="utf-8-sig") as fh:
-        rows = list(csv.DictReader(fh))
-    assert len(rows) == 17
-    assert {p.name for p in out.glob("*.png")} == {row["file"] for row in rows}
-    assert "17/17" in r.stderr  # the progress bar reached the end
-    assert {row["name_zh"] for row in rows} >= {"武汉市", "恩施土家族苗族自治州", "神农架林区"}
-
-
-def test_batch_refuses_an_unwritable_folder(built_atlas, tmp_path):
-    blocker = tmp_path / "file"
-    blocker.write_text("not a folder")
-    r = subprocess.run([sys.executable, "-m", "server.cli", "export", "--per", "cluster", "--format",
-                        "pdf", "--out", str(blocker / "x"), "--data", str(built_atlas)],
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 1 and "atlas export: error: cannot write" in r.stderr
-    assert "Traceback" not in r.stderr
-
-
-def test_the_largest_allowed_page_is_bounded():
-    w, h = ExportView(paper="A4", dpi=600).pixels
-    assert (w, h) == (7015, 4960) and w * h < 40e6
