@@ -270,6 +270,11 @@ def map_atlas(tmp_path_factory) -> Path:
 
 SYNTH_POINTS = 2000  # the synthetic enterprises of the session's `atlas synth` file
 
+# Making the synthetic layers (every county-level unit of China, with two simplified tiers)
+# costs about 25 s of CPU, a sixth of `make check`'s budget: the tests that need them are
+# slow, so the fast tier leaves them out and `make test` runs them.
+slow_synth = pytest.mark.slow
+
 
 @pytest.fixture(scope="session")
 def synth_frames() -> dict:

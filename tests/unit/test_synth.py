@@ -23,6 +23,7 @@ from server import mvtpoints
 from server.cli import main as atlas
 from server.store import AtlasStore, read_meta
 from tests.conftest import SYNTH_POINTS as POINTS
+from tests.conftest import slow_synth
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +50,7 @@ def same_frames(a: dict, b: dict) -> bool:
 # The generator
 
 
+@slow_synth
 def test_same_seed_and_count_give_identical_frames_and_another_seed_does_not(frames):
     again = synth.synth_frames(POINTS)
     assert same_frames(frames, again)
@@ -61,6 +63,7 @@ def test_same_seed_and_count_give_identical_frames_and_another_seed_does_not(fra
     assert same_frames(outlines(frames), outlines(other)), "the outlines do not depend on the seed"
 
 
+@slow_synth
 def test_counts_and_fields(frames):
     counties, zones, ents = frames["synth_counties"], frames["synth_zones"], frames["synth_enterprises"]
     assert len(counties) == len(national_counties()) > 2800  # every county-level unit of China
@@ -85,6 +88,7 @@ def test_counts_and_fields(frames):
     assert set(ents["size"]) <= {"micro", "small", "medium", "large"}
 
 
+@slow_synth
 def test_sectors_are_the_canonical_codes(frames):
     codes = set(synth.sector_codes())
     assert len(codes) >= 20
@@ -96,6 +100,7 @@ def test_sectors_are_the_canonical_codes(frames):
     assert all(s in z for s, z in zip(in_zone.sector, in_zone.sectors))
 
 
+@slow_synth
 def test_every_point_lies_inside_its_county(frames):
     counties = frames["synth_counties"].set_index("adcode")
     for name in ("synth_zones", "synth_enterprises"):
@@ -109,6 +114,7 @@ def test_every_point_lies_inside_its_county(frames):
         assert np.array_equal(np.round(coords, 6), coords)  # the API's precision
 
 
+@slow_synth
 def test_the_counties_cover_china_and_keep_hubei(frames):
     counties = frames["synth_counties"]
     minx, miny, maxx, maxy = counties.total_bounds
@@ -122,6 +128,7 @@ def test_the_counties_cover_china_and_keep_hubei(frames):
 # Writing
 
 
+@slow_synth
 def test_the_synth_file_is_a_whole_atlas_with_the_synthetic_tables_and_their_meta(synth_atlas, frames):
     tables = set(pyogrio.list_layers(synth_atlas)[:, 0])
     assert set(LAYERS) <= tables
@@ -142,6 +149,7 @@ def test_a_normal_build_has_no_synthetic_table(built_atlas):
     assert AtlasStore(built_atlas).synthetic_ids() == []
 
 
+@slow_synth
 def test_extra_tables_must_be_synthetic_layers(tmp_path, frames):
     with pytest.raises(ValueError, match="not synthetic layers"):
         build(tmp_path / "x.gpkg", DEFAULT_SOURCES, extra={"parks": frames["synth_zones"]})

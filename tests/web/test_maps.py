@@ -319,6 +319,7 @@ def test_the_threshold_is_read_from_the_environment(built_atlas, monkeypatch):
     assert {lay["id"] for lay in data["layers"] if "tiles" in lay} == {"parks", "counties"}
 
 
+@pytest.mark.slow  # one request per feature (up to 40 a layer), thrice: the slowest web test
 @pytest.mark.parametrize("lang,base", [("zh", "none"), ("en", "none"), ("zh", "gaode")])
 @pytest.mark.backends
 def test_a_features_popup_by_id_is_the_one_the_page_carries(client, lang, base):

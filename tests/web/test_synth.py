@@ -18,7 +18,7 @@ import pytest
 from layers.registry import LAYERS, SYNTH_LAYERS
 from server import create_app, mvt, ogc
 from tests.conftest import SYNTH_POINTS as POINTS
-from tests.conftest import make_app
+from tests.conftest import make_app, slow_synth
 
 WUHAN = (114.30, 30.59)
 SHANGHAI = (121.47, 31.23)
@@ -62,6 +62,7 @@ def test_a_normal_build_serves_no_synthetic_collection_or_tiles(client):
     assert "synth" not in client.get("/api/openapi").get_data(as_text=True)
 
 
+@slow_synth
 @pytest.mark.backends
 def test_the_map_about_downloads_and_health_ignore_the_synthetic_layers(sclient):
     for path in ("/", "/about", "/download", "/map/parks"):
@@ -83,6 +84,7 @@ def test_the_map_about_downloads_and_health_ignore_the_synthetic_layers(sclient)
 # Served by the API and the tiles of a synth file
 
 
+@slow_synth
 @pytest.mark.backends
 def test_collections_list_and_mark_the_synthetic_layers(sclient, frames):
     docs = {c["id"]: c for c in sclient.get("/api/collections").get_json()["collections"]}
@@ -107,6 +109,7 @@ def _inside(frame, box) -> set[str]:
     return set(frame.id[hit])
 
 
+@slow_synth
 @pytest.mark.parametrize("box", [(113.5, 29.5, 115.5, 31.5), (120.0, 30.0, 122.5, 32.5),
                                  (73.0, 18.0, 135.0, 54.0)])
 @pytest.mark.backends
@@ -126,6 +129,7 @@ def test_items_with_bbox_page_through_exactly_the_points_in_the_box(sclient, fra
     assert got == sorted(got)  # layer order: ids are assigned in row order
 
 
+@slow_synth
 @pytest.mark.backends
 def test_items_filters_with_and_without_bbox(sclient, frames):
     ents = frames["synth_enterprises"]
@@ -149,6 +153,7 @@ def test_items_filters_with_and_without_bbox(sclient, frames):
     assert sclient.get("/api/collections/synth_enterprises/items?sector=auto,x&colour=red").status_code == 400
 
 
+@slow_synth
 @pytest.mark.backends
 def test_one_item_by_id(sclient, frames):
     ents = frames["synth_enterprises"]
@@ -166,6 +171,7 @@ def test_one_item_by_id(sclient, frames):
     assert sclient.get("/api/collections/synth_zones/items/SZ0001?f=html").status_code == 200
 
 
+@slow_synth
 def test_select_large_touches_only_the_bbox_hits(memory_app, monkeypatch):
     store = memory_app.extensions["atlas_store"]
     prep = ogc.prepared(store, "synth_enterprises")
@@ -228,6 +234,7 @@ def lonlat_of_tile(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     return x / n * 360 - 180, lat(y + 1), (x + 1) / n * 360 - 180, lat(y)
 
 
+@slow_synth
 @pytest.mark.backends
 def test_a_full_zoom_tile_holds_every_point_of_its_area_with_its_fields(sclient, frames):
     ents = frames["synth_enterprises"].set_index("id")
@@ -252,6 +259,7 @@ def test_a_full_zoom_tile_holds_every_point_of_its_area_with_its_fields(sclient,
         assert abs(lon - row.geometry.x) <= (east - west) / mvt.EXTENT
 
 
+@slow_synth
 @pytest.mark.backends
 def test_low_zoom_point_tiles_keep_one_point_per_cell(sclient, frames):
     ents = frames["synth_enterprises"]
@@ -269,6 +277,7 @@ def test_low_zoom_point_tiles_keep_one_point_per_cell(sclient, frames):
     assert len(keys) == len(set(keys))
 
 
+@slow_synth
 @pytest.mark.backends
 def test_synthetic_polygon_and_zone_tiles_and_tilejson(sclient):
     for lid, z in (("synth_counties", 5), ("synth_counties", 9), ("synth_counties", 11),
@@ -286,6 +295,7 @@ def test_synthetic_polygon_and_zone_tiles_and_tilejson(sclient):
     assert doc["tiles"][0].endswith("/tiles/synth_enterprises/{z}/{x}/{y}.mvt")
 
 
+@slow_synth
 def test_point_tiles_carry_the_attributes_the_general_encoder_would(memory_app):
     store = memory_app.extensions["atlas_store"]
     for lid in ("synth_zones", "synth_enterprises"):
