@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import serving, start_server, stop_server
+from tests.conftest import serving
 from tests.support import backends
 from tests.support.cli import atlas, break_a_record, fake_package
 
@@ -35,10 +35,9 @@ CLIENTS, PER_CLIENT = 64, 8
 
 
 @pytest.fixture(scope="module")
-def production(built_atlas, backend):
-    proc, base = start_server(built_atlas, backend)
-    yield proc, base
-    stop_server(proc)
+def production(built_atlas, backend, servers):
+    """(process, base URL) of the session's server on its build (`live_server`'s)."""
+    return servers.start(built_atlas, backend)
 
 
 def _rss_kb(pid: int) -> int:
