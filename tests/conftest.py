@@ -13,25 +13,29 @@ store: the build's content as served (items, features, counts, extents, metadata
 provenance, documents, search terms, tiles, and the pages, downloads and exports made of
 them), the storage report of /healthz, or how the store follows a new build or keeps
 serving past a broken one — in a real `atlas serve` too, whose workers each hold their own
-connections. The question to ask of a test: would it catch a store that gives a wrong
-answer (a feature missing, a wrong count or extent, a tile without its points, the build
-before the new one)? Then it is marked `backends`.
+connections. The question to ask of a test: would a store that gives a wrong answer (a
+feature missing, a wrong count or extent, a tile without its points, the build before the
+new one) make it fail? Then it is marked `backends`.
 
 A test runs once, on the GeoPackage, when it has no app (unit/); when it uses the build's
 content only to drive something else and asserts that (refused parameters and routes,
 escaping, headers and caching, settings echoed back, the page's behaviour in a browser, a
 real client's rendering); or when it is about the GeoPackage file or the in-memory
 machinery on purpose (it makes its own app on a file it replaces, corrupts or dates).
-tests/backends/ compares the two backends directly and holds the PostGIS-only tests.
+So in e2e/ the GDAL and OWSLib reads, the reliability tests against a served build, and
+the browser tests that count what is drawn (from GeoJSON or from vector tiles) against the
+build run on both; the rest of the browser tests once. tests/backends/ compares the two
+backends directly and holds the PostGIS-only tests.
 
 How: a test marked `backends` (`@pytest.mark.backends`, or `pytestmark` for a module) must
-take the `backend` fixture, directly or through `app`, `client`, `live_server`, `servers` or
-a fixture of its module that does; `pytest_generate_tests` below parametrizes it with both
-backends (`--backend NAME` narrows that to one; `make check` runs the GeoPackage only), so
-it runs twice, its id ending in `geopackage]` and in `postgis]`. Any other test that takes
-those fixtures gets the GeoPackage, and no id for it. The tests of one module are grouped by backend (the
-parameter's scope is the module), and what is costly to make — the session's apps, and the
-real servers (`servers`) — is made once per backend and kept for the session, so switching
+take the `backend` fixture, directly or through `app`, `client`, `live_server` or a fixture
+of its module that does (and passes it to `make_app`, `serving` or `servers`);
+`pytest_generate_tests` below parametrizes it with both backends (`--backend NAME` narrows
+that to one; `make check` runs the GeoPackage only), so it runs twice, its id ending in
+`geopackage]` and in `postgis]`. Any other test that takes those fixtures gets the
+GeoPackage, and no id for it. The tests of one module are grouped by backend (the
+parameter's scope is the module); what is costly to make — the session's apps and its
+real servers (`servers`) — is made once per backend and kept for the session, so changing
 backends between modules costs nothing. The PostgreSQL server starts with the first test
 that needs PostGIS (or is the one ATLAS_TEST_PG_URL names).
 """
