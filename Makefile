@@ -1,5 +1,6 @@
 # Two commands: `make run` (set up, build, serve) and `make test` (set up, run every test).
-# Both are idempotent; the second time they only redo what changed.
+# Both are idempotent; the second time they only redo what changed. `make check` is the fast
+# tier for the edit-test loop (docs/testing.md).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -19,7 +20,7 @@ SYSTEM_PACKAGES ?= chromium fonts-noto-cjk gdal-bin libreoffice-impress poppler-
 
 SOURCES := $(shell find data/sources -name '*.yaml' -o -name '*.csv') $(wildcard geo/*.py layers/*.py)
 
-.PHONY: setup system-deps build run test lint typecheck imports clean
+.PHONY: setup system-deps build run check test lint typecheck imports clean
 
 setup: $(VENV)/.setup-stamp $(ASSETS)
 
@@ -47,11 +48,17 @@ run: build $(ASSETS)
 system-deps:
 	tools/system-deps.sh $(SYSTEM_PACKAGES)
 
-# Every test on the embedded GeoPackage, then everything that serves a build again on PostGIS
-# (test_postgis.py, which compares the two backends, ran in the first pass).
+# The fast tier, for the edit-test loop (under 3 minutes): lint, types, the import contract,
+# then the unit and web tests not marked slow, on the GeoPackage only (no PostgreSQL, no
+# browser, no real server).
+check: setup lint typecheck imports
+	$(BIN)/python -m pytest tests/unit tests/web -m "not slow" --backend geopackage $(PYTEST_ARGS)
+
+# Every test in one run, every level: those whose answers come from the storage backend
+# (marked `backends`; the rule is in tests/conftest.py) on the GeoPackage and on PostGIS,
+# the others once.
 test: setup system-deps lint typecheck imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	ATLAS_TEST_BACKEND=postgis $(BIN)/python -m pytest --ignore=tests/test_postgis.py $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -1,0 +1,259 @@
+"""Maps for briefings as the app exports them: print maps (PNG/SVG/PDF), the offline HTML
+map and the slide deck, checked as a planner would receive them (tests/e2e/test_exports.py
+opens them in Chromium and LibreOffice; tests/unit/test_exports.py runs the batch export)."""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+
+import pytest
+from PIL import Image
+
+from server.exports.printmap import render_figure, scene
+from server.view.params import EXPORT, known_values, parse_view
+from tests.conftest import make_app
+from tests.map_fixtures import XSS
+from tests.support.backends import GEOPACKAGE
+
+CORRIDOR = "c001-han-xiao-sui-xiang-shi-auto-corridor"
+HUBEI_BOUNDS = (108.35, 29.03, 116.14, 33.28)  # lon/lat box of the province, rounded outward
+
+
+@pytest.fixture(scope="module")
+def approved_client(built_atlas, backend):
+    app = make_app(built_atlas, backend, MAP_APPROVAL="鄂S(2026)001号")
+    return app.test_client()
+
+
+def test_png_has_the_requested_pixel_size_and_dpi(client):
+    r = client.get("/export/map.png?paper=A4&orient=landscape&dpi=100")
+    assert r.status_code == 200 and r.mimetype == "image/png"
+    img = Image.open(io.BytesIO(r.data))
+    assert img.size == (1169, 826)  # 297 × 210 mm at 100 dpi
+    assert [round(v) for v in img.info["dpi"]] == [100, 100]
+    r = client.get("/export/map.png?paper=16:9&orient=portrait&dpi=72")
+    assert Image.open(io.BytesIO(r.data)).size == (540, 960)
+
+
+def test_png_default_dpi_is_200_and_filename_names_the_view(client):
+    r = client.get(f"/export/map.png?cluster={CORRIDOR}")
+    assert [round(v) for v in Image.open(io.BytesIO(r.data)).info["dpi"]] == [200, 200]
+    assert re.search(rf'filename="hubei-cluster-atlas_{CORRIDOR}_\d{{4}}-\d\d-\d\d\.png"',
+                     r.headers["Content-Disposition"])
+
+
+@pytest.mark.backends
+def test_default_view_fits_hubei_and_draws_inside_it(app):
+    with app.app_context():
+        store = app.extensions["atlas_store"]
+        sc = scene(store, parse_view({}, EXPORT, known_values(store)))
+    x0, y0, x1, y1 = sc.extent
+    hx0, hy0, hx1, hy1 = HUBEI_BOUNDS
+    assert x0 <= hx0 and y0 <= hy0 and x1 >= hx1 and y1 >= hy1  # all of Hubei, incl. Wuhan
+    assert (x1 - x0) < (hx1 - hx0) * 1.2 and (y1 - y0) < (hy1 - hy0) * 1.2  # and not much more
+    points = [g for f in sc.points.values() for g in f.geometry]
+    assert len(points) > 50
+    assert all(hx0 <= p.x <= hx1 and hy0 <= p.y <= hy1 for p in points)
+
+
+@pytest.mark.backends
+def test_png_map_area_is_drawn_not_blank(client):
+    img = Image.open(io.BytesIO(client.get("/export/map.png?dpi=72").data)).convert("RGB")
+    w, h = img.size
+    map_area = img.crop((int(w * 0.05), int(h * 0.15), int(w * 0.70), int(h * 0.85)))
+    colours = map_area.getcolors(maxcolors=1 << 20)
+    assert len(colours) > 200  # boundaries, rivers, symbols and labels, not a blank frame
+
+
+@pytest.mark.backends
+def test_cluster_view_fits_its_members_in_order(app):
+    with app.app_context():
+        store = app.extensions["atlas_store"]
+        sc = scene(store, parse_view({"cluster": [CORRIDOR]}, EXPORT, known_values(store)))
+    assert [m["name"] for m in sc.members] == ["武汉市", "孝感市", "随州市", "襄阳市", "十堰市"]
+    assert [m["n"] for m in sc.members] == [1, 2, 3, 4, 5]
+    x0, y0, x1, y1 = sc.extent
+    assert all(x0 < m["lon"] < x1 and y0 < m["lat"] < y1 for m in sc.members)
+    # the corridor lists automotive parks and projects in its cities, not everything there
+    assert all("auto" in (s or []) for f in sc.points.values() for s in f.sectors)
+
+
+@pytest.mark.backends
+def test_pdf_is_one_page_with_title_source_line_and_approval(approved_client):
+    from pypdf import PdfReader
+
+    r = approved_client.get(f"/export/map.pdf?cluster={CORRIDOR}")
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    pdf = PdfReader(io.BytesIO(r.data))
+    assert len(pdf.pages) == 1
+    text = pdf.pages[0].extract_text().replace("\n", "")
+    assert "汉孝随襄十" in text
+    assert "资料来源" in text and "001" in text and "数据构建于" in text
+    assert "审图号：鄂S(2026)001号" in text
+
+
+def test_no_approval_line_unless_configured(client):
+    from pypdf import PdfReader
+
+    text = PdfReader(io.BytesIO(client.get("/export/map.pdf").data)).pages[0].extract_text()
+    assert "审图号" not in text
+
+
+def test_svg_keeps_text_as_text(client):
+    r = client.get("/export/map.svg?lang=en&title=Automotive%20parks&sector=auto")
+    assert r.status_code == 200 and r.mimetype == "image/svg+xml"
+    svg = r.get_data(as_text=True)
+    assert re.search(r"<text[^>]*>Automotive parks</text>", svg)
+    assert "Sources" in svg and "<text" in svg
+
+
+@pytest.mark.backends
+def test_english_and_given_title(client):
+    from pypdf import PdfReader
+
+    r = client.get("/export/map.pdf?lang=en&sector=auto&city=420100")
+    text = PdfReader(io.BytesIO(r.data)).pages[0].extract_text()
+    assert "Hubei Cluster Atlas — Automotive · Wuhan" in text
+    assert "Legend" in text and "Sources" in text
+
+
+def test_chinese_text_renders_with_glyphs_not_boxes(app):
+    """matplotlib warns 'Glyph … missing from font(s)' where it would draw an empty box: a
+    font without CJK glyphs does, the atlas's page does not."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    with app.app_context():
+        store = app.extensions["atlas_store"]
+        sc = scene(store, parse_view({"cluster": [CORRIDOR]}, EXPORT, known_values(store)))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig = render_figure(sc)
+        fig.canvas.draw()
+    assert not [w for w in caught if "missing from font" in str(w.message)]
+
+    with warnings.catch_warnings(record=True) as caught:  # the check itself can fail
+        warnings.simplefilter("always")
+        fig = Figure()
+        FigureCanvasAgg(fig)
+        fig.text(0.1, 0.5, sc.title, family="DejaVu Sans")
+        fig.canvas.draw()
+    assert [w for w in caught if "missing from font" in str(w.message)]
+
+
+@pytest.mark.parametrize("query", [
+    "l=nolayer", "dpi=0", "dpi=10000", "dpi=abc", "bbox=0,0,1,1", "bbox=100,30,90,31",
+    "bbox=1,2,3", "cluster=nope", "sector=steel-ish", "city=999999", "paper=A0",
+    "orient=sideways", "lang=fr", "measure=bogus", "c=31,112", "c=91,200&z=7", "z=99&c=31,112",
+    "paper=A3&dpi=600", "unknown=1", "dpi=100&dpi=200", "title=" + "x" * 200, "level=county",
+])
+def test_bad_parameters_answer_400_with_a_message(client, query):
+    r = client.get(f"/export/map.png?{query}")
+    assert r.status_code == 400
+    body = r.get_json()
+    assert body["code"] == "InvalidParameterValue" and body["description"]
+
+
+def test_unknown_format_is_400(client):
+    r = client.get("/export/map.tiff")
+    assert r.status_code == 400 and "png" in r.get_json()["description"]
+
+
+def test_repeated_export_is_served_from_cache_and_revalidates(client):
+    first = client.get("/export/map.png?dpi=72&city=420600")
+    tag = first.headers["ETag"]
+    again = client.get("/export/map.png?dpi=72&city=420600", headers={"If-None-Match": tag})
+    assert again.status_code == 304
+
+
+def test_every_view_parameter_of_the_interactive_map_is_accepted(client):
+    r = client.get("/export/map.png?l=cities,parks,projects,cluster_lines,clusters,counties&sector=auto"
+                   "&city=420600&kind=high_tech_zone&level=national&measure=n_parks&lang=en"
+                   "&c=32.0,112.1&z=9&dpi=72")
+    assert r.status_code == 200
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg", "pdf", "html"])
+def test_a_view_without_the_city_outlines_exports(client, fmt):
+    # the city labels and a cluster's member badges must not need the cities layer drawn
+    r = client.get(f"/export/map.{fmt}?l=counties,parks,projects&city=421200&dpi=72")
+    assert r.status_code == 200, r.get_data(as_text=True)[:200]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("city,orient", [("421200", "landscape"), ("420100", "portrait")])
+def test_the_legend_ends_above_the_source_line(app, lang, city, orient):
+    # Xianning has 19 industries, Wuhan 17 and three corridor lines: the longest legends
+    from matplotlib.legend import Legend
+
+    with app.app_context():
+        store = app.extensions["atlas_store"]
+        view = parse_view({"city": [city], "lang": [lang], "orient": [orient],
+                           "l": ["counties,parks,projects,cluster_lines"]}, EXPORT, known_values(store))
+        fig = render_figure(scene(store, view))
+    fig.canvas.draw()
+    panel = fig.axes[-1]
+    legends = [a for a in panel.get_children() if isinstance(a, Legend)]
+    assert len(legends) >= 2
+    bottom = panel.get_window_extent().y0
+    assert min(leg.get_window_extent().y0 for leg in legends) >= bottom - 1
+
+
+# ---------------------------------------------------------------- the offline HTML map
+
+@pytest.mark.backends
+def test_html_is_one_file_with_no_outside_reference(client):
+    r = client.get(f"/export/map.html?cluster={CORRIDOR}")
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    html = r.get_data(as_text=True)
+    assert not re.search(r'<(script|link|img)[^>]+(src|href)="', html)
+    assert "L.map(" in html or "L.map (" in html
+    assert "汉孝随襄十" in html
+
+
+def test_html_escapes_values_like_the_live_map(map_atlas):
+    app = make_app(map_atlas, GEOPACKAGE)
+    html = app.test_client().get("/export/map.html?city=420300").get_data(as_text=True)
+    assert XSS not in html
+    assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in html  # escaped, then JSON-encoded
+
+
+# ---------------------------------------------------------------- the briefing deck
+
+@pytest.mark.backends
+def test_deck_for_a_cluster_has_title_map_members_and_sources(client):
+    from pptx import Presentation
+
+    r = client.get(f"/export/briefing.pptx?cluster={CORRIDOR}")
+    assert r.status_code == 200
+    prs = Presentation(io.BytesIO(r.data))
+    slides = list(prs.slides)
+    assert len(slides) == 4  # title, map, members, sources
+    texts = ["\n".join(sh.text_frame.text for sh in s.shapes if sh.has_text_frame) for s in slides]
+    assert "湖北产业集群简报" in texts[0]
+    assert any(sh.shape_type == 13 for sh in slides[1].shapes)  # the map is a picture
+    table = next(sh.table for sh in slides[2].shapes if sh.has_table)
+    members = [table.cell(i, 1).text for i in range(1, len(table.rows))]
+    assert members == ["武汉市", "孝感市", "随州市", "襄阳市", "十堰市"]
+    assert table.cell(1, 2).text == "车都" and "第" in table.cell(1, 3).text
+    assert table.cell(2, 2).text == "原文未给出定位"  # 孝感: the documents give no role
+    assert "湖北省经济和信息化厅" in texts[3] or "鄂经信规划" in texts[3]
+
+
+@pytest.mark.backends
+def test_deck_for_a_city_lists_parks_projects_and_targets(client):
+    from pptx import Presentation
+
+    r = client.get("/export/briefing.pptx?city=421200&lang=en")
+    prs = Presentation(io.BytesIO(r.data))
+    titles = [s.shapes[0].text_frame.text for s in prs.slides if s.shapes and s.shapes[0].has_text_frame]
+    assert any(t.startswith("Xianning · Parks") for t in titles)
+    assert any(t.startswith("Xianning · Projects") for t in titles)
+    assert any(t.startswith("Xianning · Targets") for t in titles)
+
+
+@pytest.mark.parametrize("query", ["cluster=nope", "city=1", "sector=auto", "lang=de"])
+def test_deck_bad_parameters_400(client, query):
+    assert client.get(f"/export/briefing.pptx?{query}").status_code == 400
