@@ -98,6 +98,7 @@ def test_the_page_carries_the_table_the_script_reads(client):
     assert "deck" in table["city"]["surfaces"] and "deck" not in table["sector"]["surfaces"]
 
 
+@pytest.mark.backends  # the cluster's members, polygons and extents as the store serves them
 def test_a_county_clusters_export_outlines_and_shades_its_member(app, client):
     with app.app_context():
         store = app.extensions["atlas_store"]
@@ -114,6 +115,7 @@ def test_a_county_clusters_export_outlines_and_shades_its_member(app, client):
     assert shaded > 0.15, shaded
 
 
+@pytest.mark.backends  # the cluster's members, polygons and extents as the store serves them
 def test_a_citys_export_frames_the_city_unless_an_extent_is_chosen(app):
     with app.app_context():
         store = app.extensions["atlas_store"]
