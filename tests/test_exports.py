@@ -13,6 +13,7 @@ import warnings
 import pytest
 from PIL import Image
 
+from layers import style
 from server.exports.printmap import render_figure, scene
 from server.view.params import EXPORT, View, known_values, parse_view
 from tests.conftest import ARTIFACTS, make_app
@@ -228,7 +229,8 @@ def test_html_opens_offline_and_shows_popups_with_sources(client, browser, tmp_p
     page.wait_for_selector("path.leaflet-interactive", state="attached")
     assert page.locator("path.leaflet-interactive").count() > 10
     assert page.locator(".leaflet-control-layers-overlays label").count() >= 4
-    page.locator("path.leaflet-interactive[stroke-dasharray='3 3']").last.dispatch_event("click")
+    hollow = " ".join(f"{d:g}" for d in style.HOLLOW.dash)  # a point known to its county only
+    page.locator(f"path.leaflet-interactive[stroke-dasharray='{hollow}']").last.dispatch_event("click")
     popup = page.wait_for_selector(".leaflet-popup-content")
     assert "来源" in popup.inner_text()
     page.screenshot(path=str(ARTIFACTS / "export-offline-corridor.png"))
