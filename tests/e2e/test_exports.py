@@ -9,6 +9,7 @@ import subprocess
 
 import pytest
 
+from layers import style
 from tests.conftest import ARTIFACTS
 
 CORRIDOR = "c001-han-xiao-sui-xiang-shi-auto-corridor"  # 汉孝随襄十, as in tests/web/test_exports.py
@@ -27,7 +28,8 @@ def test_html_opens_offline_and_shows_popups_with_sources(client, browser, tmp_p
     page.wait_for_selector("path.leaflet-interactive", state="attached")
     assert page.locator("path.leaflet-interactive").count() > 10
     assert page.locator(".leaflet-control-layers-overlays label").count() >= 4
-    page.locator("path.leaflet-interactive[stroke-dasharray='3 3']").last.dispatch_event("click")
+    hollow = " ".join(f"{d:g}" for d in style.HOLLOW.dash)  # a point known to its county only
+    page.locator(f"path.leaflet-interactive[stroke-dasharray='{hollow}']").last.dispatch_event("click")
     popup = page.wait_for_selector(".leaflet-popup-content")
     assert "来源" in popup.inner_text()
     page.screenshot(path=str(ARTIFACTS / "export-offline-corridor.png"))
