@@ -48,7 +48,7 @@ run: build $(ASSETS)
 system-deps:
 	tools/system-deps.sh $(SYSTEM_PACKAGES)
 
-# The fast tier, for the edit-test loop (under 3 minutes): lint, types, the import contract,
+# The fast tier, for the edit-test loop (about 3 minutes): lint, types, the import contract,
 # then the unit and web tests not marked slow, on the GeoPackage only (no PostgreSQL, no
 # browser, no real server).
 check: setup lint typecheck imports
