@@ -36,12 +36,13 @@ class Placer:
 
     def __init__(self) -> None:
         self._index = rtree.index.Index()
-        self._symbols: list[Box] = []  # by id: the symbols' boxes (names are not looked up)
+        self._symbol_widths: dict[int, float] = {}  # id -> width, of the symbols only
         self._count = 0
 
     def occupy(self, box: Box, symbol: bool = False) -> None:
         self._index.insert(self._count, box)
-        self._symbols.append(box if symbol else (0.0, 0.0, 0.0, 0.0))
+        if symbol:
+            self._symbol_widths[self._count] = box[2] - box[0]
         self._count += 1
 
     def free(self, box: Box) -> bool:
@@ -49,8 +50,8 @@ class Placer:
 
     def widest_at(self, x: float, y: float) -> float:
         """Half the width of the widest symbol drawn over the display point (x, y); 0 for none."""
-        widths = [self._symbols[i][2] - self._symbols[i][0] for i in self._index.intersection((x, y, x, y))]
-        return max(widths, default=0.0) / 2
+        hits = self._index.intersection((x, y, x, y))
+        return max((self._symbol_widths.get(i, 0.0) for i in hits), default=0.0) / 2
 
     def take_first_free(self, candidates: Sequence[Box]) -> int | None:
         """The index of the first free box, now taken; None when every one meets another."""
@@ -113,13 +114,3 @@ def place(text: Text, placer: Placer, renderer, scale: float = 1.0) -> bool:
         placer.occupy(boxes[0])
     _put(text, POSITIONS[chosen or 0], gap)
     return chosen is not None
-
-
-def overlaps(boxes: Sequence[Box]) -> int:
-    """How many pairs of the boxes meet (for the tests)."""
-    index = rtree.index.Index()
-    found = 0
-    for i, box in enumerate(boxes):
-        found += sum(1 for _ in index.intersection(box))
-        index.insert(i, box)
-    return found

@@ -13,4 +13,3 @@ def test_a_label_takes_the_first_free_place():
     assert placer.widest_at(5, 5) == 5 and placer.widest_at(50, 50) == 0
     assert placer.take_first_free([(5, 5, 15, 15), (20, 0, 30, 10)]) == 1
     assert placer.take_first_free([(25, 5, 28, 8)]) is None  # taken by the label just placed
-    assert labels.overlaps([(0, 0, 2, 2), (1, 1, 3, 3), (5, 5, 6, 6)]) == 1
