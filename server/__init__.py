@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from layers.build import DEFAULT_OUT
 from layers.registry import LAYERS
+from server.errors import ApiError, answer
 from server.store import AtlasUnavailable, open_store
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         return jsonify(code=exc.name.replace(" ", ""), description=exc.description), exc.code
+
+    @app.errorhandler(ApiError)  # every surface's 400s and 404s: {"code", "description"}, not cached
+    def api_error(exc: ApiError):
+        return http.respond(*answer(exc))
 
     @app.errorhandler(AtlasUnavailable)
     def unavailable(exc: AtlasUnavailable):

@@ -17,7 +17,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
-import orjson
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from server import http
@@ -66,12 +65,6 @@ class RenderCache:
 CACHE = RenderCache()
 
 
-@bp.errorhandler(ViewError)
-def _bad_request(exc: ViewError):
-    # the same answer as the live map's and the API's: a JSON {"code", "description"}, not cached
-    return http.respond(exc.status, {"Content-Type": "application/json"}, orjson.dumps(exc.body()))
-
-
 @bp.errorhandler(FontMissing)
 def _no_font(exc: FontMissing):
     response = jsonify(code="ServiceUnavailable", description=str(exc))
@@ -118,7 +111,7 @@ def cached(fmt: str, view_key: tuple, make: Callable[[], bytes]) -> tuple[bytes,
 @bp.get("/map.<fmt>")
 def map_export(fmt: str):
     if fmt not in (*FORMATS, "html"):
-        return _bad_request(ViewError(f"format must be {', '.join(FORMATS)} or html, not {fmt[:20]!r}"))
+        raise ViewError(f"format must be {', '.join(FORMATS)} or html, not {fmt[:20]!r}")
     store = _store()
     view = parse_view(request.args.to_dict(flat=False), EXPORT, known_values(store))
     approval = current_app.config.get("MAP_APPROVAL", "")
