@@ -100,8 +100,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         counts = store.counts()
         storage = store.health()
         down = [s for s in storage.get("servers", []) if s["status"] != "ok"]
-        return jsonify(status="degraded" if down else "ok", built_at=store.meta.get("built_at"),
-                       layers=counts, storage=storage)
+        problem = store.problem()
+        report: dict[str, Any] = {"status": "degraded" if down or problem else "ok"}
+        if problem:
+            report["reason"] = problem
+        return jsonify(**report, built_at=store.meta.get("built_at"), layers=counts, storage=storage)
 
     @app.get("/favicon.ico")  # browsers ask for it on every site; a 404 here fills logs
     def favicon():
