@@ -194,11 +194,13 @@ def _link(href: str, rel: str, type_: str, title: str | None = None) -> dict:
 
 
 def _with(args: Sequence[tuple[str, str]], **changes) -> str:
-    """The query string of `args` with some parameters replaced (None removes one)."""
+    """The query string of `args` with some parameters replaced (None removes one), in sorted
+    order: an answer is cached and tagged by the sorted query (server.api.routes._key), so
+    its links must not depend on the order a client wrote the parameters in."""
     keys = {k.replace("_", "-") for k in changes}
     pairs = [(k, v) for k, v in args if k not in keys]
     pairs += [(k.replace("_", "-"), str(v)) for k, v in changes.items() if v is not None]
-    return ("?" + urlencode(pairs)) if pairs else ""
+    return ("?" + urlencode(sorted(pairs))) if pairs else ""
 
 
 def self_links(url: str, args: Sequence[tuple[str, str]], fmt: str, json_type: str = JSON) -> list:
