@@ -76,6 +76,8 @@ def ensure_fonts() -> None:
     if missing:
         raise FontMissing(f"map font {', '.join(missing)} not found in static/vendor/fonts: "
                           "run `make setup`")
+    # every string drawn is the user's or the sources' words: `$…$` is money, not a formula
+    matplotlib.rcParams["text.parse_math"] = False
     for path in paths:
         font_manager.fontManager.addfont(str(path))
     matplotlib.rcParams.update({

@@ -1,0 +1,28 @@
+"""Strings a user types that the renderers could take for markup (issue 22): drawn as typed.
+The rest of the hostile-input tests are beside the surface they hit (test_http, test_api,
+test_documents, test_fuzz)."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import quote
+
+import pytest
+
+TITLES = [r"$\foo$", "Cost $5 and $6", r"a_b^c \alpha $x_1^2$", "$", r"\\", "^_^"]
+
+
+@pytest.mark.parametrize("title", TITLES)
+def test_a_title_is_drawn_as_typed_not_as_a_formula(client, title):
+    from pypdf import PdfReader
+
+    response = client.get(f"/export/map.pdf?city=420100&dpi=72&title={quote(title)}")
+    assert response.status_code == 200, response.get_data(as_text=True)[:200]
+    text = PdfReader(io.BytesIO(response.data)).pages[0].extract_text()
+    assert title in text.replace("\n", " ")
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg"])
+def test_a_title_that_would_be_a_bad_formula_is_drawn_in_every_format(client, fmt):
+    response = client.get(f"/export/map.{fmt}?city=420100&dpi=72&title={quote(TITLES[0])}")
+    assert response.status_code == 200 and response.mimetype.startswith("image/")
