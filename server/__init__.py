@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from layers.build import DEFAULT_OUT
 from layers.registry import LAYERS
-from server.errors import ApiError, answer
+from server.errors import ApiError, answer, bad
 from server.store import AtlasUnavailable, open_store
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # the fast path, so its answers are keyed by the forwarded scheme, host and prefix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
                                 x_host=proxies, x_prefix=proxies)
+
+    @app.before_request
+    def refuse_nul():  # no text of ours holds one; PostgreSQL cannot even be asked about it
+        if "\x00" in request.path or any("\x00" in k or "\x00" in v
+                                         for k, v in request.args.items(multi=True)):
+            raise bad("a NUL byte (%00) is in the path or a parameter")
 
     @app.before_request
     def pin_build():  # one build per answer, even when a new one lands mid-request

@@ -26,3 +26,20 @@ def test_a_title_is_drawn_as_typed_not_as_a_formula(client, title):
 def test_a_title_that_would_be_a_bad_formula_is_drawn_in_every_format(client, fmt):
     response = client.get(f"/export/map.{fmt}?city=420100&dpi=72&title={quote(TITLES[0])}")
     assert response.status_code == 200 and response.mimetype.startswith("image/")
+
+
+@pytest.mark.parametrize("url", [
+    "/api/collections/projects/items?q=a%00b",
+    "/api/collections/projects/items?sector=auto%00",
+    "/api/collections/projects/items/P%00",
+    "/api/collections/projects/items?x%00=1",
+    "/download/parks.csv?q=%00",
+    "/tiles/cities/6/52/26.mvt?datum=wgs84%00",
+    "/?city=420100%00",
+    "/export/map.png?title=a%00b",
+    "/documents/001?line=3%00",
+])
+def test_a_nul_byte_anywhere_is_a_400_with_a_json_message(client, url):
+    response = client.get(url)
+    assert response.status_code == 400, (url, response.status_code)
+    assert "NUL" in response.get_json()["description"]
