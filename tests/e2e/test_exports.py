@@ -38,9 +38,7 @@ class OfflinePage:
         """The point `xy` in the middle of the map at `zoom`, clicked with the mouse."""
         self.page.evaluate("([at, z]) => { const m = AtlasMap.map(); m.closePopup();"
                            " m.setView(at, z, { animate: false }); }", [xy, zoom])
-        # markercluster regroups after the move; the popup closed fades out before it goes
-        self.page.wait_for_function("!document.querySelector('.leaflet-popup')")
-        self.page.wait_for_timeout(50)
+        self.page.wait_for_timeout(20)  # markercluster regroups after the move
         box = self.page.locator(".folium-map").bounding_box()
         self.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
@@ -86,32 +84,37 @@ def test_every_feature_of_wuhans_offline_map_opens_by_clicking(client, browser, 
     page.screenshot(path=str(ARTIFACTS / "export-offline-wuhan.png"))
 
     opened: dict[tuple[str, str], int] = {}
-    title = page.locator(".leaflet-popup-content .atl-title").last
     max_zoom = page.evaluate("AtlasMap.map().getMaxZoom()")
+    # the newest popup (the one closed fades out for a moment): its list's entries, or its title
+    shown = """() => { const p = [...document.querySelectorAll('.leaflet-popup')]
+        .filter(e => e.style.opacity !== '0').pop(); if (!p) return null;
+        const links = [...p.querySelectorAll('.atl-list li a')];
+        return {entries: links.map(a => [a.dataset.layer, a.dataset.id, a.textContent]),
+                title: p.querySelector('.atl-title').textContent, opened: AtlasMap.opened}; }"""
+    circle_at_centre = """() => [...document.querySelectorAll('.leaflet-marker-pane .atlx-stack')]
+        .map(e => { const r = e.getBoundingClientRect(), m = document.querySelector('.folium-map')
+        .getBoundingClientRect(); return [Math.hypot(r.x + r.width / 2 - m.x - m.width / 2,
+        r.y + r.height / 2 - m.y - m.height / 2), Number(e.textContent)]; })
+        .sort((a, b) => a[0] - b[0])[0][1]"""
     for xy in sorted({tuple(f["xy"]) for f in feats}):
         if all(opened.get((f["layer"], f["id"])) for f in feats if tuple(f["xy"]) == xy):
             continue  # reached already, in the list of a circle nearby
         p.click_at(list(xy), max_zoom)
-        listing = page.locator(".leaflet-popup-content .atl-list")
-        page.wait_for_selector(".leaflet-popup-content")
-        if not listing.count():  # a point alone: its own popup
-            lid, fid = page.evaluate("AtlasMap.opened").split(":", 1)
-            assert title.inner_text() == key[(lid, fid)]["name"]
+        now = page.evaluate(shown)
+        if not now["entries"]:  # a point alone: its own popup
+            lid, fid = now["opened"].split(":", 1)
+            assert now["title"] == key[(lid, fid)]["name"]
             opened[(lid, fid)] = opened.get((lid, fid), 0) + 1
             continue
-        entries = [(a.get_attribute("data-layer"), a.get_attribute("data-id"), a.inner_text())
-                   for a in listing.locator("li a").all()]
+        entries = [tuple(e) for e in now["entries"]]
         assert len(set(entries)) == len(entries) > 1
-        circle = page.evaluate("(at) => Array.from(document.querySelectorAll('.leaflet-marker-pane .atlx-stack')).map(e =>"
-                               " [e.getBoundingClientRect(), e.textContent]).map(([r, t]) =>"
-                               " [Math.hypot(r.x + r.width / 2 - innerWidth / 2, r.y + r.height / 2 -"
-                               " innerHeight / 2), Number(t)]).sort((a, b) => a[0] - b[0])[0][1]", list(xy))
-        assert circle == len(entries)
+        assert page.evaluate(circle_at_centre) == len(entries)  # the count drawn is what it lists
         for n, (lid, fid, name) in enumerate(entries):
             if n:
                 p.click_at(list(xy), max_zoom)  # the list again: an entry's popup replaced it
-            listing.locator("li a").nth(n).click()
-            assert title.inner_text() == name == key[(lid, fid)]["name"]
+            page.locator(".leaflet-popup:not([style*='opacity: 0']) .atl-list li a").nth(n).dispatch_event("click")
+            now = page.evaluate(shown)
+            assert now["title"] == name == key[(lid, fid)]["name"] and now["opened"] == f"{lid}:{fid}"
             opened[(lid, fid)] = opened.get((lid, fid), 0) + 1
     assert set(opened) == set(key)
     p.close()
