@@ -64,6 +64,14 @@ def _polygons(frame, lang: str, paint: dict, tooltip: bool = True) -> folium.Geo
                           tooltip=folium.GeoJsonTooltip(["tip"], labels=False) if tooltip else None)
 
 
+def _near(frame, extent: tuple[float, float, float, float]):
+    """The features of `frame` within the view's extent grown by its own size each way: county
+    outlines are most of a city's file, and those far off the view's city only add weight."""
+    x0, y0, x1, y1 = extent
+    w, h = x1 - x0, y1 - y0
+    return frame[frame.intersects(shapely.box(x0 - w, y0 - h, x1 + w, y1 + h))]
+
+
 def _point_data(sc: printmap.Scene, ctx: FeatureContext) -> dict[str, Any]:
     """What static/atlas/offline.js draws the points and labels from: each park and project of
     the view as the live map's page has it (`feature_props`: symbol keys, colour, precision,
@@ -196,7 +204,7 @@ def build_map(store, view: View) -> tuple[folium.Map, printmap.Scene]:
         _polygons(sc.polygons["cities"], lang,
                   {"color": "#7a7a7a", "weight": 1, "fillOpacity": 0}).add_to(ground)
     if "counties" in sc.polygons:
-        _polygons(sc.polygons["counties"], lang, {"color": "#b5b5b5", "weight": 0.5,
+        _polygons(_near(sc.polygons["counties"], sc.extent), lang, {"color": "#b5b5b5", "weight": 0.5,
                                                   "fillOpacity": 0}).add_to(ground)
     ground.add_to(m)
     if "clusters" in sc.polygons and len(sc.polygons["clusters"]):

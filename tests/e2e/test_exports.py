@@ -9,7 +9,6 @@ import subprocess
 
 import pytest
 
-from layers import style
 from tests.conftest import ARTIFACTS
 
 CORRIDOR = "c001-han-xiao-sui-xiang-shi-auto-corridor"  # 汉孝随襄十, as in tests/web/test_exports.py
@@ -112,7 +111,8 @@ def test_every_feature_of_wuhans_offline_map_opens_by_clicking(client, browser, 
         for n, (lid, fid, name) in enumerate(entries):
             if n:
                 p.click_at(list(xy), max_zoom)  # the list again: an entry's popup replaced it
-            page.locator(".leaflet-popup:not([style*='opacity: 0']) .atl-list li a").nth(n).dispatch_event("click")
+            entry = page.locator(".leaflet-popup:not([style*='opacity: 0']) .atl-list li a").nth(n)
+            entry.dispatch_event("click")
             now = page.evaluate(shown)
             assert now["title"] == name == key[(lid, fid)]["name"] and now["opened"] == f"{lid}:{fid}"
             opened[(lid, fid)] = opened.get((lid, fid), 0) + 1
