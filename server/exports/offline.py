@@ -88,7 +88,10 @@ def _point_data(sc: printmap.Scene, ctx: FeatureContext) -> dict[str, Any]:
     labels = [{"name": name, "lxy": [round(lat, DECIMALS), round(lon, DECIMALS)]}
               for lon, lat, name, _city in sc.labels]
     layers.append({"id": "cities", "features": labels})
-    members = [{"n": m["n"], "name": m["name"], "xy": [round(m["lat"], DECIMALS), round(m["lon"], DECIMALS)]}
+    # a city member's name is its city label already (as on print): its badge has the number only
+    cities = {int(a) for a in sc.polygons["cities"].adcode} if "cities" in sc.polygons else set()
+    members = [{"n": m["n"], "name": "" if m["adcode"] in cities else m["name"],
+                "xy": [round(m["lat"], DECIMALS), round(m["lon"], DECIMALS)]}
                for m in sc.members if m["lon"] is not None]
     sectors = [{"code": s["code"], "name": ctx.popups.sector_name(s["code"]),
                 "color": style.sector_colour(s["code"], ctx.sector_index)}

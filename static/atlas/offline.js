@@ -37,7 +37,7 @@
       if (!m.xy) return;
       var d = S.el("div", { class: "atl-badge" });
       d.appendChild(S.el("b", {}, m.n));
-      d.appendChild(S.el("span", {}, m.name));
+      if (m.name) d.appendChild(S.el("span", {}, m.name));  // none for a city: its label names it
       L.marker(m.xy, { icon: L.divIcon({ className: "atl-badge-wrap", html: d.outerHTML, iconSize: null }),
         interactive: false, keyboard: false, zIndexOffset: 1000 }).addTo(group);
     });
@@ -59,7 +59,10 @@
     S.U = data.ui;
     S.tiled = {};
     map.setMaxZoom(data.max_zoom);  // markercluster needs one, and without tiles Leaflet has none
-    map.fitBounds(data.bounds, { animate: false });  // grouped once, at the view's own zoom
+    // the view's extent clear of the legend on a wide screen; grouped once, at the view's own zoom
+    var legend = document.querySelector(".atlx-legend");
+    var right = legend && map.getSize().x > 700 ? legend.offsetWidth + 20 : 0;
+    map.fitBounds(data.bounds, { animate: false, paddingTopLeft: [10, 50], paddingBottomRight: [right, 10] });
     // the whole view is in the file, already filtered: no filter of the live map's applies
     S.state = { l: ["cities"].concat(POINT_LAYERS), sector: "", city: "", kind: "", level: "", named: "" };
     S.select = function (lid, id) { A.opened = lid + ":" + id; };  // no URL to keep the selection in
