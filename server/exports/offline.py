@@ -137,10 +137,13 @@ def _overlay_html(sc: printmap.Scene, data: dict, lang: str, sector_index: dict)
                for code in sorted(used, key=lambda c: sector_index.get(c, 99))]
     docs = "；".join(f"{d['code']} {d['title_zh' if lang == 'zh' else 'title_en']}" for d in sc.docs)
     built = str(sc.meta.get("built_at") or "")[:10]
-    words = {key: say(key, lang) for key in ("legend", "stack", "industry_key", "doc_sources", "offline")}
+    words = {key: say(key, lang) for key in ("legend", "stack", "nearby", "industry_key", "doc_sources",
+                                          "offline")}
     words["built"] = say("built", lang, date=built)
+    points = sum(len(lay["features"]) for lay in data["layers"][:len(POINT_LAYERS)])
     return templates.render("offline/overlay.html", title=sc.title, subtitle=sc.subtitle, sectors=sectors,
-                            keys=_keys(data, lang), members=sc.members, docs=docs, words=words)
+                            keys=_keys(data, lang), stack=points > 1, members=sc.members, docs=docs,
+                            words=words)
 
 
 # the title, the legend and the count circles (layers.style STACK; offline.js sizes them)
@@ -156,6 +159,7 @@ CSS = """
 .atlx-legend .atlx-key{display:flex;align-items:center;gap:6px}
 .atlx-legend .atlx-key>span:first-child{flex:none;width:26px;display:flex;justify-content:center}
 .atlx-legend .atlx-key .atlx-stack{position:static;width:22px;height:22px;border:2px dashed KEY}
+.atlx-legend .atlx-key .atlx-near{border-style:solid}
 .atlx-legend h4{margin:6px 0 2px;font-size:12px}
 .atlx-legend .src{color:#555;font-size:11px;margin:6px 0 0}
 .atlx-stack{box-sizing:border-box;border-radius:50%;background:#fffe;color:#222;display:flex;
