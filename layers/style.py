@@ -95,6 +95,21 @@ LEGEND_SYMBOL = "#888888"  # the symbol key's neutral fill
 LEGEND_PRECISION = "#444444"  # the solid / hollow key's colour
 
 
+@dataclass(frozen=True)
+class Stack:
+    """Several points drawn as one circle with their count in it (the offline page's groups and
+    shared points): as wide as print's shared-point badge, 7 + 3·log10(n) pt in radius."""
+    base: float  # across, screen pixels, for one
+    per_decade: float  # pixels added each time the count grows tenfold
+    width: float  # the ring
+
+    def size(self, n: int) -> float:
+        return self.base + self.per_decade * math.log10(max(int(n), 1))
+
+
+STACK = Stack(14 / PX_PT, 6 / PX_PT, 2.0)
+
+
 def symbol(layer_id: str, level: str | None = None) -> Symbol:
     """A point's symbol: a project's square, or a park's by its level."""
     if layer_id == "projects":
@@ -163,6 +178,8 @@ def page_style(counts: dict[str, list[int]]) -> dict:
         "symbols": {k: {"shape": s.shape, "size": s.size} for k, s in SYMBOLS.items()},
         "solid": _stroke_json(SOLID), "hollow": _stroke_json(HOLLOW), "hollow_fill": HOLLOW_FILL,
         "catalogue_opacity": CATALOGUE_OPACITY,
+        "stack": {"base": round(STACK.base, 2), "per_decade": round(STACK.per_decade, 2),
+                  "width": STACK.width},
         "legend": {"symbol": LEGEND_SYMBOL, "precision": LEGEND_PRECISION},
     }
 
