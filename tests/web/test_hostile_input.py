@@ -43,3 +43,39 @@ def test_a_nul_byte_anywhere_is_a_400_with_a_json_message(client, url):
     response = client.get(url)
     assert response.status_code == 400, (url, response.status_code)
     assert "NUL" in response.get_json()["description"]
+
+
+def test_identical_exports_at_once_share_one_render_and_a_full_pool_answers_503(app, monkeypatch):
+    """Eight people open the same briefing map at once: one render. While the process's render
+    slots are all taken, another view is told at once to come back (503, Retry-After)."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from server.exports import printmap, routes
+
+    gate, calls = threading.Event(), []
+
+    def slow_render(store, view, fmt, approval=""):
+        calls.append(view.city)
+        gate.wait(10)
+        return b"\x89PNG drawn"
+
+    monkeypatch.setattr(printmap, "render", slow_render)
+    monkeypatch.setattr(routes, "RENDERS", routes.Renders())
+    monkeypatch.setitem(app.config, "EXPORT_SLOTS", 1)
+
+    def get(url):
+        return app.test_client().get(url)
+
+    with ThreadPoolExecutor(8) as pool:
+        same = [pool.submit(get, "/export/map.png?city=420100&dpi=72") for _ in range(8)]
+        while not calls:
+            time.sleep(0.005)
+        other = get("/export/map.png?city=421200&dpi=72")
+        assert other.status_code == 503 and int(other.headers["Retry-After"]) > 0
+        assert other.get_json()["code"] == "ServiceUnavailable"
+        gate.set()
+        answers = [f.result(20) for f in same]
+    assert [a.status_code for a in answers] == [200] * 8
+    assert {a.data for a in answers} == {b"\x89PNG drawn"} and len(calls) == 1
