@@ -109,7 +109,7 @@ def _render(view: str, *, layer: str | None = None, cluster: str | None = None, 
         ("map", snap.meta.get("built_at"), snap.stamp, request.script_root, request.path, opts.lang,
          opts.base, opts.page, opts.layer, opts.cluster, embed, key, ancestors,
          tuple(sorted(tiles.items()))),
-        make, cache_control="no-cache")
+        make, cache_control="no-cache", page=True)
     # on the 304 too: a 304's headers replace the ones the browser keeps
     response.headers["Content-Security-Policy"] = mapview.content_security_policy(
         opts.base, ancestors if embed else "'none'")
