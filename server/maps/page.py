@@ -42,7 +42,7 @@ def json_for_script(data: Any) -> str:
 # ---------------------------------------------------------------- the folium page
 
 # static/atlas/*.js in load order: core makes the shared namespace, main starts the map
-SCRIPT_PARTS = ("core", "points", "areas", "tiles", "search", "panel", "share", "legend", "main")
+SCRIPT_PARTS = ("core", "points", "areas", "tiles", "search", "panel", "share", "legend", "print", "main")
 
 
 class AtlasInit(MacroElement):
