@@ -63,7 +63,7 @@
 
   // ------------------------------------------------------------------ north arrow
   // Leaflet's Web Mercator keeps north up everywhere: one arrow serves every view. Shown in
-  // print only (the screen has the graticule of its own tiles and the zoom buttons there).
+  // print only: on paper a map needs it, on screen its corner holds the zoom buttons.
   function setupNorth() {
     var North = L.Control.extend({
       options: { position: "topleft" },
