@@ -133,8 +133,10 @@
     }
   }
 
+  // beforeprint comes first, in the screen's layout: the fit waits for the print layout (the
+  // media query's change), where the map's box has its size on paper
   function enterPrint() {
-    if (saved) { fitPrinted(); return; }  // beforeprint, then the media query: fit again in the print layout
+    if (saved) { if (window.matchMedia("print").matches) fitPrinted(); return; }
     var legend = S.$("atl-legend"), screen = S.$("atl-export-screen");
     saved = { center: S.map.getCenter(), zoom: S.map.getZoom(), bounds: S.map.getBounds(),
               legend: legend ? legend.open : null, snap: S.map.options.zoomSnap,
@@ -142,7 +144,7 @@
     if (legend) legend.open = true;
     document.body.classList.add("atl-printing");
     S.map.options.zoomSnap = 0;
-    fitPrinted();
+    if (window.matchMedia("print").matches) fitPrinted();
   }
 
   function fitPrinted() {
