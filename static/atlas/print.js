@@ -39,11 +39,12 @@
   // Fit what the view selects to the map's box, clear of the controls over it: each control is
   // kept clear either beside the frame (its width off the right) or above or below it (its
   // height off the top or foot); of these ways the one that draws the view largest is taken.
-  // The zoom snaps to quarters for this fit, so the view fills the frame; zooming by hand
-  // snaps back to whole levels.
-  function fitView() {
-    var bounds = viewBounds(), controls = rightControls(), best = null, snap = S.map.options.zoomSnap;
-    S.map.options.zoomSnap = 0.25;
+  // The zoom snaps to quarters for this fit (`snap`), so the view fills the frame; zooming by
+  // hand snaps back to whole levels. Print fits the same way (an embed's legend is on its map).
+  function fitView(bounds, snap, maxZoom) {
+    bounds = bounds || viewBounds();
+    var controls = rightControls(), best = null, kept = S.map.options.zoomSnap;
+    S.map.options.zoomSnap = snap === undefined ? 0.25 : snap;
     for (var way = 0; way < (1 << controls.length); way++) {
       var tl = [12, 12], br = [12, 12];
       controls.forEach(function (c, i) {
@@ -57,8 +58,9 @@
       if (!best || z > best.z) best = { z: z, tl: tl, br: br };
     }
     if (!best) best = { tl: [12, 12], br: [12, 12] };
-    S.map.fitBounds(bounds, { paddingTopLeft: best.tl, paddingBottomRight: best.br, maxZoom: 10, animate: false });
-    S.map.options.zoomSnap = snap;
+    S.map.fitBounds(bounds, { paddingTopLeft: best.tl, paddingBottomRight: best.br, maxZoom: maxZoom || 10,
+                              animate: false });
+    S.map.options.zoomSnap = kept;
   }
 
   // ------------------------------------------------------------------ north arrow
@@ -150,8 +152,7 @@
   function fitPrinted() {
     fitLegend();
     S.map.invalidateSize({ animate: false });
-    var b = saved.screen ? saved.bounds : viewBounds();
-    S.map.fitBounds(b, { padding: [8, 8], animate: false, maxZoom: S.map.getMaxZoom() });
+    fitView(saved.screen ? saved.bounds : viewBounds(), 0, S.map.getMaxZoom());
   }
 
   function leavePrint() {
