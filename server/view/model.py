@@ -24,7 +24,7 @@ from layers.registry import ADMIN_LAYERS, LAYERS, records
 from layers.words import KINDS, LEVELS, PRECISIONS, label, say, ui_strings
 from server.view import rules as viewrules
 from server.view.choices import BASEMAPS, DEFAULT_VISIBLE, MEASURES
-from server.view.export import view_extent
+from server.view.export import city_extents, view_extent
 from server.view.popups import APPROX_PRECISIONS, Popups, _int, _str
 from server.view.sourceline import source_line
 
@@ -257,9 +257,10 @@ def page_data(store, opts: View, *, urls: dict, download: Callable,
     # so each city carries its own (WGS84: on the GCJ-02 base a few hundred metres off, inside
     # the padding)
     selected = replace(opts, center=None, zoom=None, bbox=None, city=None)
-    cities = [{"id": p["id"], "name": popups.unit_name(p["id"]),
-               "bounds": _latlng_bounds(view_extent(replace(selected, city=p["id"]), frames))}
-              for p in next(lay for lay in layers_out if lay["id"] == "cities")["features"]]
+    city_ids = [p["id"] for p in next(lay for lay in layers_out if lay["id"] == "cities")["features"]]
+    extents = city_extents(frames, city_ids)
+    cities = [{"id": a, "name": popups.unit_name(a),
+               "bounds": _latlng_bounds(extents[a]) if a in extents else None} for a in city_ids]
     used = {s for lay in layers_out for p in lay["features"] for s in p["sec"]}
     sectors = [{"code": s["code"], "name": popups.sector_name(s["code"]),
                 "color": style.sector_colour(s["code"], ctx.sector_index), "used": s["code"] in used}
