@@ -85,8 +85,8 @@
   // ------------------------------------------------------------------ the paper
   // The page size the view names (`paper`, `orient` of the one parameter table, chosen in the
   // Share panel or given in the link) as @page; with neither, the print dialog's paper and
-  // orientation decide and the layout follows them (atlas.css, @media print).
-  // named in the link the page was opened with (read before the page rewrites its URL)
+  // orientation decide and the layout follows them (atlas.css, @media print). Named is named in
+  // the link the page was opened with (read here, before the page rewrites its URL) or chosen.
   var opened = new URLSearchParams(window.location.search);
   S.paperChosen = opened.has("paper") || opened.has("orient");
   function namedPaper() { return S.paperChosen; }
@@ -177,10 +177,7 @@
     window.addEventListener("afterprint", leavePrint);
   }
 
-  // what the other parts call (AtlasMap.print* for the tests and the Share panel)
-  A.viewBounds = function () { return viewBounds().toBBoxString(); };
-  A.enterPrint = enterPrint;
-  A.leavePrint = leavePrint;
+  // what the other parts call
   S.viewBounds = viewBounds;
   S.fitView = fitView;
   S.setupNorth = setupNorth;
