@@ -119,16 +119,37 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"Hubei Cluster Atlas on http://{args.host}:{args.port}/ ({where}, "
           f"{server}, {args.workers if server == 'gunicorn' else 1} worker(s) × {args.threads} threads)",
           flush=True)
-    if server == "waitress":
+    if server == "waitress":  # reads each request whole before a thread takes it
         from waitress import serve
 
         serve(app, host=args.host, port=args.port, threads=args.threads, ident="atlas")
         return 0
+    from server import front
+
+    nginx = front.find_nginx() if args.front != "none" else None
+    if nginx is None:
+        if args.front == "nginx":
+            print("atlas serve: error: --front nginx, but no nginx is installed", file=sys.stderr)
+            return 1
+        if args.front == "auto":
+            print("no nginx in front: clients that send slowly can hold the worker threads "
+                  "(docs/deployment.md)", flush=True)
+        return _gunicorn(app, args, f"{args.host}:{args.port}")
+    try:
+        with front.running(nginx, args.host, args.port) as f:
+            print(f"nginx in front on {args.host}:{args.port}", flush=True)
+            return _gunicorn(app, args, f.upstream)
+    except front.FrontError as exc:
+        print(f"atlas serve: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _gunicorn(app: Any, args: argparse.Namespace, bind: str) -> int:
     from gunicorn.app.base import BaseApplication
 
     class Atlas(BaseApplication):  # gunicorn configured here, not from a file or argv
         def load_config(self):
-            settings = {"bind": f"{args.host}:{args.port}", "workers": args.workers,
+            settings = {"bind": bind, "workers": args.workers,
                         "threads": args.threads, "worker_class": "gthread",
                         "timeout": args.timeout, "graceful_timeout": 10, "keepalive": 5,
                         "max_requests": args.max_requests,
@@ -254,6 +275,8 @@ def synth_command(**options: Any) -> int:
 @click.option("--threads", type=int, default=8, help="threads per process (default 8)")
 @click.option("--server", type=click.Choice(["auto", "gunicorn", "waitress"]), default="auto",
               help="gunicorn where it runs (Linux, macOS), else waitress (one process)")
+@click.option("--front", type=click.Choice(["auto", "nginx", "none"]), default="auto",
+              help="gunicorn: nginx in front, reading whole requests (auto: when installed)")
 @click.option("--timeout", type=int, default=60,
               help="gunicorn: restart a worker silent for this many seconds (default 60)")
 @click.option("--max-requests", type=int, default=0,
