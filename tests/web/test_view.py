@@ -79,7 +79,7 @@ def test_a_parameter_is_judged_alike_on_every_surface(client, name, bad, good):
 
 def test_a_surface_refuses_or_ignores_a_parameter_it_does_not_take(client):
     # the exports must draw what they were asked for; the map's shared links carry messengers' tags
-    assert client.get("/export/briefing.pptx?sector=auto").status_code == 400
+    assert client.get("/export/briefing.pptx?paper=A4").status_code == 400
     assert client.get("/export/map.png?base=osm").status_code == 400
     assert client.get("/?from=singlemessage&isappinstalled=0").status_code == 200
     assert client.get("/?lang=en&lang=zh").status_code == 400  # twice is one too many, everywhere
@@ -95,7 +95,7 @@ def test_the_page_carries_the_table_the_script_reads(client):
     table = {p["name"]: p for p in json.loads(raw.group(1))["params"]}
     assert set(table) == set(PARAMS)
     assert table["lang"]["default"] == "zh" and table["z"]["range"] == list(PARAMS["z"].range or ())
-    assert "deck" in table["city"]["surfaces"] and "deck" not in table["sector"]["surfaces"]
+    assert "deck" in table["sector"]["surfaces"] and "deck" not in table["paper"]["surfaces"]
 
 
 @pytest.mark.backends  # the cluster's members, polygons and extents as the store serves them
