@@ -170,6 +170,12 @@ def _year(value: Any) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
+def _catalogue(rec: dict) -> list[dict] | None:
+    """A zone known only from the national catalogue cites the catalogue's line."""
+    cat = rec.get("catalogue")
+    return [cat] if isinstance(cat, dict) and cat.get("doc") and cat.get("line") else None
+
+
 def _fit_size(text: str, width_pt: float, size: float = 26, smallest: float = 16) -> float:
     """A font size at which `text` fits on one line."""
     ems = sum(_em(ch) for ch in text)
@@ -210,9 +216,13 @@ def _table(slide, header: list[str], rows: list[list[str]], widths: list[float],
             tf.word_wrap = True
             for k, line in enumerate(text.split("\n")):
                 p = tf.paragraphs[0] if k == 0 else tf.add_paragraph()
-                run = p.add_run()
-                run.text = line
-                _font(run, TABLE_PT, i == 0, WHITE if i == 0 else DARK)
+                if line:
+                    run = p.add_run()
+                    run.text = line
+                    _font(run, TABLE_PT, i == 0, WHITE if i == 0 else DARK)
+                # the paragraph mark's size: else LibreOffice gives the line the table
+                # style's 18 pt and a one-line row grows past the height measured for it
+                etree.SubElement(p._p, qn("a:endParaRPr"), sz=str(TABLE_PT * 100))
             cell.fill.solid()
             cell.fill.fore_color.rgb = ACCENT if i == 0 else (
                 WHITE if i % 2 else RGBColor(0xF5, 0xF1, 0xEE))
@@ -480,7 +490,7 @@ class Deck:
                  " · ".join(label(table, r[key], lang) for key, table in (("kind", KINDS), ("level", LEVELS))
                             if present(r.get(key))),
                  "、".join(self._sector(c) for c in r.get("sectors") or []),
-                 self._where(r), self._cite(r.get("sources"))] for r in parks]
+                 self._where(r), self._cite(r.get("sources") or _catalogue(r))] for r in parks]
         head = [say("name", lang), *where,
                 *(say(k, lang) for k in ("kind_level", "sectors", "placed_at", "cite"))]
         widths = [3.2, 1.2, 2.0, 2.4, 1.0, 2.5] if with_city else [4.0, 2.2, 2.6, 1.0, 2.5]
