@@ -331,7 +331,7 @@ def test_deck_of_the_share_panels_link_is_the_view_and_every_cluster_is_a_choice
     assert len(prs.slides) < 15
     js = client.get("/static/atlas/share.js").get_data(as_text=True)
     assert 'scope: "all"' in js and "atl-export-pptx-all" in js
-    assert "约 1 分钟" in client.get("/").get_data(as_text=True)  # its button says it takes a while
+    assert "首次生成约 3 分钟" in client.get("/").get_data(as_text=True)  # its button says how long
 
 
 @pytest.mark.parametrize("query", [f"cluster={CORRIDOR}", "city=421200", "city=420100&sector=auto"])
