@@ -304,13 +304,38 @@ class Deck:
             two = True
         sl.shapes.add_picture(picture, Inches(x), Inches(y), Inches(w), Inches(h))
         self.cited |= {d["doc"] for d in sc.docs}  # the picture's source line names them
-        if not two:
-            _text(sl, Inches(lx), Inches(y), Inches(lw), Inches(h), paras)
-            return
-        lines = [self._legend_lines([p], lw) for p in paras]
-        cut = next(i for i in range(len(paras)) if sum(lines[:i + 1]) >= sum(lines) / 2) + 1
-        _text(sl, Inches(lx), Inches(y), Inches(lw), Inches(h), paras[:cut])
-        _text(sl, Inches(lx + lw), Inches(y), Inches(lw), Inches(h), paras[cut:])
+        columns, rest = self._columns(paras, lw, capacity, 2 if two else 1)
+        for i, col in enumerate(columns):
+            _text(sl, Inches(lx + i * lw), Inches(y), Inches(lw), Inches(h), col)
+        if rest:
+            # longer still (an English legend of twenty industries): the rest on the next
+            # slide, in three columns, rather than type too small to read or cut at the edge
+            more = self.slide()
+            _title(more, f"{title} · {say('legend', self.lang)}", subtitle)
+            columns, _ = self._columns(rest, 4.1, capacity, 3)
+            for i, col in enumerate(columns):
+                _text(more, Inches(0.5 + i * 4.1), Inches(y), Inches(4.1), Inches(h), col)
+
+    def _columns(self, paras: list[Runs], width: float, capacity: float,
+                 n: int) -> tuple[list[list[Runs]], list[Runs]]:
+        """Paragraphs poured into `n` columns of `capacity` lines, whole; a section's heading
+        never ends a column. Returns the columns and what did not fit."""
+        rest = list(paras)
+        columns: list[list[Runs]] = []
+        for _ in range(n):
+            col: list[Runs] = []
+            used = 0
+            while rest:
+                k = self._legend_lines([rest[0]], width)
+                if used + k > capacity and col:
+                    break
+                col.append(rest.pop(0))
+                used += k
+            while rest and len(col) > 1 and len(col[-1]) == 1:  # a heading: to the next column
+                rest.insert(0, col.pop())
+            if col:
+                columns.append(col)
+        return columns, rest
 
     def _picture(self, sc: printmap.Scene, w: float, h: float,
                  text_scale: float = MAP_TEXT_SCALE) -> io.BytesIO:
