@@ -55,8 +55,6 @@ UI = {  # the live map's page chrome; static/atlas/*.js gets these through ui_st
     "export": ("导出当前视图（含图例、比例尺、来源）", "Export this view (with legend, scale and sources)"),
     "dl_png": ("图片 PNG", "Image (PNG)"), "dl_pdf": ("PDF", "PDF"),
     "dl_pptx": ("幻灯片 PPTX（当前视图）", "Slides of this view (PPTX)"),
-    "dl_pptx_all": ("全部集群幻灯片 PPTX（约 7 MB，首次生成约 3 分钟）",
-                    "Slides of every cluster (PPTX, about 7 MB; about 3 minutes the first time)"),
     "dl_html": ("离线地图 HTML", "Offline map (HTML)"),
     "export_screen": ("按屏幕范围导出（否则按所选城市或集群）",
                       "Export the area on screen (else the chosen city or cluster)"),

@@ -60,13 +60,8 @@
       e.set("z", String(x.z));
     }
     var s = e.toString() ? "?" + e.toString() : "", d = deck.toString() ? "?" + deck.toString() : "";
-    // the deck of every cluster is the one export that is not of the view: its own link, in
-    // the view's language, labelled with how long it takes to make
-    var all = new URLSearchParams({ scope: "all" });
-    if (S.state.lang && S.state.lang !== "zh") all.set("lang", S.state.lang);
     return { png: S.D.urls.export + "map.png" + s, pdf: S.D.urls.export + "map.pdf" + s,
-             pptx: S.D.urls.export + "briefing.pptx" + d, html: S.D.urls.export + "map.html" + s,
-             "pptx-all": S.D.urls.export + "briefing.pptx?" + all.toString() };
+             pptx: S.D.urls.export + "briefing.pptx" + d, html: S.D.urls.export + "map.html" + s };
   };
 
   // "Download what I see": each visible layer, under the active filters, in every format.
@@ -155,7 +150,6 @@
       row.appendChild(S.el("a", { id: "atl-export-" + f[0], class: "atl-btn", href: "#", download: "" }, f[1]));
     });
     box.appendChild(row);
-    box.appendChild(S.el("a", { id: "atl-export-pptx-all", class: "atl-btn", href: "#", download: "" }, S.U.dl_pptx_all));
     var own = S.el("label", { class: "atl-check" });
     var screen = S.el("input", { type: "checkbox", id: "atl-export-screen" });
     screen.addEventListener("change", updateShare);
