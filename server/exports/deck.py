@@ -12,7 +12,8 @@ the deck cites — no other — the boundary package and the build date.
 Tables flow across slides: each row is as tall as its text needs (measured from the text and
 the column widths, so LibreOffice and PowerPoint clip nothing), and the rows are shared out
 evenly over the fewest slides that hold them, so no slide carries a lone leftover row.
-`scope=all` is the long deck: the corridor and every cluster.
+`scope=all` is the long deck, the corridor and every cluster: minutes of work, made by
+`atlas export --per province` (server.exports.batch).
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ MAP_TEXT_SCALE = 1.5  # place names and symbols on the picture, against its 8.9 
 TABLE_LEFT, TABLE_TOP, TABLE_BOTTOM = 0.5, 1.3, 7.3  # inches
 TABLE_PT = 12
 CELL_LR, CELL_TB = 0.08, 0.04  # cell margins (inches)
-# A line of CJK text is about 1.45 em tall in the fonts that stand in for YaHei (Noto Sans
-# CJK's ascent plus descent); PowerPoint's YaHei is 1.32. The taller one, and a little slack.
+# A line of CJK text is 1.45 em tall in Noto Sans CJK, LibreOffice's stand-in for YaHei
+# (17.4 pt a 12 pt line in its PDF); a little slack on top.
 LINE_EM = 1.5
 
 

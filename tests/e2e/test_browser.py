@@ -200,7 +200,8 @@ def test_a_city_views_exports_frame_the_city_not_the_screen(open_page):
         q = parse_qs(urlparse(p.page.get_attribute(f"#atl-export-{fmt}", "href")).query)
         assert q["city"] == ["421200"] and q["measure"] == ["n_parks"], q
         assert "c" not in q and "z" not in q, q
-    assert parse_qs(urlparse(p.page.get_attribute("#atl-export-pptx", "href")).query) == {"city": ["421200"]}
+    deck = parse_qs(urlparse(p.page.get_attribute("#atl-export-pptx", "href")).query)
+    assert deck == {"city": ["421200"], "measure": ["n_parks"], "l": q["l"]}  # the view, not the screen
     p.page.check("#atl-export-screen")  # asked for: the area on screen goes along
     q = parse_qs(urlparse(p.page.get_attribute("#atl-export-png", "href")).query)
     assert q["city"] == ["421200"] and q["z"] == ["7"] and q["c"][0].startswith("31.5"), q
