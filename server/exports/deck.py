@@ -446,6 +446,8 @@ class Deck:
         name = printmap.feature_name(rec, lang)
         sectors = [self._sector(c) for c in rec.get("sectors") or []]
         sub = label(KINDS, rec.get("kind"), lang) + (" · " + " · ".join(sectors) if sectors else "")
+        if rec.get("sources"):  # where the document names the cluster
+            sub += f" · {say('cite', lang)}{'：' if lang == 'zh' else ': '}{self._cite(rec['sources'])}"
         self.map_slide(replace(view, cluster=rec["id"], city=None), name, sub)
         roles = {m["adcode"]: m for m in rec.get("member_roles") or []}
         rows = []
