@@ -54,7 +54,7 @@ UI = {  # the live map's page chrome; static/atlas/*.js gets these through ui_st
     "base": ("底图", "Base map"), "legend": ("图例", "Legend"), "share": ("分享与导出", "Share and export"),
     "export": ("导出当前视图（含图例、比例尺、来源）", "Export this view (with legend, scale and sources)"),
     "dl_png": ("图片 PNG", "Image (PNG)"), "dl_pdf": ("PDF", "PDF"),
-    "dl_pptx": ("幻灯片 PPTX", "Slides (PPTX)"),
+    "dl_pptx": ("幻灯片 PPTX（当前视图）", "Slides of this view (PPTX)"),
     "dl_html": ("离线地图 HTML", "Offline map (HTML)"),
     "export_screen": ("按屏幕范围导出（否则按所选城市或集群）",
                       "Export the area on screen (else the chosen city or cluster)"),
@@ -151,8 +151,10 @@ DECK = {  # slide decks (server/exports/deck.py)
     "year": ("年份", "Year"),
     "docs_intro": ("本简报每一项内容均引自以下文件（文件、行号、原文）。",
                    "Every item in this briefing cites one of these documents (document, line, quote)."),
-    "cont": ("（续）", " (cont.)"),
-    "none_in_docs": ("原文未列出", "none in the documents"),
+    "areas": ("范围与线", "Areas and lines"), "deck_clusters": ("集群", "Clusters"),
+    "per_city": ("各市（州）园区与项目数", "Parks and projects per city"), "unit": ("地区", "Place"),
+    "deck_roles": ("定位、称号与主导产业", "Roles, designations and leading industries"),
+    "role_type": ("类别", "Kind"), "statement": ("原文表述", "In the document's words"),
 }
 OFFLINE = {  # offline map files (server/exports/offline.py)
     "offline": ("离线地图文件：无需网络即可打开", "Offline map file: opens without a network"),

@@ -289,8 +289,9 @@ def serve_command(**options: Any) -> int:
     return _serve(_options(**options))
 
 
-@cli.command("export", help="one map or deck per cluster or per Hubei city, with an index")
-@click.option("--per", type=click.Choice(["cluster", "city"]), required=True)
+@cli.command("export", help="one map or deck per cluster, per Hubei city or of the province, with an index")
+@click.option("--per", type=click.Choice(["cluster", "city", "province"]), required=True,
+              help="one file per cluster or Hubei city, or one of the province (pptx: every cluster)")
 @click.option("--format", type=click.Choice(["png", "pdf", "svg", "pptx"]), required=True)
 @click.option("--out", type=PathType, required=True)
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)

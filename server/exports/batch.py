@@ -1,5 +1,7 @@
-"""`atlas export`: one file per cluster or per Hubei city, with the same renderers as the
-routes (server.printmap, server.deck), and an index.csv of what was written."""
+"""`atlas export`: one file per cluster or per Hubei city, or one of the whole province (its
+map; its deck: the corridor and every cluster, a few minutes' work that a web request should
+not wait for), with the same renderers as the routes (server.printmap, server.deck), and an
+index.csv of what was written."""
 
 from __future__ import annotations
 
@@ -19,7 +21,12 @@ INDEX_FIELDS = ("file", "kind", "id", "name_zh", "name_en", "format", "bytes", "
 
 
 def targets(store, per: str) -> list[dict]:
-    """The clusters, or Hubei's 17 prefecture-level units, in the atlas's order."""
+    """The clusters, or Hubei's 17 prefecture-level units, in the atlas's order; or Hubei."""
+    if per == "province":
+        frame = store.layer("provinces")
+        return [{"id": int(r["adcode"]), "name_zh": r["name_zh"], "name_en": r["name_en"]}
+                for r in frame.drop(columns="geometry").to_dict("records")
+                if int(r["adcode"]) == HUBEI_ADCODE]
     if per == "cluster":
         frame = store.layer("clusters")
         return [{"id": r["id"], "name_zh": r["name_zh"], "name_en": r["name_en"]}
@@ -28,6 +35,18 @@ def targets(store, per: str) -> list[dict]:
     return [{"id": int(r["adcode"]), "name_zh": r["name_zh"], "name_en": r["name_en"]}
             for r in frame.drop(columns="geometry").to_dict("records")
             if int(r.get("parent_adcode") or 0) == HUBEI_ADCODE]
+
+
+def view_for(per: str, fmt: str, target: str | int, lang: str) -> View:
+    """The view one file of the batch shows: a cluster's, a city's, or the province's — whose
+    deck is the corridor and every cluster (`scope=all`)."""
+    if per == "cluster":
+        key: dict = {"cluster": target}
+    elif per == "city":
+        key = {"city": target}
+    else:
+        key = {"scope": "all"} if fmt == "pptx" else {}
+    return View(lang=lang, dpi=deck.MAP_DPI if fmt == "pptx" else DEFAULT_DPI, **key)
 
 
 def _progress(stream: TextIO) -> Callable[[int, int, str], None]:
@@ -52,12 +71,12 @@ def export(store, per: str, fmt: str, out: Path, lang: str = "zh", approval: str
     rows = []
     for i, item in enumerate(items):
         show(i, len(items), item["name_zh"] if lang == "zh" else item["name_en"])
-        key = {"cluster": item["id"]} if per == "cluster" else {"city": item["id"]}
         started = time.perf_counter()
+        view = view_for(per, fmt, item["id"], lang)
         if fmt == "pptx":
-            body = deck.build_deck(store, View(lang=lang, dpi=deck.MAP_DPI, **key), approval)
+            body = deck.build_deck(store, view, approval)
         else:
-            body = printmap.render(store, View(lang=lang, dpi=DEFAULT_DPI, **key), fmt, approval)
+            body = printmap.render(store, view, fmt, approval)
         name = re.sub(r"[^A-Za-z0-9_-]+", "-", f"{per}_{item['id']}") + f".{fmt}"
         (out / name).write_bytes(body)
         rows.append({"file": name, "kind": per, "id": item["id"], "name_zh": item["name_zh"],

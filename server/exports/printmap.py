@@ -111,6 +111,7 @@ class Scene:
     meta: dict
     sectors: list[dict]
     shading: dict[int, int | bool] = field(default_factory=dict)  # city adcode -> value
+    drawn: Drawn | None = None  # what render_figure drew, for a legend made beside it (the deck)
 
     @property
     def classes(self) -> list[style.ShadeClass]:
@@ -472,9 +473,11 @@ class PageCanvas(FigureCanvasAgg):
 
 
 def render_figure(sc: Scene, approval: str = "", size: tuple[float, float] | None = None,
-                  show_title: bool = True, text_scale: float = 1.0) -> Figure:
+                  show_title: bool = True, text_scale: float = 1.0, legend: bool = True) -> Figure:
     """The page; `size` (inches) overrides the paper, `show_title=False` leaves the title to
-    the slide that holds the picture, `text_scale` enlarges text and symbols (slides)."""
+    the slide that holds the picture, `text_scale` enlarges text and symbols (slides),
+    `legend=False` gives the legend's panel to the map (the deck sets the legend as text
+    beside the picture, from `sc.drawn`)."""
     ensure_fonts()
     view = sc.view
     lang = view.lang
@@ -493,6 +496,8 @@ def render_figure(sc: Scene, approval: str = "", size: tuple[float, float] | Non
     else:
         map_box = (margin, footer_h, 0.70, 1 - title_h - footer_h)
         legend_box = (margin + 0.71, footer_h, 1 - 2 * margin - 0.71, 1 - title_h - footer_h)
+    if not legend:
+        map_box = (margin, footer_h, 1 - 2 * margin, 1 - title_h - footer_h)
     ax = fig.add_axes(map_box)
     crs = projection(sc.extent)
     to_map = Transformer.from_crs(4326, crs, always_xy=True)
@@ -601,7 +606,9 @@ def render_figure(sc: Scene, approval: str = "", size: tuple[float, float] | Non
     if sc.subtitle and show_title:
         fig.text(margin, 1 - title_h + 0.012, sc.subtitle, fontsize=9.5 * scale, color="#444",
                  va="bottom", ha="left")
-    _legend(fig, legend_box, sc, drawn, scale, portrait)
+    sc.drawn = drawn
+    if legend:
+        _legend(fig, legend_box, sc, drawn, scale, portrait)
     _footer(fig, sc, approval, scale, margin, footer_h, wi)
     return fig
 

@@ -77,18 +77,18 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
     Param("c", _DRAWN, None, "c must be lat,lon within China, with z", range=CHINA),  # lon/lat box
     Param("z", _DRAWN, None, f"z must be a zoom from {ZOOM_RANGE[0]} to {ZOOM_RANGE[1]}, with c",
           range=ZOOM_RANGE),
-    Param("l", _DRAWN, tuple(DEFAULT_VISIBLE),
+    Param("l", _ALL, tuple(DEFAULT_VISIBLE),
           "l names layers of the atlas, not {value}; layers: " + ", ".join(LAYERS), values=tuple(LAYERS)),
-    Param("sector", _DRAWN, "", "sector: {value} is not a sector code (see /api/collections)",
+    Param("sector", _ALL, "", "sector: {value} is not a sector code (see /api/collections)",
           known="sectors", api="sector"),
     Param("city", _ALL, None, "city: {value} is not a city adcode of the atlas", known="cities",
           api="city_adcode"),
-    Param("kind", _DRAWN, "", "kind: {value} is not a park kind of the atlas", known="kinds", api="kind"),
-    Param("level", _DRAWN, "", "level must be one of " + ", ".join(PARK_LEVELS), values=PARK_LEVELS,
+    Param("kind", _ALL, "", "kind: {value} is not a park kind of the atlas", known="kinds", api="kind"),
+    Param("level", _ALL, "", "level must be one of " + ", ".join(PARK_LEVELS), values=PARK_LEVELS,
           api="level"),
-    Param("named", _DRAWN, "", "named must be doc (named in the documents) or cat (catalogue only)",
+    Param("named", _ALL, "", "named must be doc (named in the documents) or cat (catalogue only)",
           values=("doc", "cat"), api="named_in_documents"),
-    Param("measure", _DRAWN, "none", "measure must be one of " + ", ".join(MEASURES) + " or sector:<code>",
+    Param("measure", _ALL, "none", "measure must be one of " + ", ".join(MEASURES) + " or sector:<code>",
           values=MEASURES),
     Param("sel", (MAP,), "", "sel must be <layer>:<id> of a layer of the atlas"),
     Param("legend", (MAP,), "", "legend must be 1 (an embed's legend open)", values=("1",)),
@@ -99,6 +99,8 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
     Param("orient", _DRAWN, "landscape", "orient must be landscape or portrait", values=ORIENTS),
     Param("dpi", (EXPORT,), DEFAULT_DPI,
           f"dpi must be a whole number from {DPI_RANGE[0]} to {DPI_RANGE[1]}", range=DPI_RANGE),
+    Param("scope", (DECK,), "view", "scope must be view (the deck of the view) or all (the corridor "
+          "and every cluster; with lang only)", values=("view", "all")),
     Param("title", (EXPORT,), "", f"title: at most {TITLE_MAX} characters, no control characters"),
 )}
 
@@ -143,6 +145,7 @@ class View:
     orient: str = "landscape"
     dpi: int = DEFAULT_DPI
     title: str = ""
+    scope: str = "view"  # the deck: of the view, or all (the corridor and every cluster)
 
     @property
     def size_inches(self) -> tuple[float, float]:
@@ -315,7 +318,7 @@ def parse_view(args: Mapping[str, Any], surface: str, known: Known, *, page: str
             continue
         got[name] = _value(PARAMS[name], text, known)
     v: dict[str, Any] = {k: got[k] for k in ("lang", "sector", "city", "kind", "level", "named", "measure",
-                                              "bbox", "sel", "paper", "orient", "title") if k in got}
+                                              "bbox", "sel", "paper", "orient", "title", "scope") if k in got}
     if "l" in got:
         v["layers"] = got["l"]
     if surface in _DRAWN and (centre := _centre(_one(args, "c"), _one(args, "z"))):
@@ -331,6 +334,8 @@ def parse_view(args: Mapping[str, Any], surface: str, known: Known, *, page: str
     elif surface != MAP:
         cluster = got.get("cluster")
     view = View(page=page, layer=layer, cluster=cluster, embed=embed, **v)
+    if view.scope == "all" and set(args) - {"scope", "lang"}:
+        raise _bad("scope", "all")
     w, h = view.pixels
     if surface == EXPORT and w * h > MAX_PIXELS:
         raise ViewError(f"{view.paper} {view.orient} at {view.dpi} dpi is {w}×{h} pixels; "

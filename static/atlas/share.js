@@ -42,8 +42,8 @@
   };
 
   // Exports of the view: each takes the view's parameters it accepts in the server's table
-  // (server/view/params.py: the print map and the offline page the filters, layers and shading;
-  // the deck the cluster, the city and the language), never the base map or the selection. The
+  // (server/view/params.py: the print map, the offline page and the deck the cluster, the city,
+  // the filters, layers, shading and language), never the base map or the selection. The
   // export frames what the view selects (a city, a cluster's members, else Hubei); the screen's
   // centre and zoom go along only when "export the area on screen" is ticked.
   function viewParams(surface) {

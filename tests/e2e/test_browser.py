@@ -185,7 +185,10 @@ def test_share_panel_exports_the_current_view(open_page):
         q = parse_qs(urlparse(href).query)
         assert q["sector"] == ["auto"] and q["city"] == ["420100"] and q["lang"] == ["en"]
         assert "base" not in q and "sel" not in q  # what the export does not take stays out
-    assert parse_qs(urlparse(pptx).query) == {"lang": ["en"], "city": ["420100"]}
+    # the deck of this view: the same filters, never the base map
+    deck = parse_qs(urlparse(pptx).query)
+    assert deck.pop("l") == parse_qs(urlparse(png).query)["l"]  # the layers on screen, as the map's
+    assert deck == {"lang": ["en"], "city": ["420100"], "sector": ["auto"]}
     with urllib.request.urlopen(p.base + png + "&dpi=72") as r:
         assert r.status == 200 and r.headers["Content-Type"] == "image/png"
     with urllib.request.urlopen(p.base + pdf + "&dpi=72") as r:
@@ -200,7 +203,8 @@ def test_a_city_views_exports_frame_the_city_not_the_screen(open_page):
         q = parse_qs(urlparse(p.page.get_attribute(f"#atl-export-{fmt}", "href")).query)
         assert q["city"] == ["421200"] and q["measure"] == ["n_parks"], q
         assert "c" not in q and "z" not in q, q
-    assert parse_qs(urlparse(p.page.get_attribute("#atl-export-pptx", "href")).query) == {"city": ["421200"]}
+    deck = parse_qs(urlparse(p.page.get_attribute("#atl-export-pptx", "href")).query)
+    assert deck == {"city": ["421200"], "measure": ["n_parks"], "l": q["l"]}  # the view, not the screen
     p.page.check("#atl-export-screen")  # asked for: the area on screen goes along
     q = parse_qs(urlparse(p.page.get_attribute("#atl-export-png", "href")).query)
     assert q["city"] == ["421200"] and q["z"] == ["7"] and q["c"][0].startswith("31.5"), q

@@ -28,6 +28,22 @@ def test_batch_writes_one_file_per_hubei_city_and_an_index(built_atlas, tmp_path
     assert {row["name_zh"] for row in rows} >= {"武汉市", "恩施土家族苗族自治州", "神农架林区"}
 
 
+@pytest.mark.slow
+def test_batch_of_the_province_is_one_file_and_its_deck_is_every_cluster(built_atlas, tmp_path):
+    from server.exports.batch import view_for
+
+    out = tmp_path / "province"
+    r = subprocess.run([sys.executable, "-m", "server.cli", "export", "--per", "province", "--format", "png",
+                        "--out", str(out), "--data", str(built_atlas)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert [p.name for p in out.glob("*.png")] == ["province_420000.png"]
+    # the deck of the province is the long one, too long for a web request: every cluster
+    assert view_for("province", "pptx", 420000, "zh").scope == "all"
+    assert view_for("province", "png", 420000, "zh") == View(dpi=200)
+    assert view_for("city", "pptx", 420100, "en") == View(city=420100, lang="en", dpi=150)
+
+
 def test_batch_refuses_an_unwritable_folder(built_atlas, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from server.exports.printmap import render_figure, scene
-from server.view.params import EXPORT, known_values, parse_view
+from server.view.params import DECK, EXPORT, known_values, parse_view
 from tests.conftest import make_app
 from tests.map_fixtures import XSS
 from tests.support.backends import GEOPACKAGE
@@ -265,38 +265,158 @@ def test_html_escapes_values_like_the_live_map(map_atlas):
 
 # ---------------------------------------------------------------- the briefing deck
 
-@pytest.mark.backends
-def test_deck_for_a_cluster_has_title_map_members_and_sources(client):
+DECK_MAX_BYTES = 1_500_000  # the deck of one view: its map picture and text (every cluster: ~10 MB)
+TITLE_PART = re.compile(r" \(\d+/\d+\)$")  # "（2/3）": one table flowing over slides
+
+
+def deck(client, query: str):
     from pptx import Presentation
 
-    r = client.get(f"/export/briefing.pptx?cluster={CORRIDOR}")
-    assert r.status_code == 200
-    prs = Presentation(io.BytesIO(r.data))
+    r = client.get(f"/export/briefing.pptx?{query}")
+    assert r.status_code == 200, r.get_data(as_text=True)[:300]
+    return r.data, Presentation(io.BytesIO(r.data))
+
+
+def title_of(slide) -> str:
+    return slide.shapes[0].text_frame.paragraphs[0].text if slide.shapes[0].has_text_frame else ""
+
+
+def tables(prs) -> dict[str, list[list[list[str]]]]:
+    """Each table of the deck by its title: its slides' body rows (the header left out)."""
+    out: dict[str, list] = {}
+    for s in prs.slides:
+        for sh in s.shapes:
+            if sh.has_table:
+                rows = [[c.text for c in row.cells] for row in list(sh.table.rows)[1:]]
+                out.setdefault(TITLE_PART.sub("", title_of(s)), []).append(rows)
+    return out
+
+
+def rows_of(prs, suffix: str) -> list[list[str]]:
+    found = [rows for title, parts in tables(prs).items() if title.endswith(suffix) for rows in parts]
+    return [r for part in found for r in part]
+
+
+def names_in(client, layer: str, query: str) -> list[str]:
+    doc = client.get(f"/api/collections/{layer}/items?limit=1000&{query}").get_json()
+    return [f["properties"]["name_zh"] for f in doc["features"]]
+
+
+@pytest.mark.backends
+def test_deck_for_a_cluster_has_map_members_and_the_parks_and_projects_of_its_page(client):
+    import json
+
+    data, prs = deck(client, f"cluster={CORRIDOR}")
     slides = list(prs.slides)
-    assert len(slides) == 4  # title, map, members, sources
     texts = ["\n".join(sh.text_frame.text for sh in s.shapes if sh.has_text_frame) for s in slides]
     assert "湖北产业集群简报" in texts[0]
     assert any(sh.shape_type == 13 for sh in slides[1].shapes)  # the map is a picture
-    table = next(sh.table for sh in slides[2].shapes if sh.has_table)
-    members = [table.cell(i, 1).text for i in range(1, len(table.rows))]
-    assert members == ["武汉市", "孝感市", "随州市", "襄阳市", "十堰市"]
-    assert table.cell(1, 2).text == "车都" and "第" in table.cell(1, 3).text
-    assert table.cell(2, 2).text == "原文未给出定位"  # 孝感: the documents give no role
-    assert "湖北省经济和信息化厅" in texts[3] or "鄂经信规划" in texts[3]
+    members = rows_of(prs, "成员与定位（按原文顺序）")
+    assert [m[1] for m in members] == ["武汉市", "孝感市", "随州市", "襄阳市", "十堰市"]
+    assert members[0][2] == "车都" and "第" in members[0][3]
+    assert members[1][2] == "原文未给出定位"  # 孝感: the documents give no role
+    # the parks and projects the cluster's page lists (one rule: server.view.rules.along_cluster)
+    html = client.get(f"/cluster/{CORRIDOR}").get_data(as_text=True)
+    page = json.loads(re.search(r'id="atlas-data">(.*?)</script>', html, re.S).group(1))["cluster"]
+    parks, projects = rows_of(prs, "· 园区"), rows_of(prs, "· 重点项目")
+    assert (len(parks), len(projects)) == (len(page["parks"]), len(page["projects"])) == (23, 11)
+    ids = {f["id"]: f["properties"]["name_zh"] for lid in ("parks", "projects") for f in
+           client.get(f"/api/collections/{lid}/items?limit=1000").get_json()["features"]}
+    assert sorted(r[0] for r in parks) == sorted(ids[i] for i in page["parks"])
+    assert sorted(r[0] for r in projects) == sorted(ids[i] for i in page["projects"])
+    assert all("汽车" in r[3] for r in parks)  # the corridor's industry, every one
+    assert "资料来源" in texts[-1] and len(data) < DECK_MAX_BYTES
 
 
 @pytest.mark.backends
-def test_deck_for_a_city_lists_parks_projects_and_targets(client):
-    from pptx import Presentation
+def test_deck_for_a_city_has_roles_parks_projects_and_targets_of_that_city(client):
+    data, prs = deck(client, "city=420100")
+    assert len(data) < DECK_MAX_BYTES
+    roles = rows_of(prs, "定位、称号与主导产业")
+    assert roles and all(re.fullmatch(r"\d{3} 第 \d+(–\d+)? 行( \(\+\d+\))?", r[4]) for r in roles)
+    kinds = {r[1] for r in roles}
+    assert {"定位", "称号", "品牌", "主导产业"} <= kinds  # what the seeds say of Wuhan, every kind
+    assert ["武汉市", "定位", "“汉孝随襄十”千里汽车产业走廊：车都", "2021"] in [r[:4] for r in roles]
+    assert all(r[3].isdigit() for r in roles)  # the year of each statement, as a year
+    parks, projects = rows_of(prs, "· 园区"), rows_of(prs, "· 重点项目")
+    assert sorted(r[0] for r in parks) == sorted(names_in(client, "parks", "city_adcode=420100"))
+    assert len(projects) == len(names_in(client, "projects", "city_adcode=420100"))
+    assert rows_of(prs, "目标与数据")
+    titles = [title_of(s) for s in prs.slides][1:-1]
+    assert all(t.startswith("武汉市") for t in titles), titles  # nothing of another city
 
-    r = client.get("/export/briefing.pptx?city=421200&lang=en")
-    prs = Presentation(io.BytesIO(r.data))
-    titles = [s.shapes[0].text_frame.text for s in prs.slides if s.shapes and s.shapes[0].has_text_frame]
-    assert any(t.startswith("Xianning · Parks") for t in titles)
-    assert any(t.startswith("Xianning · Projects") for t in titles)
-    assert any(t.startswith("Xianning · Targets") for t in titles)
+
+@pytest.mark.backends
+def test_deck_of_a_filtered_view_holds_what_the_filters_leave(client):
+    data, prs = deck(client, "city=420100&sector=auto&lang=en")
+    assert len(data) < DECK_MAX_BYTES
+    parks = rows_of(prs, "· Parks and zones")
+    assert len(parks) == len(names_in(client, "parks", "city_adcode=420100&sector=auto")) > 0
+    assert all("Automotive" in r[2] for r in parks)
+    projects = rows_of(prs, "· Projects")
+    assert len(projects) == len(names_in(client, "projects", "city_adcode=420100&sector=auto"))
+    assert "Filters: Automotive" in prs.slides[1].shapes[0].text_frame.text
+    data, prs = deck(client, "sector=auto&level=national")  # the province, filtered: no city
+    parks = rows_of(prs, "· 园区")
+    assert len(parks) == len(names_in(client, "parks", "sector=auto&level=national")) > 0
+    assert all(r[2].endswith("国家级") for r in parks)
 
 
-@pytest.mark.parametrize("query", ["cluster=nope", "city=1", "sector=auto", "lang=de"])
+def test_deck_of_the_share_panels_link_is_the_view_not_every_cluster(client):
+    from server.view.params import PARAMS
+
+    # the panel (static/atlas/share.js) sends what the table lets the deck take: the view's
+    # filters, city, cluster, layers, shading and language
+    assert {n for n, p in PARAMS.items() if DECK in p.surfaces} == {
+        "lang", "cluster", "l", "sector", "city", "kind", "level", "named", "measure", "scope"}
+    data, prs = deck(client, "")
+    assert len(data) < DECK_MAX_BYTES  # the province: map, clusters, counts — not every cluster
+    assert len(prs.slides) < 15
+    assert "scope" not in client.get("/static/atlas/share.js").get_data(as_text=True)  # that is a batch
+
+
+@pytest.mark.parametrize("query", [f"cluster={CORRIDOR}", "city=421200", "city=420100&sector=auto"])
+def test_deck_sources_slide_lists_only_the_documents_the_deck_cites(app, client, query):
+    _, prs = deck(client, query)
+    slides = list(prs.slides)
+    listed = {p.text.split()[0] for sh in list(slides[-1].shapes)[1:] if sh.has_text_frame
+              for p in sh.text_frame.paragraphs if p.runs and p.runs[0].font.bold}
+    cited = {cell.split()[0] for rows in tables(prs).values() for part in rows for row in part
+             for cell in row[-1:] if cell}
+    store = app.extensions["atlas_store"]
+    with app.app_context():
+        view = parse_view({k: [v] for k, v in (kv.split("=") for kv in query.split("&"))}, DECK,
+                          known_values(store))
+        on_map = {d["code"] for d in scene(store, view).docs}  # the map picture's source line
+    assert listed and listed <= cited | on_map
+    assert cited <= listed  # and every document a row cites is listed
+
+
+@pytest.mark.parametrize("query", ["city=420100", "city=421200", f"cluster={CORRIDOR}"])
+def test_deck_tables_have_no_lone_row_slide(client, query):
+    _, prs = deck(client, query)
+    for title, parts in tables(prs).items():
+        if sum(map(len, parts)) > 1:
+            assert all(len(rows) >= 2 for rows in parts), (title, [len(r) for r in parts])
+        if len(parts) > 1:  # shared out evenly
+            assert max(map(len, parts)) - min(map(len, parts)) <= max(map(len, parts)) // 2 + 1
+
+
+@pytest.mark.parametrize("query", [f"cluster={CORRIDOR}", "city=420100", ""])
+def test_deck_map_legend_is_editable_text_of_14_points_at_least(client, query):
+    from pptx.util import Pt
+
+    _, prs = deck(client, query)
+    slide = prs.slides[1]
+    assert any(sh.shape_type == 13 for sh in slide.shapes)
+    legend = [sh for sh in list(slide.shapes)[1:] if sh.has_text_frame]
+    runs = [r for sh in legend for p in sh.text_frame.paragraphs for r in p.runs]
+    assert runs and all(r.font.size >= Pt(14) for r in runs)
+    text = "\n".join(sh.text_frame.text for sh in legend)
+    assert "行业（园区、项目颜色）" in text and "汽车" in text and "河流与湖泊" in text
+
+
+@pytest.mark.parametrize("query", ["cluster=nope", "city=1", "sector=nope", "lang=de", "scope=some",
+                                   "scope=all&city=420100", "dpi=100"])
 def test_deck_bad_parameters_400(client, query):
     assert client.get(f"/export/briefing.pptx?{query}").status_code == 400

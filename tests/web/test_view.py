@@ -17,6 +17,7 @@ from server.view.params import DECK, EXPORT, MAP, PARAMS, known_values, parse_vi
 COUNTY_CLUSTER = "c001-guangshui-fans"  # one member, the county-level city of Guangshui
 GUANGSHUI = 421381
 XIANNING = 421200
+SHENNONGJIA = 429021  # the deck's cheap case: a small city (one park), a map and a few tables
 
 # the same request on each surface; `{q}` is the view's parameters
 SURFACES = {
@@ -73,15 +74,15 @@ def test_a_parameter_is_judged_alike_on_every_surface(client, name, bad, good):
     view_bodies = [b for s, b in bodies.items() if s != "api" or name in API_SAME_WORDS]
     assert all(b == view_bodies[0] for b in view_bodies), bodies  # one message, word for word
     for surface in where:
-        # the deck's cheap case is one city's; a deck of every cluster would take a while
-        q = good if surface != "deck" or name in ("city", "cluster") else f"{good}&city={XIANNING}"
+        # the deck's cheap case is a small city's; the province's deck draws and lists more
+        q = good if surface != "deck" or name in ("city", "cluster") else f"{good}&city={SHENNONGJIA}"
         r = client.get(SURFACES[surface].format(q=q))
         assert r.status_code == 200, (surface, q, r.get_data(as_text=True)[:200])
 
 
 def test_a_surface_refuses_or_ignores_a_parameter_it_does_not_take(client):
     # the exports must draw what they were asked for; the map's shared links carry messengers' tags
-    assert client.get("/export/briefing.pptx?sector=auto").status_code == 400
+    assert client.get("/export/briefing.pptx?paper=A4").status_code == 400
     assert client.get("/export/map.png?base=osm").status_code == 400
     assert client.get("/?from=singlemessage&isappinstalled=0").status_code == 200
     assert client.get("/?lang=en&lang=zh").status_code == 400  # twice is one too many, everywhere
@@ -97,7 +98,7 @@ def test_the_page_carries_the_table_the_script_reads(client):
     table = {p["name"]: p for p in json.loads(raw.group(1))["params"]}
     assert set(table) == set(PARAMS)
     assert table["lang"]["default"] == "zh" and table["z"]["range"] == list(PARAMS["z"].range or ())
-    assert "deck" in table["city"]["surfaces"] and "deck" not in table["sector"]["surfaces"]
+    assert "deck" in table["sector"]["surfaces"] and "deck" not in table["paper"]["surfaces"]
 
 
 @pytest.mark.backends  # the cluster's members, polygons and extents as the store serves them
