@@ -12,10 +12,11 @@ ASSETS := static/vendor/.stamp
 PYTEST_ARGS ?=
 
 # Debian packages the tests use for real: a headless browser, its CJK font, the GDAL/OGR client,
-# LibreOffice (renders exported decks to PDF), poppler (renders exported PDFs to PNG), and
+# LibreOffice (renders exported decks to PDF), poppler (renders exported PDFs to PNG), nginx
+# (`atlas serve` puts it in front of gunicorn when installed: docs/deployment.md), and
 # PostgreSQL with PostGIS (the second storage backend; the tests start their own server on
 # loopback, `make run` never needs one).
-SYSTEM_PACKAGES ?= chromium fonts-noto-cjk gdal-bin libreoffice-impress poppler-utils \
+SYSTEM_PACKAGES ?= chromium fonts-noto-cjk gdal-bin libreoffice-impress poppler-utils nginx \
                    postgresql postgresql-15-postgis-3
 
 SOURCES := $(shell find data/sources -name '*.yaml' -o -name '*.csv') $(wildcard geo/*.py layers/*.py)
