@@ -93,6 +93,9 @@ HOLLOW_FILL = "#ffffff"
 CATALOGUE_OPACITY = 0.55  # a zone found only in the national catalogue is drawn faded
 LEGEND_SYMBOL = "#888888"  # the symbol key's neutral fill
 LEGEND_PRECISION = "#444444"  # the solid / hollow key's colour
+# print: features sharing one point are one circle whose area is their count; this is the
+# diameter of a circle of one (screen pixels, as SYMBOLS), so two read like a park's circle
+SHARED_UNIT = 8.7
 
 
 def symbol(layer_id: str, level: str | None = None) -> Symbol:
