@@ -33,7 +33,7 @@ POSITIONS = ((0, -1, "center", "top"), (0, 1, "center", "bottom"), (1, 0, "left"
              (-1, 0, "right", "center"), (D, -D, "left", "top"), (-D, -D, "right", "top"),
              (D, D, "left", "bottom"), (-D, D, "right", "bottom"))
 GAP = 9.0  # points between a point and its name when no symbol is drawn there
-RINGS = (0.0, 7.0, 16.0, 28.0)  # points added to the gap, ring by ring; past the first, a leader
+RINGS = (0.0, 7.0, 16.0, 28.0, 42.0, 60.0)  # points added to the gap, ring by ring; past the first, a leader
 
 
 class Placer:
