@@ -135,21 +135,26 @@ def place(text: Text, placer: Placer, renderer, scale: float = 1.0) -> bool:
             continue
         _put(text, POSITIONS[chosen], gap)
         if ring:
-            _leader(text, (x, y), boxes[chosen], scale)
+            _leader(text, (x, y), boxes[chosen], (base - 2 * scale) * ax.figure.dpi / 72, scale)
         return True
     text.set_visible(False)
     placer.dropped.append(text.get_text())
     return False
 
 
-def _leader(text: Text, point: tuple[float, float], box: Box, scale: float) -> None:
-    """A thin line from the point to the nearest edge of its label's box."""
+def _leader(text: Text, point: tuple[float, float], box: Box, clear: float, scale: float) -> None:
+    """A thin line to the nearest edge of a label's box from the rim of the symbol at its
+    point (`clear` pixels from it), so it does not cross the symbol."""
     ax = text.axes
     assert ax is not None
     x, y = point
     ex = min(max(x, box[0]), box[2])
     ey = min(max(y, box[1]), box[3])
+    length = math.hypot(ex - x, ey - y)
+    if length <= clear:
+        return
+    sx, sy = x + (ex - x) * clear / length, y + (ey - y) * clear / length
     inv = ax.transData.inverted()
-    (dx0, dy0), (dx1, dy1) = inv.transform([(x, y), (ex, ey)])
+    (dx0, dy0), (dx1, dy1) = inv.transform([(sx, sy), (ex, ey)])
     cast(Axes, ax).plot([dx0, dx1], [dy0, dy1], color="#777", linewidth=0.5 * scale,
                         zorder=text.get_zorder() - 0.5, solid_capstyle="butt")

@@ -717,6 +717,14 @@ def render_figure(sc: Scene, approval: str = "", size: tuple[float, float] | Non
     return draw_page(sc, approval, size, show_title, text_scale).fig
 
 
+class PageCanvas(FigureCanvasAgg):
+    """geopandas asks for a draw after every layer it plots: a whole page each time. The page
+    is drawn once, when it is saved; text is measured without drawing."""
+
+    def draw_idle(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
 @dataclass
 class Page:
     """A drawn page and what its tests read: the label placer's boxes, the key table, the
@@ -737,7 +745,7 @@ def draw_page(sc: Scene, approval: str = "", size: tuple[float, float] | None = 
     wi, hi = size or view.size_inches
     portrait = hi > wi
     fig = Figure(figsize=(wi, hi), dpi=view.dpi, facecolor="white")
-    FigureCanvasAgg(fig)
+    PageCanvas(fig)
     crs = projection(sc.extent)
     to_map = Transformer.from_crs(4326, crs, always_xy=True)
     bx = gpd.GeoSeries([shapely.box(*sc.extent)], crs=4326).to_crs(crs).total_bounds
