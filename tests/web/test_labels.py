@@ -127,13 +127,16 @@ def test_a_short_key_lists_everything(five):
     assert small and all(more == 0 for _, _, more in small)
 
 
-def test_a3_has_its_own_layout_not_a4_scaled(store, five):
-    a4, a3 = five["wuhan"].layout, draw(store, FIVE["wuhan"], "A3").layout
+def test_a3_has_its_own_layout_not_a4_scaled(five):
+    a4 = five["wuhan"].layout
+    lines = sum(1 + len(s.items) for s in five["wuhan"].drawn.stacks)
+    a3 = printmap.page_layout("A3", 420 / 25.4, 297 / 25.4, key_lines=lines)  # as draw_page asks
     assert a3.scale < math.sqrt(2) * 0.9  # text nearly A4's size, not 1.41 times it
-    a4_map = a4.map_box[2] * a4.map_box[3]
-    a3_map = a3.map_box[2] * a3.map_box[3]
-    assert a3_map > a4_map  # a larger share of a larger page
+    assert a3.map_box[2] * a3.map_box[3] > a4.map_box[2] * a4.map_box[3]  # a larger share of a larger page
     assert a3.legend_box[2] < a4.legend_box[2]
+    assert a3.key_box is not None and a4.key_box is not None
+    # the key gets more lines on A3: a taller band, in points, over more columns
+    assert a3.key_box[3] * 297 > a4.key_box[3] * 210
 
 
 def test_the_scale_bar_box_holds_its_numbers(five):
