@@ -118,28 +118,36 @@ def place(text: Text, placer: Placer, renderer, scale: float = 1.0) -> bool:
     """Move `text` (at its point, in data coordinates) to the first free position of
     `POSITIONS` inside the frame, ring by ring outward from the symbol at its point; a
     leader line joins a label on an outer ring to its point. False, and the text hidden, when
-    no place is free."""
+    no place is free. The text is measured once: its box at each place follows from the
+    alignment (laying out a Chinese name costs milliseconds, and a name may try 48 places)."""
     ax = text.axes
     assert ax is not None
+    px = ax.figure.dpi / 72
     x, y = ax.transData.transform(text.get_position())
-    base = max(GAP * scale, placer.widest_at(x, y) * 72 / ax.figure.dpi + 2 * scale)
+    base = max(GAP * scale, placer.widest_at(x, y) / px + 2 * scale)
+    _put(text, POSITIONS[0], 0.0)
+    extent = text.get_window_extent(renderer)
+    w, h = extent.width, extent.height
     for ring, extra in enumerate(RINGS):
         gap = base + extra * scale
-        boxes = []
-        for position in POSITIONS:
-            _put(text, position, gap)
-            extent = text.get_window_extent(renderer)
-            boxes.append((extent.x0, extent.y0, extent.x1, extent.y1))
+        boxes = [_box(x + dx * gap * px, y + dy * gap * px, w, h, ha, va) for dx, dy, ha, va in POSITIONS]
         chosen = placer.take_first_free(boxes)
         if chosen is None:
             continue
         _put(text, POSITIONS[chosen], gap)
         if ring:
-            _leader(text, (x, y), boxes[chosen], (base - 2 * scale) * ax.figure.dpi / 72, scale)
+            _leader(text, (x, y), boxes[chosen], (base - 2 * scale) * px, scale)
         return True
     text.set_visible(False)
     placer.dropped.append(text.get_text())
     return False
+
+
+def _box(ax_: float, ay: float, w: float, h: float, ha: str, va: str) -> Box:
+    """The box of a w × h text anchored at (ax_, ay) with this alignment, as matplotlib sets it."""
+    x0 = ax_ - {"left": 0.0, "center": w / 2, "right": w}[ha]
+    y0 = ay - {"bottom": 0.0, "center": h / 2, "top": h}[va]
+    return (x0, y0, x0 + w, y0 + h)
 
 
 def _leader(text: Text, point: tuple[float, float], box: Box, clear: float, scale: float) -> None:

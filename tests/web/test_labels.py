@@ -47,8 +47,8 @@ def facts(page: printmap.Page) -> dict:
     areas = [c for c in ax.collections if c.get_zorder() >= 3 and len(c.get_paths())]  # members, areas
     return {"frame": frame, "symbols_inside": len(inside), "areas": len(areas),
             "labels": list(page.placer.labels), "obstacles": list(page.placer.symbols),
-            "shown": sum(1 for t in ax.texts if t.get_visible() and t.get_zorder() in (9, 11)
-                         and t.get_color() != "white"),
+            "shown": [tuple(t.get_window_extent(renderer).extents) for t in ax.texts
+                      if t.get_visible() and t.get_zorder() in (9, 11) and t.get_color() != "white"],
             "inner_frame": page.placer.frame, "dropped": list(page.placer.dropped)}
 
 
@@ -56,7 +56,9 @@ def check_page(page: printmap.Page) -> None:
     f = facts(page)
     assert f["symbols_inside"] + f["areas"] > 0, "a blank frame"
     placed = f["labels"]
-    assert f["shown"] == len(placed)  # every name shown is one the placer placed
+    assert len(f["shown"]) == len(placed)
+    for drawn in f["shown"]:  # every name is drawn where the placer put its box
+        assert any(all(abs(a - b) < 1.5 for a, b in zip(drawn, box)) for box in placed), drawn
     fx0, fy0, fx1, fy1 = f["inner_frame"]
     for i, box in enumerate(placed):
         assert fx0 <= box[0] and fy0 <= box[1] and box[2] <= fx1 and box[3] <= fy1, box
