@@ -871,8 +871,11 @@ def draw_page(sc: Scene, approval: str = "", size: tuple[float, float] | None = 
     furniture = [_scale_bar(ax, x0, y0, x1, y1, scale, lang, renderer),
                  _north_arrow(ax, scale, lang, renderer)]
     if not any(len(f) for f in sc.points.values()) and sc.points:
-        ax.text(0.5, 0.5, say("none_drawn", lang), transform=ax.transAxes, ha="center",
-                fontsize=12 * scale, color="#a00", zorder=12)
+        # at the top of the frame, not its centre, where a one-member cluster's badge is
+        note = ax.text(0.5, 0.97, say("none_drawn", lang), transform=ax.transAxes, ha="center", va="top",
+                       fontsize=12 * scale, color="#a00", zorder=12,
+                       bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 2})
+        furniture.append(_display_box([note], renderer))
     _count_texts(ax, drawn, scale, renderer)
     placer = _place_names(ax, sc, to_map, clip, scale, halo, drawn, furniture, renderer)
 
