@@ -154,6 +154,8 @@ DECK = {  # slide decks (server/exports/deck.py)
 }
 OFFLINE = {  # offline map files (server/exports/offline.py)
     "offline": ("离线地图文件：无需网络即可打开", "Offline map file: opens without a network"),
+    "nearby": ("实线圆中数字：相邻的园区与项目数，点击放大", "Number in a solid circle: parks and "
+               "projects near each other; click to zoom in"),
     "corridors_chains": ("走廊与产业链", "Corridors and chains"),
     "cluster_members": ("集群成员", "Cluster members"), "cluster_areas": ("集群范围", "Clusters"),
 }

@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from layers.build import DEFAULT_OUT
 from layers.registry import LAYERS
+from server.errors import ApiError, answer, bad
 from server.store import AtlasUnavailable, open_store
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                                 x_host=proxies, x_prefix=proxies)
 
     @app.before_request
+    def refuse_nul():  # no text of ours holds one; PostgreSQL cannot even be asked about it
+        if "\x00" in request.path or any("\x00" in k or "\x00" in v
+                                         for k, v in request.args.items(multi=True)):
+            raise bad("a NUL byte (%00) is in the path or a parameter")
+
+    @app.before_request
     def pin_build():  # one build per answer, even when a new one lands mid-request
         store.begin_request()
 
@@ -81,6 +88,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def http_error(exc: HTTPException):
         return jsonify(code=exc.name.replace(" ", ""), description=exc.description), exc.code
 
+    @app.errorhandler(ApiError)  # every surface's 400s and 404s: {"code", "description"}, not cached
+    def api_error(exc: ApiError):
+        return http.respond(*answer(exc))
+
     @app.errorhandler(AtlasUnavailable)
     def unavailable(exc: AtlasUnavailable):
         return jsonify(code="ServiceUnavailable", description=str(exc)), 503
@@ -95,8 +106,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         counts = store.counts()
         storage = store.health()
         down = [s for s in storage.get("servers", []) if s["status"] != "ok"]
-        return jsonify(status="degraded" if down else "ok", built_at=store.meta.get("built_at"),
-                       layers=counts, storage=storage)
+        problem = store.problem()
+        report: dict[str, Any] = {"status": "degraded" if down or problem else "ok"}
+        if problem:
+            report["reason"] = problem
+        return jsonify(**report, built_at=store.meta.get("built_at"), layers=counts, storage=storage)
 
     @app.get("/favicon.ico")  # browsers ask for it on every site; a 404 here fills logs
     def favicon():

@@ -134,7 +134,10 @@ def _serve(args: argparse.Namespace) -> int:
                         "max_requests": args.max_requests,
                         "max_requests_jitter": max(1, args.max_requests // 10),
                         "preload_app": True, "accesslog": None, "errorlog": "-",
-                        "loglevel": "warning"}
+                        "loglevel": "warning",
+                        # X-Forwarded-* are read by the app alone (ProxyFix, ATLAS_PROXY_COUNT):
+                        # gunicorn would take the scheme from any loopback peer by default
+                        "forwarded_allow_ips": "", "secure_scheme_headers": {}}
             for key, value in settings.items():
                 self.cfg.set(key, value)  # type: ignore[union-attr]
 

@@ -4,6 +4,9 @@ storage and every surface can raise it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 import orjson
 
 
@@ -24,6 +27,19 @@ def bad(description: str) -> ApiError:
 
 def not_found(description: str) -> ApiError:
     return ApiError(404, "NotFound", description)
+
+
+def one(args: Mapping[str, Any], name: str, error: Callable[[str], ApiError] = bad) -> str | None:
+    """A parameter's one value, or None when absent. `args` is a request's MultiDict or maps
+    names to lists of values (or to one value). Given twice is a 400 on every route: which of
+    the two was meant is not the server's to guess."""
+    getlist = getattr(args, "getlist", None)
+    values = getlist(name) if getlist is not None else args.get(name)
+    if values is None or isinstance(values, str):
+        return values
+    if len(values) > 1:
+        raise error(f"parameter {name!r} is given more than once")
+    return values[0] if values else None
 
 
 def answer(exc: ApiError) -> tuple[int, dict, bytes]:

@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 from layers.registry import LAYERS, Layer
 from layers.words import LANGS
 from server.api import html
-from server.errors import ApiError, answer, bad, not_found
+from server.errors import bad, not_found, one
 from server.store.provider import Provider
 from server.store.query import Query, dumps, provenance
 from server.view import params
@@ -57,15 +57,6 @@ def filter_names(layer: Layer) -> dict[str, str]:
     names = {name: name for name in layer.filterable}
     names.update({alias: target for alias, target in ALIASES.items() if target in names})
     return names
-
-
-def _single(args: Mapping[str, Sequence[str]], name: str) -> str | None:
-    values = args.get(name)
-    if not values:
-        return None
-    if len(values) > 1:
-        raise bad(f"parameter {name!r} is given more than once")
-    return values[0]
 
 
 _INTEGER = re.compile(r"\+?[0-9]{1,12}")
@@ -139,25 +130,25 @@ def parse_query(layer: Layer, args: Mapping[str, Sequence[str]], *, default_limi
         allowed = ", ".join(list(standard) + sorted(names))
         raise bad(f"unknown parameter {unknown[0][:60]!r} for collection {layer.id!r}; "
                   f"allowed: {allowed}")
-    text = _single(args, "f")
+    text = one(args, "f")
     fmt = formats[0] if text is None else text.strip().lower()
     if fmt == "geojson" and "json" in formats:
         fmt = "json"
     if fmt not in formats:
         raise bad(f"f must be one of {', '.join(formats)}")
     _language(args)
-    crs = _single(args, "bbox-crs")
+    crs = one(args, "bbox-crs")
     if crs is not None and crs.strip() not in CRS84_NAMES:
         raise bad(f"bbox-crs: only {CRS84} is supported")
-    text = _single(args, "bbox")
+    text = one(args, "bbox")
     bbox = parse_bbox(text) if text is not None else None
-    text = _single(args, "limit")
+    text = one(args, "limit")
     limit = _int(text, "limit", 1) if text is not None else default_limit
     if limit is not None and max_limit is not None:
         limit = min(limit, max_limit)
-    text = _single(args, "offset")
+    text = one(args, "offset")
     offset = _int(text, "offset", 0) if text is not None else 0
-    text = _single(args, "q")
+    text = one(args, "q")
     q = tuple(text.lower().split()) if text is not None else ()
     filters: dict[str, tuple] = {}
     for name in sorted(args):
@@ -166,7 +157,7 @@ def parse_query(layer: Layer, args: Mapping[str, Sequence[str]], *, default_limi
         target = names[name]
         if target in filters:
             raise bad(f"filter {target!r} is given twice (as {name!r} and its alias)")
-        text = _single(args, name) or ""
+        text = one(args, name) or ""
         ftype = layer.field(target).type
         vtype = "str" if ftype == "json" else ftype
         filters[target] = tuple(_filter_value(v, vtype, name) for v in text.split(","))
@@ -203,11 +194,13 @@ def _link(href: str, rel: str, type_: str, title: str | None = None) -> dict:
 
 
 def _with(args: Sequence[tuple[str, str]], **changes) -> str:
-    """The query string of `args` with some parameters replaced (None removes one)."""
+    """The query string of `args` with some parameters replaced (None removes one), in sorted
+    order: an answer is cached and tagged by the sorted query (server.api.routes._key), so
+    its links must not depend on the order a client wrote the parameters in."""
     keys = {k.replace("_", "-") for k in changes}
     pairs = [(k, v) for k, v in args if k not in keys]
     pairs += [(k.replace("_", "-"), str(v)) for k, v in changes.items() if v is not None]
-    return ("?" + urlencode(pairs)) if pairs else ""
+    return ("?" + urlencode(sorted(pairs))) if pairs else ""
 
 
 def self_links(url: str, args: Sequence[tuple[str, str]], fmt: str, json_type: str = JSON) -> list:
@@ -319,7 +312,7 @@ def feature(prep: Provider, fid: str, api: str, args, fmt: str) -> dict:
 def _language(args: Mapping[str, Sequence[str]]) -> None:
     """`lang`, as every surface reads it (server/view/params.py); the API's data carries both
     languages, so a good value changes nothing and a bad one is the same 400 as elsewhere."""
-    text = _single(args, "lang")
+    text = one(args, "lang")
     if text is not None:
         params.check("lang", text)
 
@@ -329,7 +322,7 @@ def check_args(args: Mapping[str, Sequence[str]], allowed: Sequence[str] = ("f",
     unknown = sorted(k for k in args if k not in allowed)
     if unknown:
         raise bad(f"unknown parameter {unknown[0][:60]!r}; allowed: {', '.join(allowed)}")
-    text = _single(args, "f")
+    text = one(args, "f")
     fmt = "json" if text is None else text.strip().lower()
     if fmt not in ("json", "html"):
         raise bad("f must be json or html")
@@ -434,5 +427,3 @@ def render(kind: str, doc: dict, fmt: str, json_type: str = JSON) -> tuple[int, 
     return 200, {"Content-Type": json_type}, dumps(doc)
 
 
-def error(exc: ApiError) -> tuple[int, dict, bytes]:
-    return answer(exc)

@@ -9,7 +9,6 @@ from flask import Blueprint, current_app, request
 from layers.registry import SYNTH_LAYERS
 from server import http
 from server.api import ogc
-from server.errors import ApiError
 from server.http.current import current_store as _store
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -46,11 +45,6 @@ def _answer(make: Callable[[], tuple[int, dict, bytes]]):
         status, headers, body = make()
         return status, {**headers, "X-Atlas-Built-At": str(_store().meta.get("built_at"))}, body
     return http.cached(_key(), made)
-
-
-@bp.errorhandler(ApiError)
-def _api_error(exc: ApiError):
-    return http.respond(*ogc.error(exc))
 
 
 def _downloads() -> dict[str, str]:

@@ -15,7 +15,7 @@ from layers.registry import LAYERS, get_layer
 from server import http
 from server.api import ogc
 from server.downloads.formats import FORMATS, Selection
-from server.errors import ApiError, answer, bad, not_found
+from server.errors import bad, not_found
 from server.http.current import current_store as _store
 from server.store.memory import page, select
 from server.store.query import Query, dumps, provenance
@@ -29,11 +29,6 @@ http.install(bp)
 def _announce_formats(state) -> None:
     """The API's collections link each layer's downloads in these formats."""
     state.app.extensions["atlas_download_formats"] = {n: f.media_type for n, f in FORMATS.items()}
-
-
-@bp.errorhandler(ApiError)
-def _api_error(exc: ApiError):
-    return http.respond(*answer(exc))
 
 
 def filename(layer_id: str, query: Query, built_at: str | None, ext: str) -> str:

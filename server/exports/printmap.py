@@ -84,6 +84,8 @@ def ensure_fonts() -> None:
     if missing:
         raise FontMissing(f"map font {', '.join(missing)} not found in static/vendor/fonts: "
                           "run `make setup`")
+    # every string drawn is the user's or the sources' words: `$…$` is money, not a formula
+    matplotlib.rcParams["text.parse_math"] = False
     for path in paths:
         font_manager.fontManager.addfont(str(path))
     matplotlib.rcParams.update({
@@ -719,19 +721,19 @@ def _fit_width(text: Text, width_pt: float, renderer, ax) -> None:
     text.set_text(full[:cut].rstrip(" ·、") + "…")
 
 
+class PageCanvas(FigureCanvasAgg):
+    """An Agg canvas that draws only when asked to: geopandas' plot() requests a redraw of the
+    whole figure after every layer it adds, which was two thirds of a render's time."""
+
+    def draw_idle(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
 def render_figure(sc: Scene, approval: str = "", size: tuple[float, float] | None = None,
                   show_title: bool = True, text_scale: float = 1.0) -> Figure:
     """The page; `size` (inches) overrides the paper, `show_title=False` leaves the title to
     the slide that holds the picture, `text_scale` enlarges text and symbols (slides)."""
     return draw_page(sc, approval, size, show_title, text_scale).fig
-
-
-class PageCanvas(FigureCanvasAgg):
-    """geopandas asks for a draw after every layer it plots: a whole page each time. The page
-    is drawn once, when it is saved; text is measured without drawing."""
-
-    def draw_idle(self, *args: Any, **kwargs: Any) -> None:
-        pass
 
 
 @dataclass

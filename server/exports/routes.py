@@ -13,15 +13,13 @@ are kept per build in a small cache bounded by bytes, so a repeated request cost
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 
-import orjson
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from server import http
 from server.exports.printmap import FontMissing
+from server.exports.renders import Busy, Renders
 from server.http.current import current_store as _store
 from server.view.export import FORMATS
 from server.view.params import DECK, EXPORT, View, ViewError, known_values, parse_view
@@ -36,40 +34,20 @@ MIMETYPES = {
 CONFIG_DEFAULTS = {
     "MAP_APPROVAL": "",  # 审图号 printed on every exported map (ATLAS_MAP_APPROVAL)
     "EXPORT_CACHE_BYTES": 64 * 1024 * 1024,  # renders kept per process (ATLAS_EXPORT_CACHE_BYTES)
+    "EXPORT_SLOTS": 2,  # renders drawn at once per process; one more answers 503 (ATLAS_EXPORT_SLOTS)
 }
 
 
-class RenderCache:
-    """Least-recently-used renders, bounded by their total size in bytes."""
-
-    def __init__(self) -> None:
-        self._items: OrderedDict[tuple, bytes] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-
-    def get_or_make(self, key: tuple, make: Callable[[], bytes], limit: int) -> bytes:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        body = make()  # outside the lock: renders of different views run side by side
-        with self._lock:
-            if len(body) <= limit // 4:
-                self._items[key] = body
-                self._size += len(body)
-                while self._size > limit and self._items:
-                    _, old = self._items.popitem(last=False)
-                    self._size -= len(old)
-        return body
+RENDERS = Renders()
 
 
-CACHE = RenderCache()
-
-
-@bp.errorhandler(ViewError)
-def _bad_request(exc: ViewError):
-    # the same answer as the live map's and the API's: a JSON {"code", "description"}, not cached
-    return http.respond(exc.status, {"Content-Type": "application/json"}, orjson.dumps(exc.body()))
+@bp.errorhandler(Busy)
+def _busy(exc: Busy):
+    response = jsonify(code="ServiceUnavailable", description=str(exc))
+    response.status_code = 503
+    response.headers["Retry-After"] = str(exc.retry_after)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.errorhandler(FontMissing)
@@ -111,14 +89,15 @@ def cached(fmt: str, view_key: tuple, make: Callable[[], bytes]) -> tuple[bytes,
     tag = http.etag(*key)
     if http.matches(request.headers.get("If-None-Match"), tag):
         return b"", tag  # respond() turns this into a 304 without rendering
-    body = CACHE.get_or_make(key, make, int(current_app.config["EXPORT_CACHE_BYTES"]))
+    body = RENDERS.get_or_make(key, make, int(current_app.config["EXPORT_CACHE_BYTES"]),
+                               int(current_app.config["EXPORT_SLOTS"]))
     return body, tag
 
 
 @bp.get("/map.<fmt>")
 def map_export(fmt: str):
     if fmt not in (*FORMATS, "html"):
-        return _bad_request(ViewError(f"format must be {', '.join(FORMATS)} or html, not {fmt[:20]!r}"))
+        raise ViewError(f"format must be {', '.join(FORMATS)} or html, not {fmt[:20]!r}")
     store = _store()
     view = parse_view(request.args.to_dict(flat=False), EXPORT, known_values(store))
     approval = current_app.config.get("MAP_APPROVAL", "")

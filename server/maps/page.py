@@ -23,21 +23,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import folium
-import orjson
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from server.view.choices import BASEMAPS
 from server.view.model import HOME
-
-
-def json_for_script(data: Any) -> str:
-    """JSON safe inside a <script type="application/json"> element: the only sequences that
-    can end or re-enter script data there are `</` and `<!--`; both are written as JSON
-    escapes, so the parser sees one inert text node whatever the strings contain."""
-    raw = orjson.dumps(data).decode()
-    return raw.replace("</", "<\\/").replace("<!--", "<\\u0021--")
-
+from server.view.templates import json_for_script
 
 # ---------------------------------------------------------------- the folium page
 

@@ -20,14 +20,14 @@ from server.http.current import current_store
 
 bp = Blueprint("documents", __name__)
 
-_LINES = re.compile(r"^([1-9][0-9]{0,6})(?:-([1-9][0-9]{0,6}))?$")
+_LINES = re.compile(r"([1-9][0-9]{0,6})(?:-([1-9][0-9]{0,6}))?")
 
 
 def parse_lines(text: str | None, n_lines: int) -> tuple[int, int] | None:
     """`N` or `N-M` within the document, or None when absent; ValueError otherwise."""
     if text is None or text == "":
         return None
-    m = _LINES.match(text)
+    m = _LINES.fullmatch(text)  # not match(): `$` would let a trailing newline through
     if not m:
         raise ValueError("line must be N or N-M (line numbers)")
     first = int(m.group(1))

@@ -30,6 +30,7 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 
 from layers.registry import LAYERS
 from server import http
+from server.errors import one
 from server.http import assets
 from server.http.current import current_store as _store
 from server.maps import page as mapview
@@ -40,11 +41,6 @@ from server.view.choices import BASEMAPS
 
 bp = Blueprint("maps", __name__)
 
-
-@bp.errorhandler(params.ViewError)
-def _bad_view(exc: params.ViewError):
-    # the same answer as the exports' and the API's: a JSON {"code", "description"}, not cached
-    return http.respond(exc.status, {"Content-Type": "application/json"}, orjson.dumps(exc.body()))
 
 CONFIG_DEFAULTS = {
     "TIANDITU_KEY": "",  # Tianditu base map key (ATLAS_TIANDITU_KEY); without it the option is off
@@ -172,7 +168,7 @@ def geometry(layer_id: str, tier: str):
     tiers = (["lo", "mid"] if layer.simplified else ["full"]) if layer else []
     if layer is None or layer.geometry_type == "Point" or tier not in tiers:
         abort(404, description="no such geometry")
-    datum = request.args.get("datum", "wgs84")
+    datum = one(request.args, "datum") or "wgs84"
     if datum not in ("wgs84", "gcj02"):
         abort(400, description="datum must be wgs84 or gcj02")
     store = _store()

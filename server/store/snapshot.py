@@ -145,6 +145,7 @@ class BuildStore:
     def __init__(self) -> None:
         self._snapshot: _Snapshot | None = None
         self._failed: Hashable | None = None  # a replacement that could not be read
+        self._failure = ""  # why it could not
         self._lock = threading.Lock()
         self._local = threading.local()  # the snapshot pinned for the current request
 
@@ -201,6 +202,7 @@ class BuildStore:
             except Exception as exc:  # a broken build must not take down what is serving
                 if self._snapshot is not None:
                     self._failed = stamp  # not read again until the build changes once more
+                    self._failure = f"{exc}"[:300]
                     log.error("cannot reload %s, keeping the loaded build: %s", self.source, exc)
                     return self._snapshot
                 if isinstance(exc, AtlasUnavailable):
@@ -208,6 +210,19 @@ class BuildStore:
                 raise AtlasUnavailable(f"cannot read {self.source}: {exc}") from exc
             self._snapshot = snap
             return snap
+
+    def problem(self) -> str | None:
+        """Why what is served is not the build in place, or None: the build in place could not
+        be read (an older one is served), or it has gone. Health checks tell a bad deploy so."""
+        stamp = self._stamp()
+        current = self._snapshot
+        if current is None:
+            return None  # nothing loaded yet: the next request reads it, or answers 503
+        if stamp is None:
+            return f"no build in {self.source}: serving the one loaded before it went"
+        if stamp != current.stamp and stamp == self._failed:
+            return f"the build in {self.source} cannot be read ({self._failure}): serving the previous one"
+        return None
 
     def health(self) -> dict:
         """What /healthz reports of the storage besides the build."""

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from flask import Blueprint, current_app, request
 
 from server import http
-from server.errors import ApiError, answer, bad
+from server.errors import bad, one
 from server.http.current import current_store as _store
 from server.store import mvt
 from server.store.query import dumps
@@ -62,11 +62,6 @@ def _answer(key: tuple, make: Callable[[], tuple[int, dict, bytes]]):
                        max_age=int(current_app.config["TILES_CACHE_SECONDS"]))
 
 
-@bp.errorhandler(ApiError)
-def _tile_error(exc: ApiError):
-    return http.respond(*answer(exc))
-
-
 def _whole(text: str, name: str) -> int:
     if not _WHOLE.fullmatch(text):
         raise bad(f"tile {name} must be a whole number ≥ 0, not {text[:40]!r}")
@@ -91,7 +86,7 @@ def tile(layer_id: str, z: str, x: str, y: str):
     zi, xi, yi = _whole(z, "z"), _whole(x, "x"), _whole(y, "y")
     mvt.check_tile(zi, xi, yi, *_zooms())
 
-    datum = request.args.get("datum", "wgs84")
+    datum = one(request.args, "datum") or "wgs84"
     if datum not in mvt.DATUMS:
         raise bad(f"datum must be one of {', '.join(mvt.DATUMS)}, not {datum[:40]!r}")
 

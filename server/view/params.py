@@ -25,7 +25,7 @@ from typing import Any
 
 from layers.registry import LAYERS
 from layers.words import LANGS
-from server.errors import ApiError
+from server.errors import ApiError, one
 from server.view.choices import BASEMAPS, DEFAULT_VISIBLE, MEASURES
 
 SURFACES = ("map", "export", "deck")
@@ -290,15 +290,7 @@ def _centre(c: str | None, z: str | None) -> tuple[tuple[float, float], float] |
 
 
 def _one(args: Mapping[str, Any], name: str) -> str | None:
-    """The parameter's one value; `args` maps a name to its values (a list) or to one value."""
-    values = args.get(name)
-    if values is None:
-        return None
-    if isinstance(values, str):
-        return values
-    if len(values) > 1:
-        raise ViewError(f"{name} given more than once")
-    return values[0] if values else None
+    return one(args, name, ViewError)
 
 
 def parse_view(args: Mapping[str, Any], surface: str, known: Known, *, page: str = "atlas",

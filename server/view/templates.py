@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import orjson
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 _env = Environment(loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
@@ -25,3 +26,12 @@ def render(name: str, **context: Any) -> str:
 def macros(name: str) -> Any:
     """The macros of the template `name`, to call from Python: each returns escaped Markup."""
     return _env.get_template(name).module
+
+
+def json_for_script(data: Any) -> str:
+    """JSON safe inside a <script type="application/json"> element (the map page's data, the
+    offline file's): the only sequences that can end or re-enter script data there are `</` and
+    `<!--`; both are written as JSON escapes, so the parser sees one inert text node whatever
+    the strings contain."""
+    raw = orjson.dumps(data).decode()
+    return raw.replace("</", "<\\/").replace("<!--", "<\\u0021--")

@@ -96,38 +96,49 @@
     else m.openPopup();
   }
 
+  // One point's marker: its symbol, tooltip and popup; a click lists what shares its point.
+  // The offline map file makes its markers with it too (static/atlas/offline.js).
+  function pointMarker(lid, p, pane) {
+    var m = L.marker(p.xy, { icon: symbol(lid, p), keyboard: true, title: "", pane: pane });
+    m.bindPopup(p.pop, S.popupOptions());
+    m.off("click", m._openPopup);  // a click lists what shares the point (pointClick)
+    m.on("click", function () { pointClick(m, lid, p); });
+    m.on("keypress", function (e) { if (e.originalEvent.key === "Enter") pointClick(m, lid, p); });
+    m.bindTooltip(p.tip, { direction: "top", offset: [0, -8] });
+    m.feature = { properties: p, layer: lid };
+    m.on("popupopen", function () { S.select(lid, p.id); });
+    m.on("popupclose", function () { S.unselect(lid, p.id); });
+    return m;
+  }
+
+  // A click on a group of markers: the list when they share one point (or the map zooms no
+  // further), else a zoom to them.
+  function groupClick(e) {
+    var kids = e.layer.getAllChildMarkers(), at = kids[0].getLatLng();
+    var one = kids.every(function (k) { return k.getLatLng().equals(at, 1e-6); });
+    if (one || S.map.getZoom() >= S.map.getMaxZoom()) openList(one ? at : e.layer.getLatLng(),
+      one ? colocated(at) : kids.map(function (k) { return [k.feature.layer, k.feature.properties]; }));
+    else e.layer.zoomToBounds({ padding: [30, 30] });
+  }
+
+  // How markers near each other are grouped (Leaflet.markercluster), here and in the offline file.
+  function groupOptions(pane, icon) {
+    return { maxClusterRadius: 36, showCoverageOnHover: false, spiderfyOnMaxZoom: false,
+             zoomToBoundsOnClick: false, clusterPane: pane, iconCreateFunction: icon };
+  }
+
   function buildPoints(lay) {
     var pane = "atl-" + lay.id;
     if (!S.map.getPane(pane)) S.map.createPane(pane).style.zIndex = lay.id === "parks" ? 620 : 610;
-    var group = L.markerClusterGroup({
-      maxClusterRadius: 36, showCoverageOnHover: false, spiderfyOnMaxZoom: false,
-      zoomToBoundsOnClick: false, clusterPane: pane,
-      iconCreateFunction: function (cl) {
-        var n = cl.getChildCount();
-        var d = S.el("div", { class: "atl-cl atl-cl-" + lay.id }, n);
-        return L.divIcon({ html: d.outerHTML, className: "atl-cl-wrap", iconSize: [28, 28] });
-      }
-    });
-    group.on("clusterclick", function (e) {
-      var kids = e.layer.getAllChildMarkers(), at = kids[0].getLatLng();
-      var one = kids.every(function (k) { return k.getLatLng().equals(at, 1e-6); });
-      if (one || S.map.getZoom() >= S.map.getMaxZoom()) openList(one ? at : e.layer.getLatLng(),
-        one ? colocated(at) : kids.map(function (k) { return [lay.id, k.feature.properties]; }));
-      else e.layer.zoomToBounds({ padding: [30, 30] });
-    });
+    var group = L.markerClusterGroup(groupOptions(pane, function (cl) {
+      var n = cl.getChildCount();
+      var d = S.el("div", { class: "atl-cl atl-cl-" + lay.id }, n);
+      return L.divIcon({ html: d.outerHTML, className: "atl-cl-wrap", iconSize: [28, 28] });
+    }));
+    group.on("clusterclick", groupClick);
     S.markers[lay.id] = {};
     lay.features.forEach(function (p) {
-      if (!p.xy) return;
-      var m = L.marker(p.xy, { icon: symbol(lay.id, p), keyboard: true, title: "", pane: pane });
-      m.bindPopup(p.pop, S.popupOptions());
-      m.off("click", m._openPopup);  // a click lists what shares the point (pointClick)
-      m.on("click", function () { pointClick(m, lay.id, p); });
-      m.on("keypress", function (e) { if (e.originalEvent.key === "Enter") pointClick(m, lay.id, p); });
-      m.bindTooltip(p.tip, { direction: "top", offset: [0, -8] });
-      m.feature = { properties: p };
-      m.on("popupopen", function () { S.select(lay.id, p.id); });
-      m.on("popupclose", function () { S.unselect(lay.id, p.id); });
-      S.markers[lay.id][p.id] = m;
+      if (p.xy) S.markers[lay.id][p.id] = pointMarker(lay.id, p, pane);
     });
     S.groups[lay.id] = group;
     refreshPoints(lay.id);
@@ -143,6 +154,9 @@
 
   // what the other parts call
   S.symbol = symbol;
+  S.pointMarker = pointMarker;
+  S.groupClick = groupClick;
+  S.groupOptions = groupOptions;
   S.buildPoints = buildPoints;
   S.refreshPoints = refreshPoints;
   S.colocated = colocated;

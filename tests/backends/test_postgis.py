@@ -358,7 +358,7 @@ SYNTH_URLS = [
 # pinyin and initials, several words, upper case, LIKE's wildcards as plain characters, a
 # NUL byte, a layer without names
 SEARCHES = ["合成开发区 7", "synthetic zone 12", "SYNTHETIC", "hechengkaifaqu", "hckfq", "%", "_",
-            "%25", "7%", "%00", "a%00b", "no-such-word"]
+            "%25", "7%", "%5C", "a%5Cb", "%5C%25", "%00", "a%00b", "no-such-word"]
 SYNTH_URLS += [f"/api/collections/{lid}/items?q={q}&limit=50"
                for q in SEARCHES for lid in ("synth_zones", "synth_counties", "synth_enterprises")]
 SYNTH_URLS += ["/api/collections/synth_enterprises/items?sector=auto%00&limit=5",

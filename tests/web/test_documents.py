@@ -36,7 +36,7 @@ def test_reader_joins_a_range_of_lines(client):
 
 
 @pytest.mark.parametrize("query", ["line=0", "line=abc", "line=5-2", "line=99999999", "line=1&line=2",
-                                   "lines=3", "line=1%0a2"])
+                                   "lines=3", "line=1%0a2", "line=1%0a", "line=2-3%0a", "line=%201"])
 def test_reader_rejects_bad_lines_with_400_json(client, query):
     r = client.get(f"/documents/001?{query}")
     assert r.status_code == 400

@@ -213,11 +213,54 @@ def test_html_is_one_file_with_no_outside_reference(client):
     assert "汉孝随襄十" in html
 
 
+# URLs in the file that nothing fetches: the SVG namespace of the symbols, and Leaflet's default
+# attribution link, which the page replaces with a plain "Leaflet"
+NOT_FETCHED = {"http://www.w3.org/2000/svg", "https://leafletjs.com"}
+
+
+def offline_data(html: str) -> dict:
+    import json
+
+    found = re.search(r'<script type="application/json" id="atlx-data">(.*?)</script>', html, re.S)
+    assert found, "the file carries its points as data"
+    return json.loads(found.group(1))
+
+
+@pytest.mark.backends
+def test_offline_html_fetches_nothing_and_carries_each_feature_once(client):
+    """Wuhan's file: no http(s) address but two that nothing fetches, no url() or @import in
+    its styles, no source map; each park and project the view selects (the API's items in
+    the city) once, with its popup, and the markercluster and points scripts inlined."""
+    import json
+
+    html = client.get("/export/map.html?city=420100").get_data(as_text=True)
+    assert set(re.findall(r"https?://[^\s\"'<>)]+", html)) <= NOT_FETCHED
+    styles = "".join(re.findall(r"<style>(.*?)</style>", html, re.S))
+    assert not re.search(r"url\(\s*['\"]?(?!data:|none|#)|@import", styles) and "sourceMappingURL" not in html
+    assert "markerClusterGroup" in html and "S.pointMarker" in html
+    data = offline_data(html)
+    for lid in ("parks", "projects"):
+        items = json.loads(client.get(f"/api/collections/{lid}/items?limit=10000").data)["features"]
+        # the city's own: its adcode, or one of its districts' (4201xx)
+        wanted = sorted(str(f["id"]) for f in items if str(f["properties"].get("city_adcode")) == "420100")
+        feats = next(lay for lay in data["layers"] if lay["id"] == lid)["features"]
+        ids = [str(p["id"]) for p in feats]
+        assert sorted(ids) == wanted and len(ids) == len(set(ids)), lid
+        assert all(p["pop"].count("atl-title") == 1 and p["xy"] for p in feats)
+    assert {"武汉市", "江夏区"} <= {p["name"] for p in next(
+        lay for lay in data["layers"] if lay["id"] == "cities")["features"]}
+
+
 def test_html_escapes_values_like_the_live_map(map_atlas):
     app = make_app(map_atlas, GEOPACKAGE)
     html = app.test_client().get("/export/map.html?city=420300").get_data(as_text=True)
-    assert XSS not in html
-    assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in html  # escaped, then JSON-encoded
+    # names go into the inert JSON as they are (offline.js writes them with textContent); the
+    # popups and tooltips there are escaped HTML; nowhere else is the name at all
+    data = offline_data(html)
+    outside = re.sub(r'<script type="application/json" id="atlx-data">.*?</script>', "", html, flags=re.S)
+    assert XSS not in outside
+    park = next(p for p in data["layers"][0]["features"] if p["name"] == XSS)
+    assert XSS not in park["pop"] + park["tip"] and "&lt;img src=x onerror=alert(1)&gt;" in park["pop"]
 
 
 # ---------------------------------------------------------------- the briefing deck

@@ -29,6 +29,26 @@ def test_repeated_plus_signs_in_a_number_answer_400_not_500(client, url):
     assert response.get_json()["code"] == "InvalidParameterValue"
 
 
+@pytest.mark.parametrize("url", [
+    "/api/collections/projects/items?limit=1&limit=2",
+    "/api/collections/projects/items?sector=auto&sector=steel",
+    "/api/collections/projects?f=json&f=html",
+    "/download/projects.geojson?sector=auto&sector=steel",
+    "/tiles/cities/6/52/26.mvt?datum=wgs84&datum=gcj02",
+    "/map/geometry/counties/lo.json?datum=wgs84&datum=gcj02",
+    "/?city=420100&city=421200",
+    "/export/map.png?city=420100&city=421200",
+    "/documents/001?line=3&line=4",
+])
+def test_a_parameter_given_twice_is_a_400_with_a_json_message_on_every_route(client, url):
+    """Which of two values was meant is not the server's to guess, on any route: the first
+    one silently taken would show one thing and link another."""
+    response = client.get(url)
+    assert response.status_code == 400, (url, response.status_code)
+    body = response.get_json()
+    assert body["code"] in ("InvalidParameterValue", "BadRequest") and body["description"]
+
+
 def test_a_replacement_that_fails_to_load_is_not_reread_on_every_request(tmp_path, built_atlas,
                                                                          monkeypatch):
     from server.store import snapshot as store_module
@@ -354,3 +374,19 @@ def test_the_fast_path_stays_within_its_bound(built_atlas):
     assert 0 < fast.nbytes <= limit
     assert client.get("/api/collections/projects/items?limit=39").status_code == 200
     assert fast.hits == 1  # the newest answers are kept
+
+
+@pytest.mark.parametrize("path", ["/api/collections/projects/items", "/api/collections/parks/items"])
+def test_one_etag_is_one_body_whatever_order_the_parameters_come_in(built_atlas, path):
+    """Two processes, each asked first in another order: the answers they tag alike are alike
+    byte for byte (the links name the parameters in one order)."""
+    from server.http import CACHE
+
+    one, other = (make_app(built_atlas, GEOPACKAGE).test_client() for _ in range(2))
+    CACHE.clear()  # one process's answers are the other's in this test process: not between workers
+    a = one.get(f"{path}?limit=2&sector=auto&offset=1")
+    CACHE.clear()
+    b = other.get(f"{path}?offset=1&sector=auto&limit=2")
+    assert a.status_code == b.status_code == 200
+    assert a.headers["ETag"] == b.headers["ETag"]
+    assert a.get_data() == b.get_data()

@@ -55,3 +55,17 @@ def test_a_replaced_build_is_picked_up_and_a_broken_one_ignored(tmp_path, built_
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json()["layers"]["counties"] == 225
+    # ... and the health check says so, with the reason, so a bad deploy does not look healthy
+    assert response.get_json()["status"] == "degraded"
+    assert "cannot be read" in response.get_json()["reason"]
+    assert client.get("/api/collections/counties/items?limit=1").status_code == 200
+    # a good build in place again: healthy, no reason
+    fixed = tmp_path / "fixed.gpkg"
+    shutil.copy(built_atlas, fixed)
+    os.replace(fixed, path)
+    body = client.get("/healthz").get_json()
+    assert body["status"] == "ok" and "reason" not in body
+    # the file gone: the loaded build serves on, and the health check tells
+    os.remove(path)
+    body = client.get("/healthz").get_json()
+    assert body["status"] == "degraded" and "no build" in body["reason"]

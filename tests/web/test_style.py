@@ -5,6 +5,7 @@ tests/unit/test_style.py checks the rules themselves without an app."""
 
 from __future__ import annotations
 
+import json
 import math
 import re
 
@@ -15,7 +16,7 @@ from matplotlib.legend import Legend
 from matplotlib.patches import Patch
 
 from layers import style
-from layers.registry import LAYERS, records
+from layers.registry import records
 from server.exports.printmap import render_figure, scene
 from server.view.params import EXPORT, known_values, parse_view
 from tests.web.test_maps import page
@@ -131,19 +132,18 @@ def surfaces(app, client, args: dict[str, str]) -> dict[str, dict]:
             paper["points"][gid.replace("-", "/", 1)] = next(
                 k for k, s in style.SYMBOLS.items() if math.isclose(printmap.marker_size(s, scale), across))
     names = {rec["name_zh"]: rec["id"] for rec in records(sc.lines)}
-    # the offline page's point layers, in the order it adds them, each feature a located record
-    ids = iter([[f"{lid}/{LAYERS[lid].feature_id(r)}" for r, g in zip(records(f), f.geometry)
-                 if g is not None] for lid, f in sc.points.items() if len(f)])
     html: dict[str, dict] = {"lines": {}, "points": {}}
     for child in walk(m):
         if isinstance(child, folium.PolyLine):
             tip = next(c for c in child._children.values() if isinstance(c, folium.Tooltip))
             html["lines"][names[tip.text]] = child.options["color"]
-        elif isinstance(child, folium.GeoJson) and child.data["features"] and \
-                "symbol" in child.data["features"][0]["properties"]:
-            for key, f in zip(next(ids), child.data["features"], strict=True):
-                radius = offline.marker_style(f)["radius"]  # a circle as wide as the symbol
-                html["points"][key] = next(k for k, s in style.SYMBOLS.items() if s.size / 2 == radius)
+    # the offline page's points: drawn by the live map's symbol maker from the page's own data
+    text = client.get("/export/map.html?" + query).get_data(as_text=True)
+    data = json.loads(re.search(r'id="atlx-data">(.*?)</script>', text, re.S).group(1))
+    for lay in data["layers"]:
+        if lay["id"] in ("parks", "projects"):
+            for p in lay["features"]:
+                html["points"][f"{lay['id']}/{p['id']}"] = live_symbol(lay["id"], p, data["style"]["symbols"])
     return {"live": live, "print": paper, "offline": html}
 
 
