@@ -45,6 +45,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyBboxPatch, Patch, Polygon, Rectangle
 from matplotlib.patheffects import withStroke
 from matplotlib.text import Text
+from matplotlib.textpath import TextPath
 from pyproj import CRS, Transformer
 
 from layers import style
@@ -1052,7 +1053,9 @@ def _legend(fig: Figure, box: Box, sc: Scene, drawn: Drawn, scale: float, portra
         sym.append(Line2D([], [], marker="D", markersize=marker_size(style.SYMBOLS["provincial"], scale),
                           alpha=style.CATALOGUE_OPACITY, label=say("sym_catalogue", lang), **grey))
     if drawn.stacks:
-        sym.append(Line2D([], [], marker="$n$", markersize=8 * scale, color="#222", linestyle="none",
+        # an "n" drawn as a path: with mathtext off (text.parse_math), "$n$" would print as typed
+        n_mark = TextPath((0, 0), "n", prop=font_manager.FontProperties(family=FONT_FAMILY, weight="bold"))
+        sym.append(Line2D([], [], marker=n_mark, markersize=8 * scale, color="#222", linestyle="none",
                           label=say("stack", lang)))
     if sym:
         sections.append((say("symbols", lang), sym))

@@ -182,3 +182,12 @@ def test_every_cluster_every_hubei_city_and_a_filter_draw_inside_the_frame(store
         check_page(page)
         for (_, lines, more), st in zip(page.key.rows, page.drawn.stacks):
             assert len(lines) + more == len(st.items), query
+
+
+def test_the_count_key_is_drawn_not_typed(five):
+    # with mathtext off, a "$n$" marker would print the dollar signs
+    from matplotlib.legend import Legend
+
+    legends = [a for a in five["hubei"].fig.axes[-1].get_children() if isinstance(a, Legend)]
+    markers = [h.get_marker() for leg in legends for h in leg.legend_handles if hasattr(h, "get_marker")]
+    assert markers and not any(isinstance(m, str) and "$" in m for m in markers)
