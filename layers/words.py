@@ -61,6 +61,12 @@ UI = {  # the live map's page chrome; static/atlas/*.js gets these through ui_st
     "embed_legend": ("嵌入时展开图例", "Embed with the legend open"),
     "embed_filters": ("嵌入时显示当前筛选", "Embed with the active filters shown"),
     "embed_any": ("嵌入代码可用于任何网站。", "The embed code works on any website."),
+    "print": ("打印", "Print"), "paper": ("纸张", "Paper"), "legend_all": ("完整图例", "Full legend"),
+    "paper_auto": ("按打印对话框", "as the print dialog sets"),
+    "landscape": ("横向", "Landscape"), "portrait": ("纵向", "Portrait"),
+    "print_note": ("打印所选城市或集群（勾选上方“按屏幕范围”则按屏幕），含图例、比例尺、指北针与来源。",
+                   "Prints the whole map of the chosen city or cluster (or the screen's area when "
+                   "ticked above), with legend, scale bar, north arrow and sources."),
     "embed_some": ("管理员已限制可嵌入的网站：", "The administrator allows embedding only on:"),
     "no_filters": ("未筛选", "No filters"),
     "here": ("此处 {n} 个园区与项目", "{n} parks and projects at this point"),

@@ -10,11 +10,12 @@ that counts their keys too.
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
+
+from server.http.sizes import held
 
 RETRY_AFTER_SECONDS = 5  # what a busy answer tells a client to wait: about one render
 
@@ -26,15 +27,6 @@ class Busy(RuntimeError):
         super().__init__(f"{slots} export(s) are being drawn in this process; "
                          f"ask again in {RETRY_AFTER_SECONDS} s")
         self.retry_after = RETRY_AFTER_SECONDS
-
-
-def _key_bytes(key: Hashable) -> int:
-    """What a key holds in memory, roughly: its strings' lengths and a word per part."""
-    if isinstance(key, tuple):
-        return 64 + sum(_key_bytes(part) for part in key)
-    if isinstance(key, (str, bytes)):
-        return 49 + len(key)
-    return sys.getsizeof(key)
 
 
 class Renders:
@@ -77,14 +69,14 @@ class Renders:
         return body
 
     def _keep(self, key: Hashable, body: bytes, limit: int) -> None:
-        cost = len(body) + _key_bytes(key)
+        cost = len(body) + held(key)
         if cost > limit // 4 or key in self._kept:
             return  # one render must not push out all the others
         self._kept[key] = body
         self._size += cost
         while self._size > limit and self._kept:
             old_key, old = self._kept.popitem(last=False)
-            self._size -= len(old) + _key_bytes(old_key)
+            self._size -= len(old) + held(old_key)
 
     @property
     def nbytes(self) -> int:

@@ -1,7 +1,9 @@
 """Answers per build: `cached` answers what depends only on the build and the request — a 304
 before any work, else a lookup in `CACHE`, which keeps each body with its compressed variants
 (made once, on first demand), least recently used first out, bounded by
-`RESPONSE_CACHE_BYTES`. The key always holds the build's stamp, so a new build is a miss.
+`RESPONSE_CACHE_BYTES` (keys and headers counted with the bodies). Map pages are kept apart
+in `PAGES`, a quarter of the bound, so browsing many views never pushes out the API's
+answers. The key always holds the build's stamp, so a new build is a miss.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from server.http.negotiation import (
     not_modified,
     respond,
 )
+from server.http.sizes import exact, held, page_share
 
 DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
 
@@ -50,8 +53,13 @@ class ResponseCache:
                 self.misses += 1
             return entry
 
+    @staticmethod
+    def cost(key: tuple, entry: tuple[int, dict, Body]) -> int:
+        """The entry's bytes: its body and variants, its headers and its key."""
+        return entry[2].nbytes + held(entry[1]) + held(key)
+
     def put(self, key: tuple, entry: tuple[int, dict, Body], limit: int) -> None:
-        size = entry[2].nbytes
+        size = self.cost(key, entry)
         if size > limit // 4:  # too large to keep: would push out everything else
             return
         with self._lock:
@@ -65,7 +73,7 @@ class ResponseCache:
         with self._lock:
             entry = self._items.get(key)
             if entry is not None:
-                size = entry[2].nbytes
+                size = self.cost(key, entry)
                 self._total += size - self._sizes[key]
                 self._sizes[key] = size
             self._trim(limit)
@@ -77,7 +85,7 @@ class ResponseCache:
 
     def trim(self, limit: int) -> None:
         with self._lock:
-            self._sizes = {k: e[2].nbytes for k, e in self._items.items()}
+            self._sizes = {k: self.cost(k, e) for k, e in self._items.items()}
             self._total = sum(self._sizes.values())
             self._trim(limit)
 
@@ -90,42 +98,46 @@ class ResponseCache:
     @property
     def nbytes(self) -> int:
         with self._lock:
-            return sum(e[2].nbytes for e in self._items.values())
+            return sum(self.cost(k, e) for k, e in self._items.items())
 
 
-CACHE = ResponseCache()
+CACHE = ResponseCache()  # API answers, downloads, documents, geometry: three quarters of the bound
+PAGES = ResponseCache()  # map pages (one per view structure, ~1.4 MB each): a quarter
 
 
-def _limit() -> int:
-    return int(current_app.config.get("RESPONSE_CACHE_BYTES", DEFAULT_CACHE_BYTES))
+def _limit(page: bool = False) -> int:
+    total = int(current_app.config.get("RESPONSE_CACHE_BYTES", DEFAULT_CACHE_BYTES))
+    return page_share(total) if page else total - page_share(total)
 
 
 def cached(key: tuple, make: Callable[[], tuple[int, dict, bytes]], *,
-           max_age: int | None = None, cache_control: str | None = None) -> Response:
+           max_age: int | None = None, cache_control: str | None = None,
+           page: bool = False) -> Response:
     """An answer that depends only on `key` (which must hold the build's stamp and every
     request detail the body uses): 304 before any work, else made once and kept.
 
     A 200 from here is replayed by `FastPath` as it went out (after the app's hooks): the
     caller returns it unchanged, and the body depends on nothing but the URL, the coding and
-    the build."""
+    the build. `page`: a map page, kept within the pages' share of the bound."""
+    store = PAGES if page else CACHE
     tag = etag(*key)
     control = cache_control or default_cache_control(200, max_age)
     held = held_tag(request.headers.get("If-None-Match"), tag,
                     choose_coding(request.headers.get("Accept-Encoding")))
     if held is not None:
         return not_modified(held, control)
-    entry = CACHE.get(key)
+    entry = store.get(key)
     if entry is None:
         status, headers, raw = make()
-        entry = (status, headers, Body(raw, headers.get("Content-Type")))
+        entry = (status, headers, Body(exact(raw) if status == 200 else raw, headers.get("Content-Type")))
         if status == 200:
-            CACHE.put(key, entry, _limit())
+            store.put(key, entry, _limit(page))
     status, headers, body = entry
     size = body.nbytes
     response = respond(status, headers, body, tag if status == 200 else None,
                        cache_control=control if status == 200 else None)
     if status == 200 and body.nbytes != size:  # a new variant was made: keep the bound
-        CACHE.grew(key, _limit())
+        store.grew(key, _limit(page))
     if status == 200:
-        mark_replayable(tag, control, headers)
+        mark_replayable(tag, control, headers, page)
     return response

@@ -15,6 +15,7 @@ from typing import Any
 from flask import current_app, request
 
 from server.http.negotiation import choose_coding, held_tag
+from server.http.sizes import held, page_share
 
 REPLAYABLE = "atlas.replayable"  # environ key: how FastPath may replay this 200 (a mark below)
 # What a 304 does not repeat from the 200: the representation's own headers (a 304 sets its
@@ -29,12 +30,6 @@ def _pinned_stamp() -> Any:
     return store.snapshot().stamp if store is not None else None
 
 
-def _kept_nbytes(headers: list[tuple[str, str]]) -> int:
-    """What a replay holds besides its body, roughly (CPython objects: each header's tuple and
-    strings, the key): so many tiny answers cannot outgrow the bound."""
-    return 600 + sum(160 + len(k) + len(v) for k, v in headers)
-
-
 @dataclass(frozen=True)
 class CachedMark:
     """Set by `cached` on a 200: replayed as it went out, with the same 304s."""
@@ -43,11 +38,12 @@ class CachedMark:
     tag: str  # the resource's ETag (identity representation)
     control: str  # its Cache-Control
     route_headers: frozenset[str]  # lower-case names the route set itself
+    page: bool = False  # a map page: kept within the pages' share of the bound
 
     def replay(self, status: str, headers: list[tuple[str, str]], body: bytes) -> Replay:
         skip = _REPRESENTATION | self.route_headers
         return Replay(self.stamp, self.tag, self.control, status, list(headers), body,
-                      [(k, v) for k, v in headers if k.lower() not in skip])
+                      [(k, v) for k, v in headers if k.lower() not in skip], self.page)
 
 
 @dataclass(frozen=True)
@@ -61,10 +57,12 @@ class Replay:
     headers: list[tuple[str, str]]
     body: bytes
     kept: list[tuple[str, str]]  # CORS, CSP, nosniff, …: what the app's hooks added
+    page: bool
 
-    @property
-    def nbytes(self) -> int:
-        return len(self.body) + _kept_nbytes(self.headers)
+    def cost(self, key: tuple) -> int:
+        """Its bytes kept under `key`: body, headers (both lists), the key; so many tiny
+        answers, or long Hosts, cannot outgrow the bound."""
+        return len(self.body) + held(self.headers) + held(self.kept) + held(key) + 200
 
     def answer(self, if_none_match: str | None, coding: str,
                start_response: Callable) -> list[bytes]:
@@ -93,13 +91,17 @@ class FastPath:
     `serving` returns the stamp of the build a request would be answered from now (None when
     a new file waits to be loaded): an answer is replayed only while it equals the stamp the
     answer was made from, so a new build is served from its first request on. Bounded by
-    `limit` bytes (bodies, the CACHE's own objects, so mostly shared, and the headers around
-    them), oldest out."""
+    `limit` bytes (bodies, the CACHE's own objects, so mostly shared, and the headers and keys
+    around them), oldest out; map pages within their share of it (`page_share`), so many map
+    views do not push out the API's replays."""
 
     def __init__(self, app: Callable, serving: Callable[[], Any], limit: int) -> None:
         self.app, self.serving, self.limit = app, serving, limit
         self._items: dict[tuple, Replay] = {}  # reads take no lock: a dict
-        self._nbytes = 0  # lookup is atomic
+        # per share (False: answers, True: map pages): keys oldest first, bytes, bound
+        self._order: dict[bool, dict[tuple, int]] = {False: {}, True: {}}
+        self._bytes = {False: 0, True: 0}
+        self._limits = {False: limit - page_share(limit), True: page_share(limit)}
         self._lock = threading.Lock()
         self.hits = 0  # approximate under threads; for tests and curiosity
 
@@ -134,24 +136,31 @@ class FastPath:
         return [body]
 
     def _put(self, key: tuple, replay: Replay) -> None:
-        size = replay.nbytes
-        if size > self.limit // 4:  # as CACHE: too large to keep without pushing out the rest
+        share, size = replay.page, replay.cost(key)
+        limit = self._limits[share]
+        if size > limit // 4:  # as CACHE: too large to keep without pushing out the rest
             return
         with self._lock:
             old = self._items.pop(key, None)
-            self._nbytes += size - (old.nbytes if old else 0)
+            if old is not None:
+                self._bytes[old.page] -= self._order[old.page].pop(key)
             self._items[key] = replay
-            while self._nbytes > self.limit and self._items:
-                self._nbytes -= self._items.pop(next(iter(self._items))).nbytes
+            order = self._order[share]
+            order[key] = size
+            self._bytes[share] += size
+            while self._bytes[share] > limit and order:
+                oldest = next(iter(order))
+                self._bytes[share] -= order.pop(oldest)
+                del self._items[oldest]
 
     @property
     def nbytes(self) -> int:
-        return self._nbytes
+        return self._bytes[False] + self._bytes[True]
 
 
-def mark_replayable(tag: str, control: str, headers: dict) -> None:
+def mark_replayable(tag: str, control: str, headers: dict, page: bool = False) -> None:
     """Tell `FastPath` (on the way out) that this 200 may be replayed, and for which build."""
     stamp = _pinned_stamp()
     if stamp is not None:
         request.environ[REPLAYABLE] = CachedMark(stamp, tag, control,
-                                                 frozenset(h.lower() for h in headers))
+                                                 frozenset(h.lower() for h in headers), page)

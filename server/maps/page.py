@@ -33,7 +33,7 @@ from server.view.templates import json_for_script
 # ---------------------------------------------------------------- the folium page
 
 # static/atlas/*.js in load order: core makes the shared namespace, main starts the map
-SCRIPT_PARTS = ("core", "points", "areas", "tiles", "search", "panel", "share", "legend", "main")
+SCRIPT_PARTS = ("core", "points", "areas", "tiles", "search", "panel", "share", "legend", "print", "main")
 
 
 class AtlasInit(MacroElement):

@@ -96,6 +96,7 @@ def _render(view: str, *, layer: str | None = None, cluster: str | None = None, 
             abort(404, description=f"no such {opts.page}: {opts.layer or opts.cluster}")
         data["frame_ancestors"], data["frame_any"] = ancestors, ancestors.strip() == "*"
         data["params"] = params.table_for_page()  # what static/atlas reads and writes in the URL
+        data["papers"] = {k: list(v) for k, v in params.PAPERS_MM.items()}  # mm, landscape: @page size
         page = mapview.render_map(data, assets.static_url)
         script_url = url_for("maps.script", digest=mapview.keep_script(page.script))
         html = render_template("map.html", page=page, data=data, script_url=script_url)
@@ -109,7 +110,7 @@ def _render(view: str, *, layer: str | None = None, cluster: str | None = None, 
         ("map", snap.meta.get("built_at"), snap.stamp, request.script_root, request.path, opts.lang,
          opts.base, opts.page, opts.layer, opts.cluster, embed, key, ancestors,
          tuple(sorted(tiles.items()))),
-        make, cache_control="no-cache")
+        make, cache_control="no-cache", page=True)
     # on the 304 too: a 304's headers replace the ones the browser keeps
     response.headers["Content-Security-Policy"] = mapview.content_security_policy(
         opts.base, ancestors if embed else "'none'")

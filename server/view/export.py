@@ -21,6 +21,7 @@ FORMATS = ("png", "svg", "pdf")
 HUBEI_ADCODE = 420000
 NOMINAL_VIEWPORT_PX = 1280  # `c`/`z` are the interactive map's centre and zoom at this width
 UNIT_LAYERS = ("cities", "counties", "provinces")  # where an adcode is looked up, in this order
+CITY_PAD = 0.08  # a city's view: its bounds and this fraction around them
 
 
 def zoom_extent(center: tuple[float, float], zoom: float,
@@ -67,6 +68,13 @@ def view_extent(view: View, frames: Mapping[str, Any],
     if view.city is not None:
         g = unit_geometries(frames, [view.city]).get(view.city)
         if g is not None:
-            return pad(g.bounds, 0.08)
+            return pad(g.bounds, CITY_PAD)
     hubei = unit_geometries(frames, [HUBEI_ADCODE]).get(HUBEI_ADCODE)
     return pad(hubei.bounds if hubei is not None else (108.3, 29.0, 116.2, 33.3), 0.03)
+
+
+def city_extents(frames: Mapping[str, Any],
+                 adcodes: Iterable[int]) -> dict[int, tuple[float, float, float, float]]:
+    """Each city's extent as `view_extent` gives it for a view of that city (no cluster, no
+    chosen extent), found in one pass: the live map carries every city's for its city filter."""
+    return {a: pad(g.bounds, CITY_PAD) for a, g in unit_geometries(frames, adcodes).items()}

@@ -12,7 +12,7 @@ map is chosen.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import shapely
@@ -24,6 +24,7 @@ from layers.registry import ADMIN_LAYERS, LAYERS, records
 from layers.words import KINDS, LEVELS, PRECISIONS, label, say, ui_strings
 from server.view import rules as viewrules
 from server.view.choices import BASEMAPS, DEFAULT_VISIBLE, MEASURES
+from server.view.export import city_extents, view_extent
 from server.view.popups import APPROX_PRECISIONS, Popups, _int, _str
 from server.view.sourceline import source_line
 
@@ -251,8 +252,15 @@ def page_data(store, opts: View, *, urls: dict, download: Callable,
                             own |= secs
                 p["sx"] = sorted(own)
 
-    cities = [{"id": p["id"], "name": popups.unit_name(p["id"])}
-              for p in next(lay for lay in layers_out if lay["id"] == "cities")["features"]]
+    # the extent of the view as the exports frame it (server/view/export.py): the browser fits
+    # it to a printed page and to an embed's frame; the city filter is read by the browser,
+    # so each city carries its own (WGS84: on the GCJ-02 base a few hundred metres off, inside
+    # the padding)
+    selected = replace(opts, center=None, zoom=None, bbox=None, city=None)
+    city_ids = [p["id"] for p in next(lay for lay in layers_out if lay["id"] == "cities")["features"]]
+    extents = city_extents(frames, city_ids)
+    cities = [{"id": a, "name": popups.unit_name(a),
+               "bounds": _latlng_bounds(extents[a]) if a in extents else None} for a in city_ids]
     used = {s for lay in layers_out for p in lay["features"] for s in p["sec"]}
     sectors = [{"code": s["code"], "name": popups.sector_name(s["code"]),
                 "color": style.sector_colour(s["code"], ctx.sector_index), "used": s["code"] in used}
@@ -279,6 +287,7 @@ def page_data(store, opts: View, *, urls: dict, download: Callable,
         for m in cluster["members"]:
             m["xy"] = points.get(m["adcode"])
 
+    extent = view_extent(selected, frames, [m["adcode"] for m in cluster["members"]] if cluster else [])
     parks_out = next(lay for lay in layers_out if lay["id"] == "parks")
     kinds = sorted({p["kind"] for p in parks_out["features"] if p["kind"]})
     bases = [{"id": b.id, "title": b.title_zh if lang == "zh" else b.title_en,
@@ -302,6 +311,7 @@ def page_data(store, opts: View, *, urls: dict, download: Callable,
         "lang": lang, "view": opts.page, "layer": opts.layer, "cluster_id": opts.cluster,
         "embed": opts.embed, "base": opts.base, "datum": base.datum, "bases": bases,
         "home": {**HOME, "bounds": hubei_bounds(frames["provinces"])},
+        "extent": _latlng_bounds(extent),
         "visible": visible, "tierMinZoom": TIER_MIN_ZOOM, "approx": list(APPROX_PRECISIONS),
         "groups": [{"id": g, "title": say(word, lang), "layers": ids} for g, word, ids in GROUPS],
         "layers": layers_out, "sectors": sectors, "cities": cities,
@@ -309,12 +319,18 @@ def page_data(store, opts: View, *, urls: dict, download: Callable,
         "levels": [{"id": k, "name": label(LEVELS, k, lang)}
                    for k in ("national", "provincial", "municipal")],
         "measures": list(MEASURES), "search": search_rows, "cluster": cluster, "urls": urls,
-        "built_at": meta.get("built_at"), "ui": ui_strings(lang),
+        "built_at": meta.get("built_at"), "ui": {**ui_strings(lang), "north": say("north", lang)},
         # the shading classes from every city's count, as print draws them
         "style": style.page_style({m: [int(v or 0) for v in frames["cities"][m]]
                                    for m in ("n_parks", "n_projects")}),
         "print_sources": source_line(meta, meta.get("documents", []), lang),
     }
+
+
+def _latlng_bounds(box: tuple[float, float, float, float]) -> list[list[float]]:
+    """A lon/lat box as Leaflet's [[south, west], [north, east]]."""
+    x0, y0, x1, y1 = box
+    return [[round(y0, 3), round(x0, 3)], [round(y1, 3), round(x1, 3)]]
 
 
 def hubei_bounds(provinces) -> list[list[float]]:

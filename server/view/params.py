@@ -95,8 +95,8 @@ PARAMS: dict[str, Param] = {p.name: p for p in (
     Param("filters", (MAP,), "", "filters must be 1 (an embed shows its filters)", values=("1",)),
     Param("bbox", (EXPORT,), None, "bbox must be minlon,minlat,maxlon,maxlat, min below max, within "
           "China (" + ", ".join(map(str, CHINA)) + ")", api="bbox"),
-    Param("paper", (EXPORT,), "A4", "paper must be one of " + ", ".join(PAPERS_MM), values=tuple(PAPERS_MM)),
-    Param("orient", (EXPORT,), "landscape", "orient must be landscape or portrait", values=ORIENTS),
+    Param("paper", _DRAWN, "A4", "paper must be one of " + ", ".join(PAPERS_MM), values=tuple(PAPERS_MM)),
+    Param("orient", _DRAWN, "landscape", "orient must be landscape or portrait", values=ORIENTS),
     Param("dpi", (EXPORT,), DEFAULT_DPI,
           f"dpi must be a whole number from {DPI_RANGE[0]} to {DPI_RANGE[1]}", range=DPI_RANGE),
     Param("title", (EXPORT,), "", f"title: at most {TITLE_MAX} characters, no control characters"),

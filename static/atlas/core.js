@@ -84,7 +84,8 @@
     var q = new URLSearchParams();
     S.QUERY_KEYS.forEach(function (k) {
       var v = k === "l" ? s.l.join(",") : s[k];
-      if (k !== "l" && v === param(k).default) return;  // lang=zh, base=none, measure=none
+      var named = S.paperChosen && (k === "paper" || k === "orient");  // a paper chosen for print stays named
+      if (k !== "l" && !named && v === param(k).default) return;  // lang=zh, base=none, measure=none
       if (v !== "" && v !== null && v !== undefined) q.set(k, v);
     });
     return q.toString();

@@ -25,35 +25,45 @@
       box.appendChild(r);
     }
     var key = S.D.style.legend, grey = { color: key.symbol, approx: false };  // layers/style.py
-    row(swatch(S.symbol("parks", Object.assign({ level: "national" }, grey)).options.html), S.U.sym_national);
-    row(swatch(S.symbol("parks", Object.assign({ level: "provincial" }, grey)).options.html), S.U.sym_provincial);
-    row(swatch(S.symbol("parks", Object.assign({ level: "" }, grey)).options.html), S.U.sym_other);
-    row(swatch(S.symbol("parks", Object.assign({ level: "provincial", doc: false }, grey)).options.html), S.U.sym_catalogue);
-    row(swatch(S.symbol("projects", grey).options.html), S.U.sym_project);
-    var sited = ["parks", "projects"].some(function (lid) { return S.layerById(lid).sited; });  // a solid symbol only when one is drawn
-    if (sited) row(swatch(S.symbol("parks", { level: "", color: key.precision, approx: false }).options.html), S.U.solid);
-    row(swatch(S.symbol("parks", { level: "", color: key.precision, approx: true }).options.html), S.U.hollow);
-    // each corridor line drawn, in its own colour; the cluster areas when they are switched on
-    [["cluster_lines", S.U.corridor, 4], ["clusters", S.U.cluster_area, 0]].forEach(function (spec) {
-      var lid = spec[0];
-      if (S.state.l.indexOf(lid) < 0) return;
-      var shown = S.layerById(lid).features.filter(function (p) { return S.areaVisible(lid, p); });
-      if (!shown.length) return;
-      box.appendChild(S.el("div", { class: "atl-lh" }, spec[1]));
-      shown.forEach(function (p) {
-        var c = S.colour(p.color);
-        var svg = spec[2] ? '<svg width="22" height="10"><line x1="1" y1="5" x2="21" y2="5" stroke="' + c + '" stroke-width="4"/></svg>'
-          : '<svg width="18" height="12"><rect x="1" y="1" width="16" height="10" fill="' + c + '" fill-opacity=".2" stroke="' + c +
-            '" stroke-dasharray="3 2"/></svg>';
-        var r = S.el("div", { class: "atl-lrow" });
-        r.appendChild(swatch(svg));
-        r.appendChild(S.el("span", {}, p.name || ""));
-        box.appendChild(r);
+    // A compact key (an embed in a small frame) keeps what gives a colour or a caveat its
+    // meaning, the colours first: shading, the industries drawn, lines, hollow symbols; the
+    // shapes and the rivers wait for "full legend".
+    var compact = S.legendCompact;
+
+    function symbols() {
+      row(swatch(S.symbol("parks", Object.assign({ level: "national" }, grey)).options.html), S.U.sym_national);
+      row(swatch(S.symbol("parks", Object.assign({ level: "provincial" }, grey)).options.html), S.U.sym_provincial);
+      row(swatch(S.symbol("parks", Object.assign({ level: "" }, grey)).options.html), S.U.sym_other);
+      row(swatch(S.symbol("parks", Object.assign({ level: "provincial", doc: false }, grey)).options.html), S.U.sym_catalogue);
+      row(swatch(S.symbol("projects", grey).options.html), S.U.sym_project);
+      var sited = ["parks", "projects"].some(function (lid) { return S.layerById(lid).sited; });  // a solid symbol only when one is drawn
+      if (sited) row(swatch(S.symbol("parks", { level: "", color: key.precision, approx: false }).options.html), S.U.solid);
+    }
+    function hollow() {
+      row(swatch(S.symbol("parks", { level: "", color: key.precision, approx: true }).options.html), S.U.hollow);
+    }
+    function lines() {  // each corridor line drawn, in its own colour; the cluster areas when they are switched on
+      [["cluster_lines", S.U.corridor, 4], ["clusters", S.U.cluster_area, 0]].forEach(function (spec) {
+        var lid = spec[0];
+        if (S.state.l.indexOf(lid) < 0) return;
+        var shown = S.layerById(lid).features.filter(function (p) { return S.areaVisible(lid, p); });
+        if (!shown.length) return;
+        box.appendChild(S.el("div", { class: "atl-lh" }, spec[1]));
+        shown.forEach(function (p) {
+          var c = S.colour(p.color);
+          var svg = spec[2] ? '<svg width="22" height="10"><line x1="1" y1="5" x2="21" y2="5" stroke="' + c + '" stroke-width="4"/></svg>'
+            : '<svg width="18" height="12"><rect x="1" y="1" width="16" height="10" fill="' + c + '" fill-opacity=".2" stroke="' + c +
+              '" stroke-dasharray="3 2"/></svg>';
+          row(swatch(svg), p.name || "");
+        });
       });
-    });
-    if (S.state.base === "none") row(swatch('<svg width="22" height="10"><line x1="1" y1="5" x2="21" y2="5" stroke="' + S.colour(S.D.style.water) +
-      '" stroke-width="2"/></svg>'), S.U.rivers);
-    if (S.state.measure !== "none") {
+    }
+    function rivers() {
+      if (S.state.base === "none") row(swatch('<svg width="22" height="10"><line x1="1" y1="5" x2="21" y2="5" stroke="' +
+        S.colour(S.D.style.water) + '" stroke-width="2"/></svg>'), S.U.rivers);
+    }
+    function shading() {
+      if (S.state.measure === "none") return;
       box.appendChild(S.el("div", { class: "atl-lh" }, S.U.shading + " · " + measureTitle()));
       var st = S.D.style, edge = S.colour(S.layerById("cities").style.color);  // outlined as the cities are
       var rect = function (colour, opacity) {
@@ -66,14 +76,36 @@
         (st.classes[S.state.measure] || []).forEach(function (c) { row(rect(c.colour, st.shade_opacity), c.label); });
       }
     }
-    box.appendChild(S.el("div", { class: "atl-lh" }, S.U.sectors_legend));
-    var used = {};  // each point's first sector (from the page: a tiled layer has no features here)
-    ["parks", "projects"].forEach(function (lid) {
-      S.layerById(lid).lead.forEach(function (code) { used[code] = true; });
+    function sectors() {
+      var used = {};  // each point's first sector (from the page: a tiled layer has no features here)
+      ["parks", "projects"].forEach(function (lid) {
+        var lay = S.layerById(lid);
+        if (compact && !lay.tiles) {  // the compact key: the industries of the points drawn
+          if (S.state.l.indexOf(lid) < 0) return;
+          lay.features.forEach(function (p) { if (p.xy && p.sec.length && S.pointVisible(lid, p)) used[p.sec[0]] = true; });
+        } else lay.lead.forEach(function (code) { used[code] = true; });
+      });
+      var shown = S.D.sectors.filter(function (s) { return used[s.code]; });
+      if (!shown.length) return;
+      box.appendChild(S.el("div", { class: "atl-lh" }, S.U.sectors_legend));
+      shown.forEach(function (s) {
+        row(swatch('<svg width="12" height="12"><circle cx="6" cy="6" r="5" fill="' + S.colour(s.color) + '"/></svg>'), s.name);
+      });
+    }
+
+    if (!compact) {
+      [symbols, hollow, lines, rivers, shading, sectors].forEach(function (f) { f(); });
+      return;
+    }
+    [shading, sectors, lines, hollow].forEach(function (f) { f(); });
+    var all = S.el("button", { type: "button", class: "atl-btn atl-legend-all" }, S.U.legend_all);
+    all.addEventListener("click", function () {
+      S.legendCompact = false;
+      var d = S.$("atl-legend");
+      if (d) d.classList.remove("atl-compact");
+      renderLegend();
     });
-    S.D.sectors.filter(function (s) { return used[s.code]; }).forEach(function (s) {
-      row(swatch('<svg width="12" height="12"><circle cx="6" cy="6" r="5" fill="' + S.colour(s.color) + '"/></svg>'), s.name);
-    });
+    box.appendChild(all);
   }
 
   function measureTitle() {
@@ -89,8 +121,13 @@
     var Legend = L.Control.extend({
       options: { position: "bottomright" },
       onAdd: function () {
+        // Open from the start: a reader must see the key of the colours shown. In a small frame
+        // (an embed under 900 px wide) it starts as a compact key the map is fitted beside,
+        // unless the embed asks for the whole legend (legend=1).
         var d = S.el("details", { class: "atl-legend leaflet-bar", id: "atl-legend" });
-        if (window.innerWidth > 900 || S.state.legend) d.open = true;
+        S.legendCompact = !S.state.legend && S.map.getSize().x < 900;
+        if (S.legendCompact) d.classList.add("atl-compact");
+        d.open = true;
         d.appendChild(S.el("summary", {}, S.U.legend));
         d.appendChild(S.el("div", { id: "atl-legend-body" }));
         L.DomEvent.disableClickPropagation(d);
@@ -106,7 +143,6 @@
   function setupCluster() {
     var c = S.D.cluster;
     if (!c) return;
-    var pts = c.members.filter(function (m) { return m.xy; }).map(function (m) { return m.xy; });
     var badges = L.layerGroup().addTo(S.map);
     c.members.forEach(function (m) {
       if (!m.xy) return;
@@ -116,7 +152,6 @@
       L.marker(m.xy, { icon: L.divIcon({ className: "atl-badge-wrap", html: d.outerHTML, iconSize: null }),
         interactive: false, keyboard: false, zIndexOffset: 1000 }).addTo(badges);
     });
-    if (!S.state.c && pts.length) S.map.fitBounds(L.latLngBounds(pts).pad(0.25), { maxZoom: 9 });
     var box = S.$("atl-cluster");
     if (!box) return;
     box.hidden = false;

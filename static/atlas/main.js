@@ -1,4 +1,4 @@
-/* Hubei Cluster Atlas · the interactive map, part "main": hooks for the tests, start-up (AtlasMap.init), the browser's print.
+/* Hubei Cluster Atlas · the interactive map, part "main": hooks for the tests, start-up (AtlasMap.init).
  *
  * The map script is split along its seams into static/atlas/*.js, loaded in order by the
  * page (server/mapview.py); core.js makes the namespace AtlasMap and the state every part
@@ -61,6 +61,10 @@
     if (!S.D.embed) S.setupShare(S.$("atl-share"));  // an embed built its own in embedControls()
     S.setupLegend();
     S.setupCluster();
+    S.setupNorth();
+    // a link without a centre opens on what its view selects: an embed's frame, a cluster's
+    // members, a city (print.js; beside the legend and the embed's bar)
+    if (!S.state.c && (S.D.embed || S.D.cluster || S.state.city)) S.fitView();
     S.applyVisibility();
     var lastTier = null;
     S.map.on("zoomend", function () {
@@ -77,28 +81,9 @@
       if (key !== null && key !== undefined) A._restore = [lid, key];
     }
     S.writeState();
-    setupPrint();
+    S.setupPrint();
     A._initialised = true;
     S.checkReady();
   };
-
-  // The browser's print: the stylesheet leaves the map, the legend, a title and the source
-  // line; the map is resized to the page and keeps showing what was on screen.
-  function setupPrint() {
-    var screen = S.map.getBounds(), printing = false;
-    S.map.on("moveend", function () { if (!printing) screen = S.map.getBounds(); });
-    function refit(toPrint) {
-      printing = toPrint;
-      var legend = S.$("atl-legend");
-      if (toPrint && legend) legend.open = true;
-      S.map.invalidateSize({ animate: false });
-      S.map.fitBounds(screen, { animate: false });
-    }
-    // the media query changes once the print layout applies; beforeprint may come earlier
-    var mq = window.matchMedia("print");
-    if (mq.addEventListener) mq.addEventListener("change", function (e) { refit(e.matches); });
-    window.addEventListener("beforeprint", function () { refit(true); });
-    window.addEventListener("afterprint", function () { refit(false); });
-  }
 
 })(window.AtlasMap);

@@ -1,4 +1,4 @@
-/* Hubei Cluster Atlas · the interactive map, part "share": the Share and export panel: link, iframe, exports of the view, download what you see; the embed bar.
+/* Hubei Cluster Atlas · the interactive map, part "share": the Share and export panel: link, iframe, exports of the view, print, download what you see; the embed bar.
  *
  * The map script is split along its seams into static/atlas/*.js, loaded in order by the
  * page (server/mapview.py); core.js makes the namespace AtlasMap and the state every part
@@ -25,8 +25,13 @@
   A.shareLinks = function () {
     var opts = {};
     ["legend", "filters"].forEach(function (k) { var cb = S.$("atl-embed-opt-" + k); if (cb && cb.checked) opts[k] = "1"; });
-    var origin = window.location.origin, q = "?" + S.query(), eq = "?" + S.query(opts);
-    var embed = origin + embedPath() + eq;
+    var origin = window.location.origin, q = "?" + S.query();
+    // The embed carries the view (city, filters, layers, shading…), not this screen's centre
+    // and zoom: the embedded page fits what the view selects to its own frame (print.js).
+    var eq = new URLSearchParams(S.query(opts));
+    eq.delete("c");
+    eq.delete("z");
+    var embed = origin + embedPath() + (eq.toString() ? "?" + eq.toString() : "");
     var title = document.title.replace(/"/g, "");
     return {
       link: origin + fullPath() + q,
@@ -156,8 +161,37 @@
     own.appendChild(screen);
     own.appendChild(document.createTextNode(" " + S.U.export_screen));
     box.appendChild(own);
+    box.appendChild(printRow());
     box.appendChild(S.el("label", {}, S.U.data_links));
     box.appendChild(S.el("div", { id: "atl-data-links" }));
+  }
+
+  // Print: the paper and orientation (the table's `paper` and `orient`, written to the link)
+  // and the browser's print dialog. "As the print dialog sets" leaves both to the dialog.
+  function printRow() {
+    var row = S.el("div", { class: "atl-print-row" });
+    row.appendChild(S.el("label", { for: "atl-paper" }, S.U.paper));
+    var paper = S.el("select", { id: "atl-paper" }), orient = S.el("select", { id: "atl-orient" });
+    [["", S.U.paper_auto]].concat(Object.keys(S.D.papers).map(function (k) { return [k, k]; })).forEach(function (o) {
+      paper.appendChild(S.el("option", { value: o[0] }, o[1]));
+    });
+    [["landscape", S.U.landscape], ["portrait", S.U.portrait]].forEach(function (o) {
+      orient.appendChild(S.el("option", { value: o[0] }, o[1]));
+    });
+    paper.value = S.namedPaper() ? S.state.paper : "";
+    orient.value = S.state.orient;
+    var change = function () { S.setPaper(paper.value, orient.value); };
+    paper.addEventListener("change", change);
+    orient.addEventListener("change", change);
+    var go = S.el("button", { type: "button", class: "atl-btn", id: "atl-print" }, S.U.print);
+    go.addEventListener("click", function () { window.print(); });
+    var line = S.el("div", { class: "atl-exports" });
+    line.appendChild(paper);
+    line.appendChild(orient);
+    line.appendChild(go);
+    row.appendChild(line);
+    row.appendChild(S.el("p", { class: "atl-muted atl-note-s" }, S.U.print_note));
+    return row;
   }
 
   function updateShare() {

@@ -6,6 +6,7 @@ Screenshots go to tests/artifacts/ (git-ignored); look at them after a change to
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -136,6 +137,8 @@ def test_share_panel_gives_link_and_iframe(open_page):
     snippet = p.page.input_value("#atl-share-iframe")
     assert "measure=n_parks" in link and "lang=en" in link
     assert snippet.startswith('<iframe src="') and "/embed?" in snippet
+    src = parse_qs(urlparse(snippet.split('"')[1].replace("&amp;", "&")).query)
+    assert "c" not in src and "z" not in src  # the view, not this screen's centre and zoom
     embed_url = snippet.split('"')[1].replace("&amp;", "&")
     e = open_page(embed_url)
     assert e.page.locator("#atl-panel").count() == 0
@@ -203,31 +206,85 @@ def test_a_city_views_exports_frame_the_city_not_the_screen(open_page):
     assert q["city"] == ["421200"] and q["z"] == ["7"] and q["c"][0].startswith("31.5"), q
 
 
-def test_print_gives_the_map_alone_with_title_legend_and_sources(open_page, tmp_path):
-    p = open_page(f"/cluster/{CORRIDOR}")
-    page = p.page
-    page.emulate_media(media="print")
-    page.wait_for_timeout(300)
-    for hidden in ("#atl-q", "#atl-layers", "#atl-filters", ".leaflet-control-zoom", "#atl-share-box"):
-        assert not page.locator(hidden).first.is_visible(), hidden
-    assert page.locator(".atl-print-head").is_visible()
-    assert "测试汽车走廊" in page.locator(".atl-print-head").inner_text()
-    assert page.locator("#atl-legend").is_visible()
-    foot = page.locator(".atl-print-foot")
-    assert foot.is_visible() and "资料来源" in foot.inner_text() and "数据构建于" in foot.inner_text()
-    # the whole corridor stays in view on the page
-    inside = page.evaluate("""() => { const m = AtlasMap.map(), b = m.getBounds();
-        return AtlasMap.drawnCounts && document.querySelectorAll('.atl-badge').length > 0 &&
-               [...document.querySelectorAll('.atl-badge')].every(el => {
-                 const r = el.getBoundingClientRect(), c = m.getContainer().getBoundingClientRect();
-                 return r.left >= c.left - 20 && r.right <= c.right + 20 && r.top >= c.top - 20 &&
-                        r.bottom <= c.bottom + 20; }); }""")
-    assert inside
-    pdf = tmp_path / "print.pdf"
-    page.pdf(path=str(pdf), landscape=True, format="A4", print_background=True)
+def _until(page, expression: str, seconds: float = 10) -> None:
+    """Poll with evaluate (the page's CSP forbids wait_for_function's eval)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, expression
+        page.wait_for_timeout(50)
+
+
+def _squeeze(text: str) -> str:
+    return "".join(text.split())  # pdftotext drops and adds spaces and line breaks
+
+
+# (path, paper, orient, the PDF page's size in points)
+PRINTS = [("/", "A4", "portrait", (595, 842)), ("/", "A3", "landscape", (1191, 842)),
+          (f"/cluster/{CORRIDOR}", "A4", "portrait", (595, 842)),
+          (f"/cluster/{CORRIDOR}", "A3", "landscape", (1191, 842))]
+
+
+def _print_name(path: str, paper: str, orient: str) -> str:
+    return f"{'cluster' if 'cluster' in path else 'province'}-{paper}-{orient}"
+
+
+@pytest.mark.parametrize("path,paper,orient,points", PRINTS, ids=[_print_name(*p[:3]) for p in PRINTS])
+def test_print_gives_one_page_with_the_whole_legend_source_line_north_arrow_and_scale(
+        open_page, tmp_path, path, paper, orient, points):
+    import subprocess
+
     from pypdf import PdfReader
 
-    assert len(PdfReader(pdf).pages) == 1
+    p = open_page(f"{path}?paper={paper}&orient={orient}")
+    page = p.page
+    entries = page.evaluate("""() => [...document.querySelectorAll(
+        '#atl-legend-body .atl-lrow > span:last-child, #atl-legend-body .atl-lh')].map(e => e.textContent)""")
+    sources = page.locator(".atl-print-foot").text_content()
+    assert len(entries) > 20 and "资料来源" in sources and "数据构建于" in sources
+    pdf = tmp_path / f"{paper}-{orient}.pdf"
+    # the page names its paper (@page size, from paper/orient): Letter here must not win
+    page.pdf(path=str(pdf), format="Letter", prefer_css_page_size=True, print_background=True)
+    reader = PdfReader(pdf)
+    assert len(reader.pages) == 1
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == points
+    raw = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True,
+                         check=True).stdout
+    text, lines = _squeeze(raw), [ln.strip() for ln in raw.splitlines()]
+    missing = [e for e in entries if _squeeze(e) not in text]
+    assert not missing, missing  # every legend entry on screen is on paper
+    assert _squeeze(sources) in text  # the whole source line, to the build date
+    assert "北" in lines  # the north arrow's letter, a line of its own
+    assert any(re.fullmatch(r"\d+(km|公里)", ln.replace(" ", "")) for ln in lines)  # the scale bar
+    # look at them: tests/artifacts/print-*.png
+    subprocess.run(["pdftoppm", "-r", "50", "-png", "-singlefile", str(pdf),
+                    str(ARTIFACTS / f"print-{_print_name(path, paper, orient)}")], check=True)
+
+
+def test_print_layout_fits_the_view_to_the_map_box_and_hides_the_controls(open_page):
+    p = open_page(f"/cluster/{CORRIDOR}?c=31.0,110.0&z=11")  # the screen far off the corridor
+    page = p.page
+    page.emulate_media(media="print")
+    _until(page, "document.body.classList.contains('atl-printing')")
+    for hidden in ("#atl-q", "#atl-layers", "#atl-filters", ".leaflet-control-zoom", "#atl-share-box"):
+        assert not page.locator(hidden).first.is_visible(), hidden
+    assert "测试汽车走廊" in page.locator(".atl-print-head").inner_text()
+    assert page.locator("#atl-legend").is_visible() and page.locator(".atl-north").is_visible()
+    assert page.locator(".leaflet-control-scale").is_visible()
+    # every member on the map, and the members' extent fills the box one way (not half of it)
+    fit = page.evaluate("""() => { const m = AtlasMap.map(), c = m.getContainer().getBoundingClientRect();
+        const size = m.getSize(), outside = AtlasMap._.D.cluster.members.filter(p => {
+          const q = m.latLngToContainerPoint(p.xy);
+          return !(q.x >= 0 && q.x <= size.x && q.y >= 0 && q.y <= size.y); }).map(p => p.name);
+        const b = L.latLngBounds(AtlasMap._.D.extent), nw = m.latLngToContainerPoint(b.getNorthWest()),
+              se = m.latLngToContainerPoint(b.getSouthEast());
+        return [outside, Math.max((se.x - nw.x) / c.width, (se.y - nw.y) / c.height)]; }""")
+    assert fit[0] == [] and fit[1] > 0.9, fit
+    page.emulate_media(media="screen")  # afterwards the screen's view comes back
+    _until(page, "!document.body.classList.contains('atl-printing')")
+    assert page.evaluate("AtlasMap.map().getZoom()") == 11
 
 
 def _click_at(page, lat: float, lon: float) -> None:
@@ -319,6 +376,79 @@ def test_embed_works_on_another_site_with_legend_and_filters_on_request(browser,
     finally:
         other.terminate()
         other.wait(timeout=10)
+
+
+def _serve_page(tmp_path, html: str):
+    """An intranet page on another origin (a port of its own): the http.server process."""
+    import subprocess
+    import sys
+
+    from tests.conftest import _free_port
+
+    port = _free_port()
+    (tmp_path / "index.html").write_text(html, encoding="utf-8")
+    other = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+                             cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return other, f"http://127.0.0.1:{port}/"
+
+
+def _frame_rects(frame) -> dict:
+    """The members' points and the controls' boxes, in the frame's pixels."""
+    return frame.evaluate("""() => { const m = AtlasMap.map(), c = m.getContainer().getBoundingClientRect();
+        const box = el => { const r = el.getBoundingClientRect();
+          return [r.left - c.left, r.top - c.top, r.right - c.left, r.bottom - c.top]; };
+        return { size: [c.width, c.height],
+                 members: AtlasMap._.D.cluster.members.map(p => {
+                   const q = m.latLngToContainerPoint(p.xy); return [p.name, q.x, q.y]; }),
+                 controls: [...document.querySelectorAll('#atl-legend, .atl-embed-bar')].map(box),
+                 compact: document.querySelector('#atl-legend').classList.contains('atl-compact'),
+                 open: document.querySelector('#atl-legend').open }; }""")
+
+
+def test_the_cluster_pages_snippet_fits_its_800x600_frame_beside_the_legend(browser, open_page, tmp_path):
+    p = open_page(f"/cluster/{CORRIDOR}?c=31.5,112.0&z=9")  # a desktop view, zoomed in on 随州
+    p.page.click("#atl-share-box summary")
+    snippet = p.page.input_value("#atl-share-iframe")
+    src = parse_qs(urlparse(snippet.split('"')[1].replace("&amp;", "&")).query)
+    assert 'width="800" height="600"' in snippet and "c" not in src and "z" not in src
+    other, url = _serve_page(tmp_path, "<!doctype html><title>intranet</title>" + snippet)  # verbatim
+    try:
+        page = browser.new_page(viewport={"width": 1000, "height": 800})
+        for _ in range(50):
+            try:
+                page.goto(url)
+                break
+            except Exception:
+                page.wait_for_timeout(100)
+        page.frame_locator("iframe").locator("body[data-ready='1']").wait_for(state="attached", timeout=30000)
+        frame = page.frames[1]
+        r = _frame_rects(frame)
+        assert r["size"] == [800, 600] and r["open"] and r["compact"], r
+        assert len(r["members"]) == len(CORRIDOR_MEMBERS) == 5
+        for name, x, y in r["members"]:  # in the frame, and under neither the legend nor the bar
+            assert 0 <= x <= 800 and 0 <= y <= 600, (name, x, y)
+            for x0, y0, x1, y1 in r["controls"]:
+                assert not (x0 - 4 <= x <= x1 + 4 and y0 - 4 <= y <= y1 + 4), (name, x, y, r["controls"])
+        page.screenshot(path=str(ARTIFACTS / "embed-corridor-800x600.png"))
+        page.close()
+    finally:
+        other.terminate()
+        other.wait(timeout=10)
+
+
+def test_a_small_embed_with_shading_shows_its_key(open_page, browser, server):
+    page = browser.new_page(viewport={"width": 800, "height": 600})
+    page.goto(f"{server}/embed?measure=n_parks")
+    page.wait_for_selector(READY, state="attached", timeout=30000)
+    legend = page.locator("#atl-legend")
+    assert legend.get_attribute("open") is not None and "atl-compact" in legend.get_attribute("class")
+    box = legend.bounding_box()
+    rows = page.locator("#atl-legend-body .atl-lrow:has(rect[fill-opacity])")
+    assert rows.count() >= 3  # the shading's classes, each in sight inside the key
+    for i in range(rows.count()):
+        r = rows.nth(i).bounding_box()
+        assert r["y"] >= box["y"] and r["y"] + r["height"] <= box["y"] + box["height"]
+    page.close()
 
 
 def test_share_panel_says_where_the_embed_works(open_page):

@@ -121,6 +121,26 @@ def test_cluster_view_lists_members_in_order_with_roles(fx_client):
     assert "测试汽车走廊" in html  # the page title
 
 
+@pytest.mark.backends  # the members' and cities' extents as the store serves them
+def test_the_page_frames_what_the_print_export_frames(fx_client):
+    # print and embeds fit the page's extent (static/atlas/print.js): the export's, one rule
+    from server.exports.printmap import scene
+    from server.view.params import EXPORT, known_values, parse_view
+
+    store = fx_client.application.extensions["atlas_store"]
+    _, _, cluster = page(fx_client, f"/cluster/{CORRIDOR}")
+    _, _, atlas = page(fx_client, "/")
+    xianning = next(c for c in atlas["cities"] if c["id"] == 421200)
+    with fx_client.application.app_context():
+        for data_box, args in ((cluster["extent"], {"cluster": [CORRIDOR]}), (atlas["extent"], {}),
+                               (xianning["bounds"], {"city": ["421200"]})):
+            x0, y0, x1, y1 = scene(store, parse_view(args, EXPORT, known_values(store))).extent
+            assert data_box[0] + data_box[1] == pytest.approx([y0, x0, y1, x1], abs=1e-3), args
+    assert cluster["extent"] != atlas["extent"]
+    assert [p["name"] for p in cluster["params"] if "map" in p["surfaces"]].count("paper") == 1
+    assert cluster["papers"]["A3"] == [420.0, 297.0]
+
+
 @pytest.mark.parametrize("where", ["pop", "tip"])
 def test_script_injection_is_escaped(fx_client, where):
     _, html, data = page(fx_client, "/")

@@ -41,6 +41,8 @@ CASES = [
     ("c", "c=91,200&z=7", "c=30.5,114.3&z=9"),
     ("z", "c=30.5,114.3&z=99", "c=30.5,114.3&z=17"),
     ("bbox", "bbox=1,2,3", "bbox=113,30,115,31"),
+    ("paper", "paper=B5", "paper=A3"),  # the map's print and the exports' paper
+    ("orient", "orient=sideways", "orient=portrait"),
 ]
 
 
