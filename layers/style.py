@@ -93,12 +93,18 @@ HOLLOW_FILL = "#ffffff"
 CATALOGUE_OPACITY = 0.55  # a zone found only in the national catalogue is drawn faded
 LEGEND_SYMBOL = "#888888"  # the symbol key's neutral fill
 LEGEND_PRECISION = "#444444"  # the solid / hollow key's colour
+# print: features sharing one point are one circle whose AREA is their count, read against
+# the page's size key and resolved by its key table; this is the diameter of a circle of one
+# (screen pixels, as SYMBOLS), so two read like a park's circle and 72 like a small city.
+# The screen and the offline page, which have no size key, grow theirs by STACK below.
+SHARED_UNIT = 8.7
 
 
 @dataclass(frozen=True)
 class Stack:
-    """Several points drawn as one circle with their count in it (the offline page's groups and
-    shared points): as wide as print's shared-point badge, 7 + 3·log10(n) pt in radius."""
+    """Several points drawn as one circle with their count in it (the live map's and offline
+    page's groups and shared points): 7 + 3·log10(n) pt in radius, as print's badge was before
+    print sized its circles by area (SHARED_UNIT)."""
     base: float  # across, screen pixels, for one
     per_decade: float  # pixels added each time the count grows tenfold
     width: float  # the ring

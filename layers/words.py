@@ -124,8 +124,12 @@ PRINT = {  # print pages' own words (server/exports/printmap.py); the rest come 
     "approx": ("空心虚线：仅知所在乡镇、区、县或市，画在其代表点，非实际位置",
                "Hollow, dashed: only the town, district, county or city is known; drawn at "
                "its point, not the real site"),
-    "stack": ("圆中数字：同一代表点上的园区/项目数", "Number in a circle: parks and projects "
-              "sharing one representative point"),
+    "stack": ("圆中数字：同一代表点上的园区/项目数，字母见图下表", "Number in a circle: parks and "
+              "projects sharing one representative point; its letter: see the table under the map"),
+    "shared_key": ("同一代表点上的园区与项目（字母见图中圆旁）",
+                   "Parks and projects sharing one point (by the letter beside each circle)"),
+    "size_key": ("圆面积：同一点上的园区与项目数", "Circle area: parks and projects at one point"),
+    "and_more": ("……另有 {n} 个", "…and {n} more"),
     "industry_key": ("行业（园区、项目颜色）", "Industry (colour of parks and projects)"),
     "symbols": ("符号", "Symbols"),
     "member_area": ("集群成员范围", "Member units"),

@@ -6,8 +6,13 @@ cluster), a source line naming the documents behind what is drawn and the build 
 the map-approval number (审图号) when one is configured.
 
 Features placed only at a town's, district's, county's or city's point keep the interactive
-map's hollow, dashed style, and features sharing one such point are drawn as one badge with
-their count: a printed map must not look more precise than the data.
+map's hollow, dashed style, and features sharing one such point are drawn as one circle with
+their count (its area grows with the count) and a letter that a key table beside the map
+resolves into what the circle holds: a printed map must not look more precise than the data,
+nor leave a reader guessing what a circle counts.
+
+Each paper has its own layout (`page_layout`): A3 keeps A4's text size, nearly, and gives the
+room it gains to the map and the key, rather than printing A4 larger.
 
 The map is drawn in a Lambert conformal conic projection centred on the view, so north is
 up at the centre and the scale bar holds across a province. Framework-free: `render()`
@@ -20,10 +25,12 @@ import io
 import math
 import re
 import textwrap
+import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
+from xml.sax.saxutils import escape as xml_escape
 
 import geopandas as gpd
 import matplotlib
@@ -35,14 +42,16 @@ from matplotlib.collections import PathCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import FancyBboxPatch, Patch, Polygon, Rectangle
+from matplotlib.patches import Circle, FancyBboxPatch, Patch, Polygon, Rectangle
 from matplotlib.patheffects import withStroke
+from matplotlib.text import Text
+from matplotlib.textpath import TextPath
 from pyproj import CRS, Transformer
 
 from layers import style
 from layers.admin import Units
 from layers.registry import ADMIN_LAYERS, LAYERS, records
-from layers.words import KINDS, LEVELS, label, say
+from layers.words import KINDS, LEVELS, WORDS, label, say
 from server.exports import labels
 from server.store.query import cited_docs
 from server.view import rules as viewrules
@@ -83,7 +92,9 @@ def ensure_fonts() -> None:
     matplotlib.rcParams.update({
         "font.family": FONT_FAMILY, "font.size": 9,
         "pdf.fonttype": 42,  # embed TrueType (subset): text stays selectable and searchable
-        "svg.fonttype": "none",  # SVG keeps text as text
+        # SVG draws its glyphs as paths, so it looks the same without the font installed;
+        # an invisible text layer (svg_text_layer) keeps it selectable and searchable
+        "svg.fonttype": "path",
         "axes.unicode_minus": False,
     })
     _fonts_ready = True
@@ -92,6 +103,64 @@ def ensure_fonts() -> None:
 # ---------------------------------------------------------------- what is drawn
 
 Box = tuple[float, float, float, float]  # left, bottom, width, height (figure fractions)
+
+
+@dataclass
+class Stack:
+    """Features drawn at one shared point (a town's, district's, county's or city's), drawn as
+    one circle; `key` is the letter the page gives it when the point is inside the frame."""
+    lon: float
+    lat: float
+    place: str  # whose point it is, e.g. "武汉市 · 市代表点"
+    items: list[tuple[str, dict]]  # (layer id, record), in layer then source order
+    key: str = ""
+
+
+def point_groups(points: dict[str, gpd.GeoDataFrame]) -> dict[tuple[float, float], list[tuple[str, dict]]]:
+    """The located parks and projects by their point (lon, lat rounded to about a metre)."""
+    groups: dict[tuple[float, float], list[tuple[str, dict]]] = defaultdict(list)
+    for lid in ("parks", "projects"):
+        f = points.get(lid)
+        if f is None or not len(f):
+            continue
+        for r, g in zip(records(f), f.geometry):
+            if g is not None:
+                groups[(round(g.x, 5), round(g.y, 5))].append((lid, r))
+    return groups
+
+
+def _code(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None and value == value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def stacks_of(points: dict[str, gpd.GeoDataFrame], units: dict, lang: str) -> list[Stack]:
+    """The shared points of a view, each named after the unit whose point it is and the
+    precision the features have (the words of the live map's "here" list)."""
+    out = []
+    for (lon, lat), items in point_groups(points).items():
+        if len(items) < 2:
+            continue
+        rec = items[0][1]
+        precision = rec.get("precision") or "site"
+        adcode = _code(rec.get("county_adcode")) if precision in ("town", "district", "county") else None
+        adcode = adcode or _code(rec.get("city_adcode"))
+        unit = feature_name(units[adcode], lang) if adcode in units else ""
+        where = say(f"prec_{precision}", lang) if f"prec_{precision}" in WORDS else precision
+        out.append(Stack(lon, lat, f"{unit} · {where}" if unit else where, items))
+    return out
+
+
+def key_letter(i: int) -> str:
+    """A, B, … Z, AA, AB, …: the letter of the i-th shared point (from 0)."""
+    letters = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        letters = chr(65 + r) + letters
+    return letters
 
 
 @dataclass
@@ -111,6 +180,7 @@ class Scene:
     meta: dict
     sectors: list[dict]
     shading: dict[int, int | bool] = field(default_factory=dict)  # city adcode -> value
+    stacks: list[Stack] = field(default_factory=list)  # features sharing one point
     drawn: Drawn | None = None  # what render_figure drew, for a legend made beside it (the deck)
 
     @property
@@ -278,7 +348,8 @@ def scene(store, view: View) -> Scene:
 
     title, subtitle = _titles(view, cluster, meta, units)
     return Scene(view, extent, title, subtitle, polygons, lines, points, labels, members,
-                 member_units, docs, meta, meta.get("sectors", []), shading)
+                 member_units, docs, meta, meta.get("sectors", []), shading,
+                 stacks_of(points, units, lang))
 
 
 def sector_name(meta: dict, code: str, lang: str) -> str:
@@ -405,63 +476,255 @@ class Drawn:
     markers: set = field(default_factory=set)  # (layer, level)
     exact: bool = False
     approx: bool = False
-    stacks: bool = False
+    stacks: list[Stack] = field(default_factory=list)  # the shared points inside the frame, lettered
     catalogue_only: bool = False
     line_keys: list = field(default_factory=list)  # (colour, name)
+    circles: list = field(default_factory=list)  # (stack, x, y, diameter in points, colour, zorder)
 
 
-def _draw_points(ax, sc: Scene, to_map: Transformer, scale: float, drawn: Drawn) -> None:
+def shared_diameter(n: int, scale: float = 1.0) -> float:
+    """A shared point's circle across (points): its area is proportional to its count."""
+    return style.SHARED_UNIT * math.sqrt(n) * style.PX_PT * scale
+
+
+def _draw_points(ax, sc: Scene, to_map: Transformer, scale: float, drawn: Drawn,
+                 frame: tuple[float, float, float, float]) -> None:
     sector_index = {s["code"]: i for i, s in enumerate(sc.sectors)}
-    stacks: dict[tuple[float, float], list] = defaultdict(list)
-    for lid in ("parks", "projects"):
-        f = sc.points.get(lid)
-        if f is None or not len(f):
+    for (lon, lat), items in point_groups(sc.points).items():
+        if len(items) > 1:
             continue
-        for r, g in zip(records(f), f.geometry):
-            if g is None:
-                continue
-            stacks[(round(g.x, 5), round(g.y, 5))].append((lid, r))
-    for (lon, lat), items in stacks.items():
         x, y = to_map.transform(lon, lat)
-        if len(items) == 1:
-            lid, r = items[0]
-            sectors = r.get("sectors") or []
-            colour = style.lead_colour(sectors, sector_index)
-            if sectors:
-                drawn.sectors[sectors[0]] += 1
-            approx = (r.get("precision") or "") in APPROX  # precision describes the point
-            sym = style.symbol(lid, r.get("level"))
-            drawn.markers.add((lid, r.get("level") if lid == "parks" else None))
-            # zones only in the national catalogue are faded, as on the live map
-            alpha = style.CATALOGUE_OPACITY if r.get("named_in_documents") is False else 1.0
-            drawn.catalogue_only |= alpha < 1
-            drawn.approx |= approx
-            drawn.exact |= not approx
-            st = style.stroke(approx)
-            ax.scatter([x], [y], s=marker_size(sym, scale) ** 2, marker=MARKERS[sym.shape][0],
-                       facecolors=style.HOLLOW_FILL if approx else colour,
-                       edgecolors=st.colour or colour, linewidths=stroke_width(approx, scale),
-                       linestyles=dash_pattern(approx) or "solid", alpha=alpha, zorder=6,
-                       gid=f"{lid}-{LAYERS[lid].feature_id(r)}")
-            continue
-        # several features on one point: one badge with the count, ringed in the commonest
-        # industry's colour; always hollow-style, since only representative points are shared
-        drawn.stacks = True
+        lid, r = items[0]
+        sectors = r.get("sectors") or []
+        colour = style.lead_colour(sectors, sector_index)
+        if sectors:
+            drawn.sectors[sectors[0]] += 1
+        approx = (r.get("precision") or "") in APPROX  # precision describes the point
+        sym = style.symbol(lid, r.get("level"))
+        drawn.markers.add((lid, r.get("level") if lid == "parks" else None))
+        # zones only in the national catalogue are faded, as on the live map
+        alpha = style.CATALOGUE_OPACITY if r.get("named_in_documents") is False else 1.0
+        drawn.catalogue_only |= alpha < 1
+        drawn.approx |= approx
+        drawn.exact |= not approx
+        st = style.stroke(approx)
+        ax.scatter([x], [y], s=marker_size(sym, scale) ** 2, marker=MARKERS[sym.shape][0],
+                   facecolors=style.HOLLOW_FILL if approx else colour,
+                   edgecolors=st.colour or colour, linewidths=stroke_width(approx, scale),
+                   linestyles=dash_pattern(approx) or "solid", alpha=alpha, zorder=POINT_ZORDER,
+                   gid=f"{lid}-{LAYERS[lid].feature_id(r)}")
+    # several features on one point: one circle, its area as their count, ringed in the
+    # commonest industry's colour; lettered north to south, west to east, so the key table
+    # reads in the order the eye finds them; the larger drawn first, the smaller over them
+    x0, y0, x1, y1 = frame
+    inside = []
+    for st_ in sc.stacks:
+        x, y = to_map.transform(st_.lon, st_.lat)
+        if x0 <= x <= x1 and y0 <= y <= y1:
+            inside.append((st_, x, y))
+    inside.sort(key=lambda t: (-round(t[0].lat, 2), t[0].lon))
+    for i, (st_, _, _) in enumerate(inside):
+        st_.key = key_letter(i)
+        drawn.stacks.append(st_)
+    for k, (st_, x, y) in enumerate(sorted(inside, key=lambda t: -len(t[0].items))):
+        items = st_.items
         common = Counter(s for _, r in items for s in (r.get("sectors") or [])[:1])
         colour = style.lead_colour([common.most_common(1)[0][0]] if common else [], sector_index)
-        for _, r in items:
+        for lid, r in items:
             if r.get("sectors"):
                 drawn.sectors[r["sectors"][0]] += 1
-        for lid, r in items:
             drawn.markers.add((lid, r.get("level") if lid == "parks" else None))
         drawn.approx = True
-        n = len(items)
-        radius = (7 + 3 * math.log10(n)) * scale
-        ax.scatter([x], [y], s=(2 * radius) ** 2, marker="o", facecolors="white", edgecolors=colour,
-                   linewidths=2.0 * scale, linestyles=(0, (2, 1.2)), zorder=7)
-        ax.text(x, y, str(n), ha="center", va="center", fontsize=(6 if n < 100 else 5) * scale,
-                fontweight="bold",
-                color="#222", zorder=8)
+        d = shared_diameter(len(items), scale)
+        z = 7 + k / 1000  # the smaller over the larger
+        ax.scatter([x], [y], s=d ** 2, marker="o", facecolors=to_rgba("white", 0.8), edgecolors=colour,
+                   linewidths=1.6 * scale, linestyles=(0, (2, 1.2)), zorder=z, gid=f"shared-{st_.key}")
+        drawn.circles.append((st_, x, y, d, colour, z))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the parts of a page go (figure fractions) and how large its text is."""
+    scale: float  # text and symbols, 1 on A4
+    margin: float
+    title_h: float
+    footer_h: float
+    map_box: Box
+    legend_box: Box
+    key_box: Box | None  # the table of shared points, under the map
+
+
+# per paper and orientation: text scale, the side (or bottom) legend panel's share of the
+# page, the key band's largest share and how wide a key column is (points, before the scale).
+# A3 holds text near A4's size and gives the room to the map and the key.
+PAGES = {
+    ("A4", False): (1.0, 0.26, 0.22), ("A4", True): (1.0, 0.24, 0.18),
+    ("A3", False): (1.15, 0.21, 0.24), ("A3", True): (1.15, 0.19, 0.2),
+}
+KEY_COLUMN = {"zh": 118.0, "en": 160.0}  # points, at scale 1
+KEY_FONT = 5.8  # points, at scale 1
+KEY_LINE = 1.25  # line height, in font sizes
+
+
+def page_layout(paper: str, wi: float, hi: float, show_title: bool = True, text_scale: float = 1.0,
+                key_lines: int = 0, key_size_h: float = 0.0, lang: str = "zh",
+                legend: bool = True) -> Layout:
+    """The page's boxes: title, map, key band (as tall as `key_lines` need, up to the paper's
+    share; at least `key_size_h` points for the size key), legend panel (none without
+    `legend`: the map takes its room) and footer."""
+    portrait = hi > wi
+    known = PAGES.get((paper, portrait))
+    if known is None or text_scale != 1.0:  # another size (a slide's picture): A4's shares, scaled
+        scale = math.sqrt(wi * hi / (11.69 * 8.27)) * text_scale
+        panel, band_max = PAGES[("A4", portrait)][1:]
+    else:
+        scale, panel, band_max = known
+    if not legend:
+        panel = 0.0
+    margin = 0.025 if not portrait else 0.035
+    footer_h = (0.085 if not portrait else 0.07) * scale * (8.27 if not portrait else 11.69) / hi
+    title_h = ((0.10 if not portrait else 0.075) * scale * (8.27 if not portrait else 11.69) / hi) \
+        if show_title else 0.02
+    if portrait:
+        legend_box = (margin, footer_h + 0.005, 1 - 2 * margin, panel)
+        map_x, map_w, map_bottom = margin, 1 - 2 * margin, footer_h + panel + 0.01
+    else:
+        map_w = 1 - 2 * margin - panel - 0.01
+        map_x, map_bottom = margin, footer_h
+        legend_box = (margin + map_w + 0.01, footer_h, 1 - 2 * margin - map_w - 0.01, 1 - title_h - footer_h)
+    key_box = None
+    if key_lines:
+        fs = KEY_FONT * scale
+        cols = _key_columns(map_w * wi * 72, scale, lang)
+        rows = math.ceil(key_lines / cols) + 1  # and its heading
+        want_pt = max(rows * fs * KEY_LINE, key_size_h) + 6 * scale
+        band = min(band_max, want_pt / 72 / hi)
+        key_box = (map_x, map_bottom, map_w, band)
+        map_bottom += band + 0.012
+    map_box = (map_x, map_bottom, map_w, 1 - title_h - map_bottom)
+    return Layout(scale, margin, title_h, footer_h, map_box, legend_box, key_box)
+
+
+SIZE_KEY_W = 80.0  # points at scale 1: the size key left of the table
+
+
+def _key_columns(width_pt: float, scale: float, lang: str) -> int:
+    return max(1, int((width_pt - SIZE_KEY_W * scale) // (KEY_COLUMN[lang] * scale)))
+
+
+def key_entries(sc: Scene, stacks: list[Stack]) -> list[tuple[str, list[str]]]:
+    """Each lettered shared point's heading and one line per feature: name · kind · industries
+    (words from layers.words, industries from the build's sector list)."""
+    lang = sc.view.lang
+    out = []
+    for st_ in stacks:
+        lines = []
+        for lid, r in st_.items:
+            kind = say("kind_project", lang) if lid == "projects" else \
+                (label(KINDS, r["kind"], lang) if r.get("kind") else "")
+            sectors = "、".join(sector_name(sc.meta, c, lang) for c in (r.get("sectors") or [])[:2])
+            lines.append(" · ".join(t for t in (feature_name(r, lang), kind, sectors) if t))
+        out.append((f"{st_.key}  {st_.place} · {len(st_.items)}", lines))
+    return out
+
+
+@dataclass
+class KeyTable:
+    """What the key band lists: per shared point its letter, the features shown and how many
+    are left to "…and N more" (the tests read it)."""
+    rows: list[tuple[str, list[str], int]] = field(default_factory=list)  # heading, lines, more
+
+
+def fit_key(entries: list[tuple[str, list[str]]], budget: int) -> list[tuple[str, list[str], int]]:
+    """Each entry's heading and as many of its lines as `budget` lines hold: every list cut to
+    the same length, each cut one with a line saying how many it leaves out; then the room
+    left lists the shortest in full."""
+    def cost(n: int, q: int) -> int:
+        return min(n, q) + (0 < q < n)
+
+    q = max((len(lines) for _, lines in entries), default=0)
+    while q > 0 and sum(1 + cost(len(lines), q) for _, lines in entries) > budget:
+        q -= 1
+    keep = [min(len(lines), q) for _, lines in entries]
+    left = budget - sum(1 + cost(len(lines), q) for _, lines in entries)
+    for i in sorted(range(len(entries)), key=lambda i: len(entries[i][1])):
+        n = len(entries[i][1])
+        extra = n - cost(n, q)
+        if keep[i] < n and 0 <= extra <= left:
+            keep[i], left = n, left - extra
+    return [(head, lines[:k], len(lines) - k) for (head, lines), k in zip(entries, keep)]
+
+
+def _key_table(fig: Figure, box: Box, sc: Scene, drawn: Drawn, scale: float) -> KeyTable:
+    lang = sc.view.lang
+    kax = fig.add_axes(box)
+    kax.set_axis_off()
+    wi, hi = fig.get_size_inches()
+    w_pt, h_pt = box[2] * wi * 72, box[3] * hi * 72
+    kax.set_xlim(0, w_pt)
+    kax.set_ylim(0, h_pt)
+    fs = KEY_FONT * scale
+    line = fs * KEY_LINE
+    renderer = cast(FigureCanvasAgg, fig.canvas).get_renderer()
+    # the size key: nested circles for a small, a middle and the largest count drawn
+    counts = sorted(len(s.items) for s in drawn.stacks)
+    most = counts[-1]
+    shown = sorted({v for v in (2, _nice_count(most / 4), most) if 2 <= v <= most}, reverse=True)
+    dmax = shared_diameter(most, scale)
+    kax.text(0, h_pt, "\n".join(wrap(say("size_key", lang), 9 if lang == "zh" else 18)),
+             fontsize=fs, va="top", fontweight="bold", linespacing=1.2)
+    cx, base = dmax / 2 + 2 * scale, 3 * scale
+    for v in shown:
+        d = shared_diameter(v, scale)
+        kax.add_patch(Circle((cx, base + d / 2), d / 2, facecolor="white", edgecolor="#555",
+                             linewidth=0.6 * scale, linestyle=(0, (2, 1.2))))
+        kax.plot([cx, cx + dmax / 2 + 4 * scale], [base + d, base + d], color="#555", linewidth=0.4 * scale)
+        kax.text(cx + dmax / 2 + 5 * scale, base + d, str(v), fontsize=fs, va="center")
+    # the table: a heading, then the lettered entries in columns
+    x_table = max(SIZE_KEY_W * scale, dmax + 24 * scale)  # the size key's width
+    col_w = KEY_COLUMN[lang] * scale
+    cols = max(1, int((w_pt - x_table) // col_w))
+    col_w = (w_pt - x_table) / cols
+    rows_per_col = max(1, int((h_pt - line) // line))
+    fitted = fit_key(key_entries(sc, drawn.stacks), rows_per_col * cols)
+    kax.text(x_table, h_pt, say("shared_key", lang), fontsize=fs * 1.05, va="top", fontweight="bold")
+    lines: list[tuple[str, bool]] = []
+    for head, items, more in fitted:
+        lines.append((head, True))
+        lines += [(f"   {t}", False) for t in items]
+        if more and items:  # with none listed, the heading's count says it
+            lines.append(("   " + say("and_more", lang, n=more), False))
+    for i, (text, bold) in enumerate(lines[:rows_per_col * cols]):
+        col, row = divmod(i, rows_per_col)
+        t = kax.text(x_table + col * col_w, h_pt - line * (row + 1), text, fontsize=fs, va="top",
+                     fontweight="bold" if bold else "normal", color="#222" if bold else "#333")
+        _fit_width(t, col_w - 4 * scale, renderer, kax)
+    return KeyTable(fitted)
+
+
+def _nice_count(v: float) -> int:
+    for n in (50, 20, 10, 5, 2):
+        if n <= v:
+            return n
+    return 2
+
+
+def _ems(text: str) -> float:
+    """A line's width in font sizes, reckoned rather than measured (a measure lays the text out:
+    a hundred key lines took a second): a Chinese character is one, any other about 0.6."""
+    return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.6 for c in text)
+
+
+def _fit_width(text: Text, width_pt: float, renderer, ax) -> None:
+    """Shorten a key line, with an ellipsis, until it fits its column."""
+    full = text.get_text()
+    room = width_pt / float(text.get_fontsize())
+    if _ems(full) <= room:
+        return
+    cut = len(full)
+    while cut > 4 and _ems(full[:cut]) + 1 > room:
+        cut -= 1
+    text.set_text(full[:cut].rstrip(" ·、") + "…")
 
 
 class PageCanvas(FigureCanvasAgg):
@@ -478,35 +741,62 @@ def render_figure(sc: Scene, approval: str = "", size: tuple[float, float] | Non
     the slide that holds the picture, `text_scale` enlarges text and symbols (slides),
     `legend=False` gives the legend's panel to the map (the deck sets the legend as text
     beside the picture, from `sc.drawn`)."""
+    return draw_page(sc, approval, size, show_title, text_scale, legend).fig
+
+
+@dataclass
+class Page:
+    """A drawn page and what its tests read: the label placer's boxes, the key table, the
+    frame (display pixels) and the map's axes."""
+    fig: Figure
+    ax: Any
+    placer: labels.Placer
+    key: KeyTable
+    drawn: Drawn
+    layout: Layout
+
+
+def draw_page(sc: Scene, approval: str = "", size: tuple[float, float] | None = None,
+              show_title: bool = True, text_scale: float = 1.0, legend: bool = True) -> Page:
     ensure_fonts()
     view = sc.view
     lang = view.lang
     wi, hi = size or view.size_inches
-    # 1 on A4; text and symbols grow with the paper
-    scale = math.sqrt(wi * hi / (11.69 * 8.27)) * text_scale
+    portrait = hi > wi
     fig = Figure(figsize=(wi, hi), dpi=view.dpi, facecolor="white")
     PageCanvas(fig)
-    portrait = hi > wi
-    margin = 0.025 if not portrait else 0.035
-    footer_h = 0.085 if not portrait else 0.07
-    title_h = (0.10 if not portrait else 0.075) if show_title else 0.02
-    if portrait:
-        map_box = (margin, footer_h + 0.25, 1 - 2 * margin, 1 - title_h - footer_h - 0.26)
-        legend_box = (margin, footer_h + 0.005, 1 - 2 * margin, 0.24)
-    else:
-        map_box = (margin, footer_h, 0.70, 1 - title_h - footer_h)
-        legend_box = (margin + 0.71, footer_h, 1 - 2 * margin - 0.71, 1 - title_h - footer_h)
-    if not legend:
-        map_box = (margin, footer_h, 1 - 2 * margin, 1 - title_h - footer_h)
-    ax = fig.add_axes(map_box)
     crs = projection(sc.extent)
     to_map = Transformer.from_crs(4326, crs, always_xy=True)
+    bx = gpd.GeoSeries([shapely.box(*sc.extent)], crs=4326).to_crs(crs).total_bounds
+    paper = view.paper if size is None else ""
 
-    # ground: provinces, cities (shaded if asked), counties, the cluster's member units
-    ext_poly = gpd.GeoSeries([shapely.box(*sc.extent)], crs=4326).to_crs(crs)
-    bx = ext_poly.total_bounds
-    ax_w, ax_h = map_box[2] * wi, map_box[3] * hi
-    x0, y0, x1, y1 = _fit(ax_w, ax_h, tuple(bx))
+    # the shared points decide the key band's height, which decides the frame, which decides
+    # which shared points are inside it: lay out with every shared point in the extent, then
+    # once more with those inside the frame if fewer
+    def frame_for(layout: Layout) -> tuple[float, ...]:
+        return _fit(layout.map_box[2] * wi, layout.map_box[3] * hi, tuple(bx))
+
+    def stacks_in(frame: tuple[float, ...]) -> list[Stack]:
+        x0, y0, x1, y1 = frame
+        out = []
+        for s in sc.stacks:
+            x, y = to_map.transform(s.lon, s.lat)
+            if x0 <= x <= x1 and y0 <= y <= y1:
+                out.append(s)
+        return out
+
+    def layout_for(stacks: list[Stack]) -> Layout:
+        lines = sum(1 + len(s.items) for s in stacks)
+        scale0 = page_layout(paper, wi, hi, show_title, text_scale).scale
+        most = max((len(s.items) for s in stacks), default=0)
+        size_h = shared_diameter(most, scale0) + 34 * scale0 if stacks else 0.0
+        return page_layout(paper, wi, hi, show_title, text_scale, lines, size_h, lang, legend)
+
+    lay = layout_for(stacks_in(frame_for(layout_for(sc.stacks))))
+    scale, margin, footer_h, title_h = lay.scale, lay.margin, lay.footer_h, lay.title_h
+    map_box = lay.map_box
+    ax = fig.add_axes(map_box)
+    x0, y0, x1, y1 = frame_for(lay)
     clip = shapely.box(*gpd.GeoSeries([shapely.box(x0, y0, x1, y1)], crs=crs).to_crs(4326).total_bounds)
 
     def prep(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -563,14 +853,12 @@ def render_figure(sc: Scene, approval: str = "", size: tuple[float, float] | Non
                     zorder=5, gid=f"cluster_lines-{r['id']}")
             drawn.line_keys.append((colour, feature_name(r, lang)))
 
-    _draw_points(ax, sc, to_map, scale, drawn)
+    _draw_points(ax, sc, to_map, scale, drawn, (x0, y0, x1, y1))
 
     halo = [withStroke(linewidth=2.6 * scale, foreground="white")]
-    # member numbers sit up and left of the member's point, so a badge of features there stays legible
+    # member numbers sit up and left of the member's point, so a circle of features there stays legible
     lift = ax.transData + matplotlib.transforms.ScaledTranslation(-12 * scale / 72, 12 * scale / 72,
                                                                    fig.dpi_scale_trans)
-    # members come only with a cluster's view, which always draws the cities
-    city_codes = {int(a) for a in sc.polygons["cities"].adcode} if sc.members else set()
     for m in sc.members:
         if m["lon"] is None:
             continue
@@ -579,13 +867,9 @@ def render_figure(sc: Scene, approval: str = "", size: tuple[float, float] | Non
                 markeredgecolor="white", markeredgewidth=1.2 * scale, transform=lift, zorder=10)
         ax.text(x, y, str(m["n"]), ha="center", va="center", color="white", fontsize=9 * scale,
                 fontweight="bold", transform=lift, zorder=11)
-        if m["adcode"] not in city_codes:  # a county member has no city label of its own
-            ax.text(x, y, f"  {m['name']}", ha="left", va="center", fontsize=8.5 * scale,
-                    path_effects=halo, transform=lift, zorder=11)
 
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
-    _place_names(ax, sc, to_map, clip, scale, halo)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel("")
@@ -593,74 +877,153 @@ def render_figure(sc: Scene, approval: str = "", size: tuple[float, float] | Non
     for spine in ax.spines.values():
         spine.set_edgecolor("#444")
         spine.set_linewidth(0.8)
-    _scale_bar(ax, x0, y0, x1, y1, scale, lang)
-    _north_arrow(ax, scale, lang)
+    renderer = cast(FigureCanvasAgg, fig.canvas).get_renderer()
+    furniture = [_scale_bar(ax, x0, y0, x1, y1, scale, lang, renderer),
+                 _north_arrow(ax, scale, lang, renderer)]
     if not any(len(f) for f in sc.points.values()) and sc.points:
-        ax.text(0.5, 0.5, say("none_drawn", lang), transform=ax.transAxes, ha="center",
-                fontsize=12 * scale, color="#a00", zorder=12)
+        # at the top of the frame, not its centre, where a one-member cluster's badge is
+        note = ax.text(0.5, 0.97, say("none_drawn", lang), transform=ax.transAxes, ha="center", va="top",
+                       fontsize=12 * scale, color="#a00", zorder=12,
+                       bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 2})
+        furniture.append(_display_box([note], renderer))
+    _count_texts(ax, drawn, scale, renderer)
+    placer = _place_names(ax, sc, to_map, clip, scale, halo, drawn, furniture, renderer)
 
-    # title, legend, footer
+    # title, key, legend, footer (the legend's axes last: its tests find it there)
     if show_title:
-        fig.text(margin, 1 - 0.035 * (1 if not portrait else 0.8), sc.title, fontsize=17 * scale,
+        fig.text(margin, 1 - 0.3 * title_h, sc.title, fontsize=17 * scale,
                  fontweight="bold", va="top", ha="left")
     if sc.subtitle and show_title:
         fig.text(margin, 1 - title_h + 0.012, sc.subtitle, fontsize=9.5 * scale, color="#444",
                  va="bottom", ha="left")
+    key = _key_table(fig, lay.key_box, sc, drawn, scale) if lay.key_box and drawn.stacks else KeyTable()
     sc.drawn = drawn
     if legend:
-        _legend(fig, legend_box, sc, drawn, scale, portrait)
+        _legend(fig, lay.legend_box, sc, drawn, scale, portrait)
     _footer(fig, sc, approval, scale, margin, footer_h, wi)
-    return fig
+    return Page(fig, ax, placer, key, drawn, lay)
 
 
-def _place_names(ax, sc: Scene, to_map: Transformer, clip, scale: float, halo: list) -> None:
-    """City (then county) names beside their point, each where it covers no point symbol,
-    member badge or name already placed (server/exports/labels.py); once the map's extent is
-    fixed, as the boxes are measured on the page."""
-    placer = labels.Placer()
+def _display_box(artists: list, renderer) -> tuple[float, float, float, float]:
+    boxes = [a.get_window_extent(renderer) for a in artists]
+    return (min(b.x0 for b in boxes), min(b.y0 for b in boxes),
+            max(b.x1 for b in boxes), max(b.y1 for b in boxes))
+
+
+def _count_texts(ax, drawn: Drawn, scale: float, renderer) -> None:
+    """Each circle's count, at its centre, or just inside its rim where a smaller circle drawn
+    over it covers the centre (Wuhan's 72 under its districts' circles on the province map)."""
+    px = ax.figure.dpi / 72
+    taken: list[tuple[float, float, float, float]] = []
+    above: list[tuple[float, float, float]] = []  # display centre and radius of the circles drawn so far
+    for st_, x, y, d, _colour, z in sorted(drawn.circles, key=lambda c: c[3]):  # smallest first
+        n = len(st_.items)
+        text = ax.text(x, y, str(n), ha="center", va="center", fontsize=(6.2 if n < 100 else 5.2) * scale,
+                       fontweight="bold", color="#222", zorder=z + 0.0005)
+        cx, cy = ax.transData.transform((x, y))
+        r = d / 2 * px
+        ext = text.get_window_extent(renderer)
+        tw, th = ext.width / 2, ext.height / 2
+        spots = [(0.0, 0.0)] + [(dx * (r - tw - 2), dy * (r - th - 2))
+                               for dx, dy in ((0, 1), (0, -1), (-1, 0), (1, 0), (-.7, .7), (.7, .7),
+                                              (-.7, -.7), (.7, -.7))]
+        for sx, sy in spots:
+            box = (cx + sx - tw, cy + sy - th, cx + sx + tw, cy + sy + th)
+            if not any(_meets_circle(box, c) for c in above) and not any(_meets(box, t) for t in taken):
+                break
+        else:
+            sx, sy, box = 0.0, 0.0, (cx - tw, cy - th, cx + tw, cy + th)
+        text.set_position(ax.transData.inverted().transform((cx + sx, cy + sy)))
+        taken.append(box)
+        above.append((cx, cy, r))
+
+
+def _meets(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _meets_circle(box: tuple[float, ...], circle: tuple[float, float, float]) -> bool:
+    cx, cy, r = circle
+    nx, ny = min(max(cx, box[0]), box[2]), min(max(cy, box[1]), box[3])
+    return (nx - cx) ** 2 + (ny - cy) ** 2 < r * r
+
+
+def _place_names(ax, sc: Scene, to_map: Transformer, clip, scale: float, halo: list, drawn: Drawn,
+                 furniture: list, renderer) -> labels.Placer:
+    """Names and circle letters beside their point, inside the frame, each where it covers no
+    point symbol, circle, member badge, scale bar, north arrow or name already placed
+    (server/exports/labels.py): a county member's name, the cities', the circles' letters, then
+    the counties'. Once the map's extent is fixed, as the boxes are measured on the page."""
+    bb = ax.get_window_extent(renderer)
+    pad = 3 * ax.figure.dpi / 72
+    placer = labels.Placer((bb.x0 + pad, bb.y0 + pad, bb.x1 - pad, bb.y1 - pad))
     for box in labels.symbol_boxes(ax, min_zorder=POINT_ZORDER):
         placer.occupy(box, symbol=True)
-    renderer = ax.figure.canvas.get_renderer()
-    for lon, lat, name, is_city in sorted(sc.labels, key=lambda label: not label[3]):
-        if not clip.contains(shapely.Point(lon, lat)):
-            continue
-        x, y = to_map.transform(lon, lat)
-        text = ax.text(x, y, name, fontsize=(8.5 if is_city else 7) * scale,
-                       color="#333" if is_city else "#666", path_effects=halo, zorder=9)
+    for box in furniture:
+        placer.occupy(box, symbol=True)
+    city_codes = {int(a) for a in sc.polygons["cities"].adcode} if "cities" in sc.polygons else set()
+    for m in sc.members:  # a county member has no city label of its own
+        if m["lon"] is not None and m["adcode"] not in city_codes:
+            x, y = to_map.transform(m["lon"], m["lat"])
+            text = ax.text(x, y, m["name"], fontsize=8.5 * scale, path_effects=halo, zorder=11)
+            labels.place(text, placer, renderer, scale)
+    names = sorted(sc.labels, key=lambda label: not label[3])
+    for lon, lat, name, is_city in names:
+        if is_city and clip.contains(shapely.Point(lon, lat)):
+            x, y = to_map.transform(lon, lat)
+            text = ax.text(x, y, name, fontsize=8.5 * scale, color="#333", path_effects=halo, zorder=9)
+            labels.place(text, placer, renderer, scale)
+    for st_, x, y, _d, colour, _z in sorted(drawn.circles, key=lambda c: c[0].key):
+        text = ax.text(x, y, st_.key, fontsize=7.5 * scale, color=colour, fontweight="bold",
+                       path_effects=halo, zorder=9, gid=f"shared-key-{st_.key}")
         labels.place(text, placer, renderer, scale)
+    for lon, lat, name, is_city in names:
+        if not is_city and clip.contains(shapely.Point(lon, lat)):
+            x, y = to_map.transform(lon, lat)
+            text = ax.text(x, y, name, fontsize=7 * scale, color="#666", path_effects=halo, zorder=9)
+            labels.place(text, placer, renderer, scale)
+    return placer
 
 
-def _scale_bar(ax, x0, y0, x1, y1, scale: float, lang: str) -> None:
+def _scale_bar(ax, x0, y0, x1, y1, scale: float, lang: str, renderer) -> tuple[float, float, float, float]:
+    """The bar, its numbers above it and a white box round both; its display box."""
     length = _nice_length((x1 - x0) * 0.22)
     bx = x0 + (x1 - x0) * 0.04
     by = y0 + (y1 - y0) * 0.05
     h = (y1 - y0) * 0.008
-    ax.add_patch(FancyBboxPatch((bx - (x1 - x0) * 0.012, by - (y1 - y0) * 0.02),
-                                length + (x1 - x0) * 0.024, (y1 - y0) * 0.075,
-                                boxstyle="round,pad=0", facecolor="white", edgecolor="none",
-                                alpha=0.85, zorder=12))
+    parts: list[Artist] = []
     for i in range(4):
-        ax.add_patch(Rectangle((bx + i * length / 4, by), length / 4, h,
-                               facecolor="#222" if i % 2 == 0 else "white", edgecolor="#222",
-                               linewidth=0.6, zorder=13))
+        parts.append(ax.add_patch(Rectangle((bx + i * length / 4, by), length / 4, h,
+                                            facecolor="#222" if i % 2 == 0 else "white", edgecolor="#222",
+                                            linewidth=0.6, zorder=13)))
     km = length / 1000
     caption = f"{km:g} {say('km', lang)}"
-    ax.text(bx, by + h * 1.6, "0", fontsize=7 * scale, ha="center", va="bottom", zorder=13)
-    ax.text(bx + length, by + h * 1.6, caption, fontsize=7 * scale, ha="center", va="bottom", zorder=13)
+    parts.append(ax.text(bx, by + h * 1.6, "0", fontsize=7 * scale, ha="center", va="bottom", zorder=13))
+    parts.append(ax.text(bx + length, by + h * 1.6, caption, fontsize=7 * scale, ha="center", va="bottom",
+                         zorder=13))
+    # the box holds the bar and both numbers, however long the caption
+    px0, py0, px1, py1 = _display_box(parts, renderer)
+    pad = 5 * scale * ax.figure.dpi / 72
+    box = (px0 - pad, py0 - pad, px1 + pad, py1 + pad)
+    (dx0, dy0), (dx1, dy1) = ax.transData.inverted().transform([box[:2], box[2:]])
+    ax.add_patch(FancyBboxPatch((dx0, dy0), dx1 - dx0, dy1 - dy0, boxstyle="round,pad=0",
+                                facecolor="white", edgecolor="none", alpha=0.85, zorder=12, gid="scale-bar"))
+    return box
 
 
-def _north_arrow(ax, scale: float, lang: str) -> None:
+def _north_arrow(ax, scale: float, lang: str, renderer) -> tuple[float, float, float, float]:
     # at the centre of a conic projection centred on the map, grid north is true north
     cx, cy = 0.95, 0.88
     hw, hh = 0.018, 0.07
-    ax.add_patch(Polygon([(cx, cy + hh / 2), (cx - hw, cy - hh / 2), (cx, cy - hh / 4)],
-                         closed=True, transform=ax.transAxes, facecolor="#222", edgecolor="#222",
-                         linewidth=0.6, zorder=13))
-    ax.add_patch(Polygon([(cx, cy + hh / 2), (cx + hw, cy - hh / 2), (cx, cy - hh / 4)],
-                         closed=True, transform=ax.transAxes, facecolor="white", edgecolor="#222",
-                         linewidth=0.6, zorder=13))
-    ax.text(cx, cy + hh / 2 + 0.01, say("north", lang), transform=ax.transAxes, ha="center",
-            va="bottom", fontsize=9 * scale, fontweight="bold", zorder=13)
+    parts = [ax.add_patch(Polygon([(cx, cy + hh / 2), (cx - hw, cy - hh / 2), (cx, cy - hh / 4)],
+                                  closed=True, transform=ax.transAxes, facecolor="#222", edgecolor="#222",
+                                  linewidth=0.6, zorder=13)),
+             ax.add_patch(Polygon([(cx, cy + hh / 2), (cx + hw, cy - hh / 2), (cx, cy - hh / 4)],
+                                  closed=True, transform=ax.transAxes, facecolor="white", edgecolor="#222",
+                                  linewidth=0.6, zorder=13)),
+             ax.text(cx, cy + hh / 2 + 0.01, say("north", lang), transform=ax.transAxes, ha="center",
+                     va="bottom", fontsize=9 * scale, fontweight="bold", zorder=13)]
+    return _display_box(parts, renderer)
 
 
 def _legend(fig: Figure, box: Box, sc: Scene, drawn: Drawn, scale: float, portrait: bool) -> None:
@@ -699,7 +1062,9 @@ def _legend(fig: Figure, box: Box, sc: Scene, drawn: Drawn, scale: float, portra
         sym.append(Line2D([], [], marker="D", markersize=marker_size(style.SYMBOLS["provincial"], scale),
                           alpha=style.CATALOGUE_OPACITY, label=say("sym_catalogue", lang), **grey))
     if drawn.stacks:
-        sym.append(Line2D([], [], marker="$n$", markersize=8 * scale, color="#222", linestyle="none",
+        # an "n" drawn as a path: with mathtext off (text.parse_math), "$n$" would print as typed
+        n_mark = TextPath((0, 0), "n", prop=font_manager.FontProperties(family=FONT_FAMILY, weight="bold"))
+        sym.append(Line2D([], [], marker=n_mark, markersize=8 * scale, color="#222", linestyle="none",
                           label=say("stack", lang)))
     if sym:
         sections.append((say("symbols", lang), sym))
@@ -849,5 +1214,45 @@ def render(store, view: View, fmt: str, approval: str = "",
         meta.update({"Creator": SOFTWARE, "Subject": "; ".join(d["code"] for d in sc.docs)})
     else:
         meta = {"Title": sc.title}
+    layer = svg_text_layer(fig) if fmt == "svg" else ""
     fig.savefig(buf, format=fmt, dpi=view.dpi, metadata=meta, facecolor="white")
+    if layer:
+        body = buf.getvalue()
+        end = body.rindex(b"</svg>")
+        return body[:end] + layer.encode() + body[end:]
     return buf.getvalue()
+
+
+SVG_FONT = f"'{FONT_FAMILY}', sans-serif"  # the text layer's family, with a generic fallback
+
+
+def svg_text_layer(fig: Figure) -> str:
+    """Every visible text of the page as SVG <text>, transparent, over the glyphs drawn as
+    paths: a reader can select, search and copy the words of an SVG whose look does not
+    depend on the fonts of the machine that opens it. Each single line is stretched to the
+    width its glyphs take (textLength), so a selection covers what it reads."""
+    renderer = cast(FigureCanvasAgg, fig.canvas).get_renderer()
+    k = 72 / fig.dpi  # display pixels to the SVG's points
+    height = fig.get_size_inches()[1] * 72
+    out = []
+    for t in fig.findobj(Text):
+        text = t.get_text()
+        if not text.strip() or not t.get_visible() or t.figure is None:
+            continue
+        ext = t.get_window_extent(renderer)
+        if ext.width <= 0:
+            continue
+        lines = text.split("\n")
+        size = float(t.get_fontsize())
+        step = ext.height * k / len(lines)
+        weight = ' font-weight="bold"' if t.get_fontweight() in ("bold", 700) else ""
+        for i, line in enumerate(lines):
+            if not line.strip():
+                continue
+            x, y = ext.x0 * k, height - ext.y1 * k + step * i + size * 0.95
+            fit = f' textLength="{ext.width * k:.2f}" lengthAdjust="spacingAndGlyphs"' \
+                if len(lines) == 1 else ""
+            out.append(f'<text x="{x:.2f}" y="{y:.2f}" font-size="{size:.2f}"{weight}{fit}>'
+                       f"{xml_escape(line)}</text>")
+    return (f'<g id="text-layer" font-family="{xml_escape(SVG_FONT, {chr(34): "&quot;"})}" '
+            'fill="#000" fill-opacity="0">\n' + "\n".join(out) + "\n</g>\n")

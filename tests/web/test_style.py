@@ -121,7 +121,7 @@ def surfaces(app, client, args: dict[str, str]) -> dict[str, dict]:
         sc = scene(store, view)
         fig = render_figure(sc)
         m, _ = offline.build_map(store, view)
-    scale = math.sqrt(view.size_inches[0] * view.size_inches[1] / (11.69 * 8.27))
+    scale = printmap.page_layout(view.paper, *view.size_inches).scale  # each paper's own
     paper = {"lines": {}, "points": {}}
     for artist in fig.axes[0].get_children():
         gid = artist.get_gid() or ""
