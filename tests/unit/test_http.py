@@ -19,7 +19,8 @@ def test_the_response_cache_counts_bytes_as_it_goes():
         cache.put(("k", i), (200, {}, body), limit)
         assert cache._total == cache.nbytes <= limit
     kept = [k for k in cache._items]
-    assert len(kept) == limit // 300 and kept[-1] == ("k", 99)  # the newest stay
+    each = cache.cost(("k", 99), (200, {}, bodies[99]))  # the body, its headers and its key
+    assert each > 300 and len(kept) == limit // each and kept[-1] == ("k", 99)  # the newest stay
     body = cache.get(kept[-1])[2]
     body.coded("gzip")  # a variant made after the entry was kept
     assert cache._total < cache.nbytes
