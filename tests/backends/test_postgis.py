@@ -178,7 +178,7 @@ def replicated(pg, built_atlas):
     load_gpkg(built_atlas, url)
     replica_dir = pg.root / "replica"
     replica_base = pg_local.replica(pg.port, replica_dir)
-    replica = replica_base.rsplit("/", 1)[0] + "/t_replicated"
+    replica = replica_base.rsplit("/", 1)[0] + "/" + url.rsplit("/", 1)[1]
     yield url, replica, replica_dir
     pg_local.remove(replica_dir)
 

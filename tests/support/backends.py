@@ -54,8 +54,11 @@ class Postgres:
         self._lock = threading.Lock()
 
     def database(self, name: str) -> str:
-        """A new (emptied) database with PostGIS; its URL."""
+        """A new (emptied) database with PostGIS; its URL. Named for the test process too:
+        under pytest-xdist the workers may share one server (ATLAS_TEST_PG_URL)."""
         import psycopg
+
+        name = f"{name}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
         with psycopg.connect(self.url, autocommit=True) as con:
             con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -16,7 +16,7 @@ TITLES = [r"$\foo$", "Cost $5 and $6", r"a_b^c \alpha $x_1^2$", "$", r"\\", "^_^
 def test_a_title_is_drawn_as_typed_not_as_a_formula(client, title):
     from pypdf import PdfReader
 
-    response = client.get(f"/export/map.pdf?city=420100&dpi=72&title={quote(title)}")
+    response = client.get(f"/export/map.pdf?cluster=c001-guangshui-fans&dpi=72&title={quote(title)}")
     assert response.status_code == 200, response.get_data(as_text=True)[:200]
     text = PdfReader(io.BytesIO(response.data)).pages[0].extract_text()
     assert title in text.replace("\n", " ")
