@@ -39,11 +39,18 @@ class OfflinePage:
 
     def click_at(self, xy: list[float], zoom: int) -> None:
         """The point `xy` in the middle of the map at `zoom`, clicked with the mouse."""
-        self.page.evaluate("([at, z]) => { const m = AtlasMap.map(); m.closePopup();"
-                           " m.setView(at, z, { animate: false }); }", [xy, zoom])
-        self.page.wait_for_timeout(20)  # markercluster regroups after the move
-        box = self.page.locator(".folium-map").bounding_box()
-        self.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        for settle in (20, 250, 1000):  # markercluster regroups after the move: longer on a busy machine
+            self.page.evaluate("([at, z]) => { const m = AtlasMap.map(); m.closePopup();"
+                               " m.setView(at, z, { animate: false }); }", [xy, zoom])
+            self.page.wait_for_timeout(settle)
+            box = self.page.locator(".folium-map").bounding_box()
+            self.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            try:
+                self.page.wait_for_function("() => [...document.querySelectorAll('.leaflet-popup')]"
+                                            ".some(e => e.style.opacity !== '0')", timeout=2000)
+                return
+            except Exception:  # noqa: BLE001  (playwright's TimeoutError): the click met no marker yet
+                continue
 
     def close(self):
         assert self.outside == [] and self.errors == [], (self.outside, self.errors)
