@@ -122,6 +122,9 @@ def briefing():
     store = _store()
     args = request.args.to_dict(flat=False)
     view = parse_view(args, DECK, known_values(store), default_dpi=deck.MAP_DPI)
+    if view.scope == "all":  # minutes of a core: not a request's to hold (docs/exports.md)
+        raise ViewError("the deck of every cluster takes minutes: it is a batch job, "
+                        "`atlas export --per province --format pptx --out DIR`")
     approval = current_app.config.get("MAP_APPROVAL", "")
     body, tag = cached("pptx", view.key(), lambda: deck.build_deck(store, view, approval))
     name = "hubei-cluster-atlas_briefing" + (f"_{view.cluster}" if view.cluster else "") + \

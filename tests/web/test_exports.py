@@ -420,3 +420,10 @@ def test_deck_map_legend_is_editable_text_of_14_points_at_least(client, query):
                                    "scope=all&city=420100", "dpi=100"])
 def test_deck_bad_parameters_400(client, query):
     assert client.get(f"/export/briefing.pptx?{query}").status_code == 400
+
+
+def test_the_deck_of_every_cluster_is_not_a_request_but_names_its_batch_job(client):
+    """Minutes of a core, longer than a worker may hold a request: the batch makes it."""
+    response = client.get("/export/briefing.pptx?scope=all")
+    assert response.status_code == 400
+    assert "atlas export --per province" in response.get_json()["description"]
