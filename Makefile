@@ -49,17 +49,18 @@ run: build $(ASSETS)
 system-deps:
 	tools/system-deps.sh $(SYSTEM_PACKAGES)
 
-# The fast tier, for the edit-test loop (about 3 minutes): lint, types, the import contract,
+# The fast tier, for the edit-test loop (under 3 minutes): lint, types, the import contract,
 # then the unit and web tests not marked slow, on the GeoPackage only (no PostgreSQL, no
-# browser, no real server).
+# browser, no real server), in two processes (pytest-xdist, one per core).
 check: setup lint typecheck imports
-	$(BIN)/python -m pytest tests/unit tests/web -m "not slow" --backend geopackage $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 tests/unit tests/web -m "not slow" --backend geopackage $(PYTEST_ARGS)
 
 # Every test in one run, every level: those whose answers come from the storage backend
 # (marked `backends`; the rule is in tests/conftest.py) on the GeoPackage and on PostGIS,
-# the others once.
+# the others once; in two processes (pytest-xdist), a file at a time, the idle one taking
+# work from the busy one (worksteal).
 test: setup system-deps lint typecheck imports
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist worksteal $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
