@@ -57,10 +57,10 @@ check: setup lint typecheck imports
 
 # Every test in one run, every level: those whose answers come from the storage backend
 # (marked `backends`; the rule is in tests/conftest.py) on the GeoPackage and on PostGIS,
-# the others once; in two processes (pytest-xdist), a file at a time, the idle one taking
-# work from the busy one (worksteal).
+# the others once; in two processes (pytest-xdist), a file at a time (a file's fixtures are
+# made in one process only).
 test: setup system-deps lint typecheck imports
-	$(BIN)/python -m pytest -n 2 --dist worksteal $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
