@@ -11,15 +11,20 @@ import pytest
 from server.view.params import View
 
 
+def _export(atlas, out, per: str, fmt: str) -> subprocess.CompletedProcess:
+    """`atlas export` as a user runs it; it must succeed."""
+    r = subprocess.run([sys.executable, "-m", "server.cli", "export", "--per", per, "--format", fmt,
+                        "--out", str(out), "--data", str(atlas)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return r
+
 @pytest.mark.slow
 def test_batch_writes_one_file_per_hubei_city_and_an_index(built_atlas, tmp_path):
     import csv
 
     out = tmp_path / "maps"
-    r = subprocess.run([sys.executable, "-m", "server.cli", "export", "--per", "city", "--format", "png",
-                        "--out", str(out), "--data", str(built_atlas)],
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
+    r = _export(built_atlas, out, "city", "png")
     with open(out / "index.csv", encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 17
@@ -33,10 +38,7 @@ def test_batch_of_the_province_is_one_file_and_its_deck_is_every_cluster(built_a
     from server.exports.batch import view_for
 
     out = tmp_path / "province"
-    r = subprocess.run([sys.executable, "-m", "server.cli", "export", "--per", "province", "--format", "png",
-                        "--out", str(out), "--data", str(built_atlas)],
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
+    _export(built_atlas, out, "province", "png")
     assert [p.name for p in out.glob("*.png")] == ["province_420000.png"]
     # the deck of the province is the long one, too long for a web request: every cluster
     assert view_for("province", "pptx", 420000, "zh").scope == "all"
