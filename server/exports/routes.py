@@ -3,11 +3,13 @@
     /export/map.png|svg|pdf     a print map of any view (the interactive map's parameters,
                                 or cluster=<id>, or bbox=; paper, orient, dpi, title)
     /export/map.html            one self-contained HTML map of the view (works offline)
-    /export/briefing.pptx       a slide deck: ?cluster=<id>, ?city=<adcode>, or everything
+    /export/briefing.pptx       the slide deck of the view (a city, a cluster, filters; with
+                                none of them the province)
 
 The view is read by server.view.params, as the live map reads it: a parameter the export
 cannot honour answers 400 in the API's words ({"code": "InvalidParameterValue", ...}). Renders
-are kept per build in a small cache bounded by bytes, so a repeated request costs a lookup.
+go through server.exports.renders: kept per build within a byte bound (a repeated request
+costs a lookup), shared by identical requests, and rationed to EXPORT_SLOTS at once.
 """
 
 from __future__ import annotations
