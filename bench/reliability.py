@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
 import sys
 import threading
@@ -37,6 +36,7 @@ sys.path.insert(0, str(REPO))
 from local_server import atlas_process  # noqa: E402
 
 from layers.build import DEFAULT_OUT  # noqa: E402
+from tests.support.slowclient import dribble  # noqa: E402
 
 CITIES = [420100, 420200, 420300, 420500, 420600, 420700, 420800, 420900, 421000, 421100,
           421200, 421300, 422800]
@@ -55,20 +55,6 @@ def get(url: str, timeout: float = 5, host: str | None = None) -> tuple[int, flo
     except OSError:
         status = 0  # timed out or refused
     return status, time.monotonic() - start
-
-
-def dribble(base: str, stop: threading.Event) -> None:
-    host, port = base.removeprefix("http://").split(":")
-    head = b"GET /api/collections/projects/items HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 400
-    try:
-        with socket.create_connection((host, int(port)), timeout=60) as s:
-            for byte in head:
-                if stop.is_set():
-                    return
-                s.sendall(bytes([byte]))
-                time.sleep(0.5)
-    except OSError:
-        return
 
 
 def siege(base: str, tag: str) -> dict:

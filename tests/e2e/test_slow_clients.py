@@ -4,7 +4,6 @@ takes it."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import urllib.error
@@ -12,30 +11,16 @@ import urllib.request
 
 import pytest
 
+from tests.support.slowclient import dribble
+
 pytestmark = pytest.mark.slow
-
-
-def _dribble(base: str, stop: threading.Event, opened: list) -> None:
-    """One client sending a request's headers a byte every half second, as long as it may."""
-    host, port = base.removeprefix("http://").split(":")
-    head = b"GET /api/collections/projects/items HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200
-    try:
-        with socket.create_connection((host, int(port)), timeout=30) as s:
-            opened.append(1)
-            for byte in head:
-                if stop.is_set():
-                    return
-                s.sendall(bytes([byte]))
-                time.sleep(0.5)
-    except OSError:
-        return  # cut off by the front's header timeout: what it is for
 
 
 def slowest_answer_while_dribbling(base: str, clients: int = 50) -> float:
     """Seconds of the slowest of 40 health checks and API items asked while `clients` slow
     clients hold connections open."""
     stop, opened = threading.Event(), []
-    slow = [threading.Thread(target=_dribble, args=(base, stop, opened), daemon=True)
+    slow = [threading.Thread(target=dribble, args=(base, stop, opened, 200, 30), daemon=True)
             for _ in range(clients)]
     for t in slow:
         t.start()
